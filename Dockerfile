@@ -1,0 +1,21 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /service
+
+RUN pip install pipenv
+COPY Pipfile Pipfile.lock ./
+RUN pipenv install --system --deploy
+
+COPY app ./app
+COPY roles ./roles
+COPY workers ./workers
+COPY migrations ./migrations
+COPY run.py tasks.py ./
+
+RUN useradd --create-home wps && mkdir -p /service/instance && chown wps /service/instance
+USER wps
+
+EXPOSE 5000
+# Migrations run as a separate step (`flask --app run db upgrade`), see docker-compose.yml.
+CMD ["gunicorn", "run:app", "--bind", "0.0.0.0:5000", "--workers", "2", "--threads", "4"]

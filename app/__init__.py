@@ -1,0 +1,119 @@
+"""The work package service: a Flask application built by `create_app`."""
+
+import secrets
+from pathlib import Path
+
+from flasgger import Swagger
+from flask import Flask, jsonify
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.api.document import build_openapi
+from app.config import Settings, load_settings
+from app.database import render_migration_item
+from app.errors import register_body_limit, register_error_handlers
+from app.extensions import cors, db, migrate
+from app.instance_secrets import instance_secret
+from app.logs import REQUEST_ID_HEADER, configure_logging, register_request_logging
+from workers.celery_app import celery_init_app
+
+__version__ = "0.1.0"
+TITLE = "Work Package Service"
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """A configured application; reads the environment only when no settings are given."""
+    settings = settings or load_settings()
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path.resolve())
+        if settings.instance_path
+        else str(REPOSITORY_ROOT / "instance"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    configure_logging(settings)
+    app.config.from_mapping(_flask_config(settings, app.instance_path))
+    app.extensions["settings"] = settings
+
+    db.init_app(app)
+    # One unit of work per request, even when the app context outlives it (tests,
+    # eager tasks): nothing cached in the session leaks into the next request.
+    app.teardown_request(lambda _error: db.session.remove())
+    migrate.init_app(
+        app,
+        db,
+        directory=str(REPOSITORY_ROOT / "migrations"),
+        render_item=render_migration_item,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    if settings.cors_allowed_origins:
+        cors.init_app(
+            app,
+            origins=settings.cors_allowed_origins,
+            expose_headers=[REQUEST_ID_HEADER],
+        )
+    celery_init_app(app)
+    register_error_handlers(app)
+    register_request_logging(app)
+    register_body_limit(app)
+    _register_blueprints(app)
+    _register_api_docs(app, settings)
+    return app
+
+
+def _flask_config(settings: Settings, instance_path: str) -> dict:
+    database_uri = settings.sqlalchemy_database_uri or (
+        f"sqlite:///{Path(instance_path) / 'wps.sqlite'}"
+    )
+    secret_key = (
+        settings.secret_key.get_secret_value()
+        if settings.secret_key
+        else instance_secret(
+            instance_path, "SECRET_KEY", settings.deployment, lambda: secrets.token_hex(32)
+        )
+    )
+    engine_options: dict = {"pool_pre_ping": True}
+    if not database_uri.startswith("sqlite"):
+        engine_options |= {"pool_size": settings.sqlalchemy_pool_size, "max_overflow": 5}
+    return {
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "MAX_CONTENT_LENGTH": settings.max_content_length,
+        "APPLICATION_ROOT": settings.api_root_path or "/",
+        "JSON_SORT_KEYS": False,
+        "SWAGGER": {
+            "title": TITLE,
+            "openapi": "3.0.3",
+            "uiversion": 3,
+            "specs_route": "/apidocs/",
+            "specs": [{"endpoint": "openapi", "route": "/openapi.json"}],
+        },
+    }
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.applications.routes import bp as applications
+    from app.health.routes import bp as health
+
+    for blueprint in (health, applications):
+        app.register_blueprint(blueprint)
+
+
+def _register_api_docs(app: Flask, settings: Settings) -> None:
+    document = build_openapi(app, TITLE, __version__, settings.api_root_path)
+    app.extensions["openapi"] = document
+    Swagger(app)
+    # Flasgger supplies the Swagger UI; the document it points at is ours,
+    # generated from the pydantic models, not assembled from docstrings.
+    app.view_functions["flasgger.openapi"] = lambda: jsonify(document)
+
+
+@event.listens_for(Engine, "connect")
+def _enforce_sqlite_foreign_keys(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,6 @@
+"""HTTP plumbing shared by every domain: request parsing and the OpenAPI document."""
+
+from app.api.operation import operation
+from app.api.schemas import ErrorBody, FieldError, Page, PageQuery, StrictModel
+
+__all__ = ["ErrorBody", "FieldError", "Page", "PageQuery", "StrictModel", "operation"]

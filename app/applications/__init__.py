@@ -1,0 +1,1 @@
+"""Applications: API keys held by services, workers and admin tools."""

@@ -1,0 +1,162 @@
+"""Typed settings, read from environment variables and an optional YAML file.
+
+Every setting is read from the environment variable of the same name in upper
+case (no prefix). `WPS_CONFIG_YAML` may name a YAML file whose keys are the same
+names; environment variables win over the file.
+"""
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_YAML_VARIABLE = "WPS_CONFIG_YAML"
+
+
+class SettingsError(SystemExit):
+    """Start-up stops here; the message is one line naming the setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", validate_default=True)
+
+    deployment: Literal["development", "production"] = Field(
+        "development",
+        description="`production` refuses to start on generated development secrets.",
+    )
+    instance_path: Path | None = Field(
+        None,
+        description="Folder for the SQLite database, generated keys and local files. "
+        "Default: `instance/` in the repository.",
+    )
+    sqlalchemy_database_uri: str | None = Field(
+        None,
+        description="Database URL. Default: SQLite file `wps.sqlite` in the instance folder.",
+    )
+    sqlalchemy_pool_size: int = Field(
+        10, ge=1, description="Connections kept per process (PostgreSQL)."
+    )
+    celery_broker_url: str | None = Field(
+        None, description="Celery broker, e.g. `redis://127.0.0.1:6379/0`."
+    )
+    celery_result_backend: str | None = Field(
+        None, description="Celery result backend. Default: the broker URL."
+    )
+    celery_always_eager: bool | None = Field(
+        None,
+        description="Run tasks inside the calling process. Default: true when no broker is set.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Flask secret and HMAC key for signed URLs. Generated into the "
+        "instance folder when unset (development only).",
+    )
+    max_content_length: int = Field(
+        1024 * 1024, gt=0, description="Largest accepted request body in bytes (JSON APIs)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Lowest level that is logged."
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`json`: one JSON object per line; `text`: for humans."
+    )
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to make cross-origin requests: a JSON list or "
+        "comma-separated. Empty: none.",
+    )
+    api_root_path: str = Field(
+        "",
+        description="Path prefix under which a proxy exposes the API, e.g. `/api/wps`.",
+    )
+    public_base_url: AnyHttpUrl = Field(
+        "http://127.0.0.1:5000",
+        description="Absolute URL clients use to reach this service.",
+    )
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("api_root_path")
+    @classmethod
+    def _normalise_root_path(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        return value
+
+    @field_validator("sqlalchemy_database_uri")
+    @classmethod
+    def _use_installed_postgres_driver(cls, value: str | None) -> str | None:
+        # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; we ship psycopg2.
+        if value is None:
+            return None
+        for scheme in ("postgresql://", "postgres://"):
+            if value.startswith(scheme):
+                return "postgresql+psycopg2://" + value[len(scheme) :]
+        return value
+
+    @property
+    def eager_tasks(self) -> bool:
+        if self.celery_always_eager is not None:
+            return self.celery_always_eager
+        return self.celery_broker_url is None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings]
+        yaml_path = os.environ.get(CONFIG_YAML_VARIABLE)
+        if yaml_path:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_path))
+        return tuple(sources)
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment, or SettingsError with one clear line."""
+    yaml_path = os.environ.get(CONFIG_YAML_VARIABLE)
+    if yaml_path and not Path(yaml_path).is_file():
+        raise SettingsError(f"Invalid setting {CONFIG_YAML_VARIABLE}: no such file {yaml_path!r}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(describe_settings_error(error)) from None
+    except ValueError as error:  # e.g. a list setting that is not valid JSON
+        raise SettingsError(f"Invalid settings: {error}") from None
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]).upper()
+    given = first.get("input")
+    echo = isinstance(given, str | int | float) and not _looks_secret(name)
+    shown = f" (got {given!r})" if echo else ""
+    more = len(error.errors()) - 1
+    tail = f"; and {more} more" if more else ""
+    return f"Invalid setting {name}: {first['msg']}{shown}{tail}"
+
+
+def _looks_secret(name: str) -> bool:
+    return any(word in name for word in ("KEY", "SECRET", "PASSWORD", "TOKEN"))

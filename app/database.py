@@ -1,0 +1,33 @@
+"""The declarative base every model of the application derives from."""
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+from roles.columns import UTCDateTime, utc_now
+
+# Deterministic constraint names keep Alembic migrations identical on SQLite and
+# PostgreSQL and let later migrations drop constraints by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+__all__ = ["Base", "UTCDateTime", "utc_now"]
+
+
+def render_migration_item(type_, obj, autogen_context):
+    """Write our column types into migrations as the plain types they store.
+
+    Migrations then do not import application code that may change later.
+    """
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

@@ -1,0 +1,150 @@
+"""Domain errors and the one JSON error shape every failure leaves through.
+
+Every error body is `{"detail": ..., "code": ...}`: `detail` is a message, or
+for validation errors the list of `{loc, msg, type}`; `code` is stable and
+meant for machines.
+"""
+
+import logging
+import re
+
+from flask import Flask, jsonify, request
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from app.extensions import db
+from roles import RolesError
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """An expected failure with an HTTP status and a stable machine code."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, detail=None, *, code: str | None = None):
+        detail = self.default_detail() if detail is None else detail
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+
+    @classmethod
+    def default_detail(cls) -> str:
+        return cls.__doc__.strip().splitlines()[0] if cls.__doc__ else cls.code
+
+    def body(self) -> dict:
+        return {"detail": self.detail, "code": self.code}
+
+    def headers(self) -> dict:
+        return {}
+
+
+class NotFound(DomainError):
+    """The resource does not exist."""
+
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state."""
+
+    status, code = 409, "conflict"
+
+
+class Unauthorized(DomainError):
+    """Authentication is required."""
+
+    status, code = 401, "unauthorized"
+
+    def headers(self) -> dict:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(DomainError):
+    """Not allowed."""
+
+    status, code = 403, "forbidden"
+
+
+class RequestValidationFailed(DomainError):
+    """The request is not valid."""
+
+    status, code = 422, "validation_error"
+
+    @classmethod
+    def from_pydantic(cls, error: ValidationError, location: str):
+        return cls([_field_error(item, location) for item in error.errors()])
+
+
+class ServiceUnavailable(DomainError):
+    """A service this one depends on is unavailable; retry later."""
+
+    status, code = 503, "service_unavailable"
+
+
+def _field_error(item: dict, location: str) -> dict:
+    loc = [location, *item["loc"]] if location else list(item["loc"])
+    return {"loc": loc, "msg": item["msg"], "type": item["type"]}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def error_response(status: int, detail, code: str, headers: dict | None = None):
+    response = jsonify(detail=detail, code=code)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return error_response(error.status, error.detail, error.code, error.headers())
+
+    @app.errorhandler(RolesError)
+    def roles_error(error: RolesError):
+        return error_response(error.status, error.detail, error.code)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        headers = {}
+        if error.code == 405 and error.valid_methods:
+            headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return error_response(error.code or 500, error.description, _snake(error.name), headers)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        log.error("database unavailable: %s", error.orig.__class__.__name__)
+        _discard_session()
+        return error_response(
+            503, "The database is unavailable; retry later", "database_unavailable"
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return database_unavailable(error)
+        log.exception("unexpected error")
+        _discard_session()
+        return error_response(500, "Internal server error", "internal_error")
+
+
+def _discard_session() -> None:
+    db.session.rollback()
+
+
+def register_body_limit(app: Flask) -> None:
+    """Refuse a declared oversize body before any view or credential check runs."""
+
+    @app.before_request
+    def refuse_oversized_body():
+        limit = request.max_content_length
+        if limit is not None and (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge(f"The request body exceeds {limit} bytes")

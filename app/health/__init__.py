@@ -1,0 +1,1 @@
+"""Liveness answer for load balancers and clients."""

@@ -1,0 +1,160 @@
+"""Developer and operator tasks: `invoke --list` shows them all."""
+
+import sys
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from invoke import Exit, task
+
+ROOT = Path(__file__).resolve().parent
+README = ROOT / "README.md"
+OPENAPI_FILE = ROOT / "openapi.yaml"
+
+
+@contextmanager
+def _app_context():
+    from app import create_app
+
+    app = create_app()
+    with app.app_context():
+        yield app
+
+
+def _flask(c, command: str) -> None:
+    c.run(f"{sys.executable} -m flask --app run {command}", pty=False)
+
+
+@task
+def db_upgrade(c):
+    """Apply all database migrations."""
+    _flask(c, "db upgrade")
+
+
+@task(help={"host": "address to bind", "port": "port to listen on", "workers": "gunicorn workers"})
+def serve(c, host="127.0.0.1", port=5000, workers=1):
+    """Apply migrations and serve the API with gunicorn (embedded default: SQLite)."""
+    db_upgrade(c)
+    print(f"Swagger UI: http://{host}:{port}/apidocs", file=sys.stderr)
+    c.run(
+        f"{sys.executable} -m gunicorn run:app --bind {host}:{port} "
+        f"--workers {workers} --threads 4 --access-logfile /dev/null",
+        pty=False,
+    )
+
+
+@task(help={"concurrency": "worker processes"})
+def worker(c, concurrency=2):
+    """Run a Celery worker (needs CELERY_BROKER_URL)."""
+    c.run(
+        f"{sys.executable} -m celery -A workers.main worker --loglevel INFO "
+        f"--concurrency {concurrency}",
+        pty=False,
+    )
+
+
+@task
+def beat(c):
+    """Run the Celery beat scheduler (needs CELERY_BROKER_URL)."""
+    c.run(f"{sys.executable} -m celery -A workers.main beat --loglevel INFO", pty=False)
+
+
+@task(help={"k": "only tests matching this expression", "x": "stop at the first failure"})
+def test(c, k="", x=False):
+    """Run the whole test suite against PostgreSQL and Redis."""
+    options = (f" -k {k!r}" if k else "") + (" -x" if x else "")
+    c.run(f"{sys.executable} -m pytest{options}", pty=False)
+
+
+@task
+def lint(c):
+    """ruff: lint and formatting check."""
+    c.run(f"{sys.executable} -m ruff check .", pty=False)
+    c.run(f"{sys.executable} -m ruff format --check .", pty=False)
+
+
+@task(help={"check": "fail if openapi.yaml is stale instead of writing it"})
+def openapi(c, check=False):
+    """Write openapi.yaml from the code (or check that it is current)."""
+    from app.docs_generation import openapi_yaml
+
+    _write_or_check(OPENAPI_FILE, openapi_yaml(), check, "invoke openapi")
+
+
+@task(help={"check": "fail if the README section is stale instead of writing it"})
+def config_docs(c, check=False):
+    """Write the README's configuration table from the settings model."""
+    from app.docs_generation import readme_with_settings_table
+
+    text = README.read_text()
+    _write_or_check(README, readme_with_settings_table(text), check, "invoke config-docs")
+
+
+def _write_or_check(path: Path, content: str, check: bool, fix: str) -> None:
+    if check:
+        if not path.exists() or path.read_text() != content:
+            raise Exit(f"{path.name} is stale: run `{fix}` and commit it", code=1)
+        print(f"{path.name} is current")
+        return
+    path.write_text(content)
+    print(f"wrote {path.name}")
+
+
+@task(pre=[lint])
+def precommit(c):
+    """Everything CI checks: lint, generated files, the test suite."""
+    openapi(c, check=True)
+    config_docs(c, check=True)
+    test(c)
+
+
+@task(
+    iterable=["permission"],
+    help={
+        "name": "application name",
+        "permission": "permission name; repeat for several",
+        "expires_days": "days until the key expires (default: never)",
+    },
+)
+def create_application_key(c, name, permission, expires_days=0):
+    """Create an application key; prints API_TOKEN=<key>, the only time it is shown."""
+    from app.applications.services import create_application_key as create
+    from app.extensions import db
+
+    expires_at = datetime.now(UTC) + timedelta(days=int(expires_days)) if expires_days else None
+    with _app_context():
+        try:
+            issued = create(name, permission, expires_at)
+        except ValueError as error:
+            raise Exit(f"error: {error}", code=2) from None
+        db.session.commit()
+    print(f"API_TOKEN={issued.key}")
+
+
+@task(help={"name": "application name"})
+def revoke_application_key(c, name):
+    """Revoke every live key of the named application."""
+    from app.applications.services import revoke_application_key as revoke
+    from app.extensions import db
+
+    with _app_context():
+        count = revoke(name)
+        db.session.commit()
+    if not count:
+        raise Exit(f"error: no live key for application {name!r}", code=1)
+    print(f"revoked {count} key(s) of {name!r}")
+
+
+@task(help={"all": "include revoked keys"})
+def list_applications(c, all=False):
+    """List applications: name, key prefix, permissions, state."""
+    from app.applications.services import list_applications as listing
+
+    with _app_context():
+        for application in listing(include_revoked=all):
+            state = "revoked" if application.revoked_at else "live"
+            expires = application.expires_at.isoformat() if application.expires_at else "-"
+            print(
+                f"{application.name}\t{application.key_prefix}…\t"
+                f"{','.join(application.permission_names)}\t{state}\texpires {expires}"
+            )

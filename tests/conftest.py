@@ -1,0 +1,69 @@
+"""Fixtures: settings -> app -> db -> factories, on real PostgreSQL and Redis."""
+
+import os
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from app import create_app
+from app.config import Settings
+from app.extensions import db as _db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def make_settings(instance_path, **overrides) -> Settings:
+    values = {
+        "sqlalchemy_database_uri": TEST_DATABASE_URL,
+        "instance_path": instance_path,
+        "celery_broker_url": TEST_REDIS_URL,
+        "celery_always_eager": True,
+        "secret_key": "test-secret-key",
+        "log_format": "json",
+    } | overrides
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory):
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="session")
+def settings(instance_path) -> Settings:
+    return make_settings(instance_path)
+
+
+@pytest.fixture(scope="session")
+def app(settings):
+    app = create_app(settings)
+    with app.app_context():
+        _reset_schema()
+        upgrade()
+        _db.session.remove()
+    return app
+
+
+def _reset_schema() -> None:
+    with _db.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture
+def db(app):
+    """The database, emptied after the test (workers and servers see commits)."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+        tables = ", ".join(f'"{table.name}"' for table in _db.metadata.sorted_tables)
+        with _db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()

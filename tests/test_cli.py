@@ -1,0 +1,72 @@
+"""Operator commands: invoke create/revoke/list application keys."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.config import Settings
+from tests.conftest import TEST_DATABASE_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def invoke(*arguments, instance_path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    env |= {
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
+        "INSTANCE_PATH": str(instance_path),
+        "SECRET_KEY": "cli-test",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_key_lifecycle_through_the_commands(client, instance_path):
+    created = invoke(
+        "create-application-key", "-n", "demo", "-p", "ADMIN", instance_path=instance_path
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith("API_TOKEN=")
+    key = created.stdout.strip().removeprefix("API_TOKEN=")
+    assert client.get("/applications/me", headers={"Workflow-API-Key": key}).status_code == 200
+
+    listed = invoke("list-applications", instance_path=instance_path)
+    assert "demo" in listed.stdout
+    assert key not in listed.stdout + listed.stderr
+
+    revoked = invoke("revoke-application-key", "-n", "demo", instance_path=instance_path)
+    assert revoked.returncode == 0
+    assert client.get("/applications/me", headers={"Workflow-API-Key": key}).status_code == 401
+
+
+def test_unknown_permission_is_refused_with_the_known_ones(client, instance_path):
+    result = invoke("create-application-key", "-n", "x", "-p", "GOD", instance_path=instance_path)
+
+    assert result.returncode == 2
+    assert "unknown permission(s) GOD" in result.stderr
+    assert "DATA_STEWARD" in result.stderr
+
+
+def test_several_permissions_can_be_given(client, instance_path):
+    result = invoke(
+        "create-application-key",
+        "-n",
+        "w",
+        "-p",
+        "WORKER",
+        "-p",
+        "FEED_PUBLISHER",
+        instance_path=instance_path,
+    )
+    key = result.stdout.strip().removeprefix("API_TOKEN=")
+
+    me = client.get("/applications/me", headers={"Workflow-API-Key": key}).json
+
+    assert me["permissions"] == ["FEED_PUBLISHER", "WORKER"]

@@ -1,0 +1,44 @@
+"""The OpenAPI document and the README settings table match the code."""
+
+from pathlib import Path
+
+import yaml
+from openapi_spec_validator import validate
+
+from app.docs_generation import openapi_yaml, readme_with_settings_table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_served_document_is_valid_openapi_3(client):
+    document = client.get("/openapi.json").json
+
+    validate(document)
+    assert document["openapi"].startswith("3.")
+    assert "/health" in document["paths"]
+
+
+def test_swagger_ui_is_served_as_html(client):
+    response = client.get("/apidocs", follow_redirects=True)
+
+    assert response.status_code == 200
+    assert b"swagger-ui" in response.data
+    assert b"/openapi.json" in response.data
+
+
+def test_committed_openapi_yaml_is_current():
+    committed = (ROOT / "openapi.yaml").read_text()
+
+    assert committed == openapi_yaml(), "run `invoke openapi` and commit openapi.yaml"
+
+
+def test_served_document_equals_the_committed_one(client):
+    committed = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+
+    assert client.get("/openapi.json").json == committed
+
+
+def test_readme_settings_table_is_current():
+    readme = (ROOT / "README.md").read_text()
+
+    assert readme == readme_with_settings_table(readme), "run `invoke config-docs`"

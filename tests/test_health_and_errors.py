@@ -1,0 +1,134 @@
+"""Health, request ids and the one JSON error shape."""
+
+import logging
+
+from flask import Blueprint
+from pydantic import BaseModel, Field
+
+from app import create_app
+from app.api import StrictModel, operation
+from tests.conftest import make_settings
+
+
+def test_health_answers_ok_without_credentials(client):
+    response = client.get("/health")
+
+    assert response.status_code == 200
+    assert response.json == {"status": "OK"}
+
+
+def test_request_id_is_echoed_when_given(client):
+    response = client.get("/health", headers={"X-Request-Id": "abc-123"})
+
+    assert response.headers["X-Request-Id"] == "abc-123"
+
+
+def test_request_id_is_generated_when_missing_or_malformed(client):
+    generated = client.get("/health").headers["X-Request-Id"]
+    replaced = client.get("/health", headers={"X-Request-Id": "bad id\twith spaces"})
+
+    assert len(generated) == 32
+    assert replaced.headers["X-Request-Id"] not in ("bad id\twith spaces", generated)
+
+
+def test_request_id_is_in_the_log_line_of_the_request(client, caplog):
+    caplog.set_level(logging.INFO, logger="wps.access")
+
+    client.get("/health", headers={"X-Request-Id": "trace-me-42"})
+
+    records = [r for r in caplog.records if r.name == "wps.access"]
+    assert [r.request_id for r in records] == ["trace-me-42"]
+
+
+def test_unknown_path_is_json_404(client):
+    response = client.get("/no/such/thing")
+
+    assert response.status_code == 404
+    assert response.json["code"] == "not_found"
+    assert response.content_type == "application/json"
+
+
+def test_wrong_method_is_json_405_with_allow(client):
+    response = client.delete("/health")
+
+    assert response.status_code == 405
+    assert response.json["code"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_declared_oversize_body_is_json_413(client, app):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+
+    response = client.post("/health", data=b"x" * (limit + 1))
+
+    assert response.status_code == 413
+    assert response.json["code"] == "request_entity_too_large"
+
+
+class Greeting(StrictModel):
+    name: str = Field(min_length=1)
+    times: int = Field(1, ge=1)
+
+
+class Reply(BaseModel):
+    text: str
+
+
+def _app_with_probe_routes(instance_path):
+    app = create_app(make_settings(instance_path))
+    probes = Blueprint("probes", __name__)
+
+    @probes.post("/probe/greet")
+    @operation("greet", tags=["probe"], body=Greeting, responses={200: Reply})
+    def greet(body: Greeting):
+        return Reply(text=" ".join([f"hello {body.name}"] * body.times)).model_dump()
+
+    @probes.get("/probe/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.register_blueprint(probes)
+    return app
+
+
+def test_invalid_body_is_422_with_field_errors(instance_path):
+    client = _app_with_probe_routes(instance_path).test_client()
+
+    response = client.post("/probe/greet", json={"name": "", "times": 0, "extra": 1})
+
+    assert response.status_code == 422
+    assert response.json["code"] == "validation_error"
+    locations = sorted(tuple(error["loc"]) for error in response.json["detail"])
+    assert locations == [("body", "extra"), ("body", "name"), ("body", "times")]
+
+
+def test_non_json_and_missing_bodies_are_422(instance_path):
+    client = _app_with_probe_routes(instance_path).test_client()
+
+    not_json = client.post("/probe/greet", data=b"{not json", content_type="application/json")
+    missing = client.post("/probe/greet")
+
+    assert not_json.status_code == 422
+    assert not_json.json["detail"][0]["type"] == "json_invalid"
+    assert missing.status_code == 422
+    assert missing.json["detail"][0]["type"] == "missing"
+
+
+def test_valid_body_reaches_the_view(instance_path):
+    client = _app_with_probe_routes(instance_path).test_client()
+
+    response = client.post("/probe/greet", json={"name": "ada", "times": 2})
+
+    assert response.json == {"text": "hello ada hello ada"}
+
+
+def test_unexpected_error_is_500_without_traceback_and_logged(instance_path, caplog):
+    client = _app_with_probe_routes(instance_path).test_client()
+
+    response = client.get("/probe/boom")
+
+    assert response.status_code == 500
+    assert response.json == {"detail": "Internal server error", "code": "internal_error"}
+    assert b"secret internals" not in response.data
+    logged = [r for r in caplog.records if r.exc_info]
+    assert "secret internals" in str(logged[0].exc_info[1])

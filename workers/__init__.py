@@ -1,0 +1,1 @@
+"""Celery workers: the app binding, the tasks and the beat schedule."""
