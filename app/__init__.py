@@ -8,7 +8,9 @@ from flask import Flask, jsonify
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app.access.policy import make_access_policy
 from app.api.document import build_openapi
+from app.auth.keys import load_token_keys
 from app.config import Settings, load_settings
 from app.database import render_migration_item
 from app.errors import register_body_limit, register_error_handlers
@@ -35,6 +37,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     configure_logging(settings)
     app.config.from_mapping(_flask_config(settings, app.instance_path))
     app.extensions["settings"] = settings
+    app.extensions["token_keys"] = load_token_keys(settings, app.instance_path)
+    app.extensions["access_policy"] = make_access_policy(settings)
 
     db.init_app(app)
     # One unit of work per request, even when the app context outlives it (tests,
@@ -95,10 +99,14 @@ def _flask_config(settings: Settings, instance_path: str) -> dict:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.access.routes import bp as access
     from app.applications.routes import bp as applications
+    from app.catalog.routes import bp as catalog
     from app.health.routes import bp as health
+    from app.wellknown.routes import bp as wellknown
+    from app.work_packages.routes import bp as work_packages
 
-    for blueprint in (health, applications):
+    for blueprint in (health, wellknown, work_packages, catalog, access, applications):
         app.register_blueprint(blueprint)
 
 

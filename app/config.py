@@ -82,6 +82,34 @@ class Settings(BaseSettings):
         "http://127.0.0.1:5000",
         description="Absolute URL clients use to reach this service.",
     )
+    auth_key: str | None = Field(
+        None,
+        description="Public key (JWK JSON, EC P-256) that verifies users' internal "
+        "tokens. Generated with its private half into the instance folder when unset "
+        "(development only).",
+    )
+    auth_algs: list[Literal["ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA"]] = Field(
+        ["ES256"],
+        min_length=1,
+        description="Algorithms accepted for internal tokens (asymmetric only).",
+    )
+    work_package_signing_key: SecretStr | None = Field(
+        None,
+        description="Private key (JWK JSON, EC P-256) that signs work order tokens; its "
+        "`kid` is published at `/.well-known/jwks.json`. Generated when unset "
+        "(development only).",
+    )
+    work_package_valid_days: int = Field(
+        30, ge=1, le=3650, description="How many days a work package stays valid."
+    )
+    access_url: AnyHttpUrl | None = Field(
+        None,
+        description="Base URL of an external access API (GHGA claims repository paths). "
+        "Unset: access grants are kept by this service.",
+    )
+    access_timeout: float = Field(
+        10.0, gt=0, description="Seconds to wait for the external access API."
+    )
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ import re
 
 from flask import Flask, jsonify, request
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.extensions import db
@@ -125,6 +125,16 @@ def register_error_handlers(app: Flask) -> None:
         _discard_session()
         return error_response(
             503, "The database is unavailable; retry later", "database_unavailable"
+        )
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(error: IntegrityError):
+        # Invariants live in the database; a concurrent writer can win the race
+        # that the service's own checks lost.
+        log.warning("integrity error: %s", error.orig.__class__.__name__)
+        _discard_session()
+        return error_response(
+            409, "The request conflicts with data stored meanwhile; retry", "conflict"
         )
 
     @app.errorhandler(Exception)

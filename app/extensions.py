@@ -6,6 +6,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from app.database import Base
 
-db = SQLAlchemy(model_class=Base)
+# Responses are serialised after the commit; expiring would reload every object.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 cors = CORS()

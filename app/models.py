@@ -3,10 +3,24 @@
 Migrations compare the database against this complete set.
 """
 
+from app.access.models import AccessGrant
 from app.applications.models import (
     Application,
     ApplicationSystemPermission,
     SystemPermission,
 )
+from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
+from app.work_packages.models import WorkPackage, WorkPackageFile
 
-__all__ = ["Application", "ApplicationSystemPermission", "SystemPermission"]
+__all__ = [
+    "AccessGrant",
+    "AccessionMap",
+    "Application",
+    "ApplicationSystemPermission",
+    "Dataset",
+    "DatasetFile",
+    "SystemPermission",
+    "UploadBox",
+    "WorkPackage",
+    "WorkPackageFile",
+]

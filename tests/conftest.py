@@ -67,3 +67,17 @@ def db(app):
 @pytest.fixture
 def client(app, db):
     return app.test_client()
+
+
+@pytest.fixture
+def researcher(app):
+    from tests.users import Researcher
+
+    return Researcher(app)
+
+
+@pytest.fixture
+def steward_key(db):
+    from tests.factories import ApplicationKeyFactory
+
+    return {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}

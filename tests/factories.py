@@ -1,8 +1,15 @@
 """factory-boy factories; each commits so HTTP calls and workers see the rows."""
 
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
 import factory
 
+from app.access import services as access
+from app.access.schemas import GrantRequest
 from app.applications.services import create_application_key
+from app.catalog import services as catalog
+from app.catalog.schemas import DatasetPayload, UploadBoxPayload
 from app.extensions import db
 
 
@@ -21,3 +28,68 @@ class ApplicationKeyFactory(factory.Factory):
         issued = create_application_key(name, list(permissions), expires_at)
         db.session.commit()
         return issued
+
+
+def dataset_payload(accession: str = "DS1", files: int = 2, stage: str = "download") -> dict:
+    return {
+        "accession": accession,
+        "title": f"Dataset {accession}",
+        "stage": stage,
+        "description": "A test dataset",
+        "dac_alias": "DAC1",
+        "dac_email": "dac@example.org",
+        "files": [
+            {
+                "accession": f"GHGAF{accession}{n:04d}",
+                "description": f"file {n}",
+                "file_extension": ".fastq.gz" if n % 2 else ".bam",
+            }
+            for n in range(files)
+        ],
+    }
+
+
+def upload_box_payload(box_id=None, file_upload_box_id=None, version: int = 0, **changes) -> dict:
+    return {
+        "id": str(box_id or uuid4()),
+        "version": version,
+        "state": "open",
+        "title": "Submission box",
+        "description": "Files for the study",
+        "file_upload_box_id": str(file_upload_box_id or uuid4()),
+        "storage_alias": "local",
+    } | changes
+
+
+def create_dataset(accession: str = "DS1", files: int = 2, stage: str = "download", mapped=True):
+    """A committed dataset; with `mapped`, each file accession maps to a new file id."""
+    dataset, _ = catalog.upsert_dataset(
+        DatasetPayload.model_validate(dataset_payload(accession, files, stage))
+    )
+    if mapped:
+        for file in dataset.files:
+            catalog.put_accession_map(file.accession, uuid4())
+    db.session.commit()
+    return dataset
+
+
+def create_upload_box(**changes):
+    box, _ = catalog.upsert_upload_box(
+        UploadBoxPayload.model_validate(upload_box_payload(**changes))
+    )
+    db.session.commit()
+    return box
+
+
+def grant(user_id, *, dataset=None, box=None, days: float = 30, starts_in_days: float = 0):
+    now = datetime.now(UTC)
+    request = GrantRequest(
+        user_id=user_id,
+        dataset_id=dataset,
+        research_data_upload_box_id=box,
+        valid_from=now + timedelta(days=starts_in_days) - timedelta(seconds=1),
+        valid_until=now + timedelta(days=days),
+    )
+    created = access.create_grant(request, granted_by="test")
+    db.session.commit()
+    return created

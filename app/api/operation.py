@@ -67,11 +67,16 @@ def operation(
 
 
 def parse_path(model: type[BaseModel], view_args: dict) -> dict:
+    """`view_args` with the path parameters replaced by their validated values.
+
+    Arguments added by outer decorators (the caller, a loaded resource) pass through.
+    """
+    path_values = {name: view_args[name] for name in model.model_fields if name in view_args}
     try:
-        parsed = model.model_validate(view_args)
+        parsed = model.model_validate(path_values)
     except ValidationError as error:
         raise RequestValidationFailed.from_pydantic(error, "path") from None
-    return dict(parsed)
+    return view_args | dict(parsed)
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:

@@ -1,0 +1,1 @@
+"""Access: who may download which dataset or upload into which box, until when."""

@@ -1,0 +1,43 @@
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import CheckConstraint, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.database import Base, UTCDateTime, utc_now
+
+
+class AccessGrant(Base):
+    """A user's right to download a dataset or to upload into a box, for a period.
+
+    Exactly one of `dataset_accession` (download) and `upload_box_id` (upload) is
+    set. Grants are never deleted, only revoked, so that what was allowed when
+    stays on record. Targets are not foreign keys: a grant may outlive, or
+    precede, the catalog entry it names.
+    """
+
+    __tablename__ = "access_grant"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'download' AND dataset_accession IS NOT NULL AND upload_box_id IS NULL)"
+            " OR (kind = 'upload' AND upload_box_id IS NOT NULL AND dataset_accession IS NULL)",
+            name="one_target",
+        ),
+        CheckConstraint("valid_until > valid_from", name="valid_period"),
+        Index("ix_access_grant_download", "user_id", "dataset_accession"),
+        Index("ix_access_grant_upload", "user_id", "upload_box_id"),
+    )
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid4)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[UUID] = mapped_column(Uuid)
+    dataset_accession: Mapped[str | None] = mapped_column(String(128))
+    upload_box_id: Mapped[UUID | None] = mapped_column(Uuid)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    granted_by: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    def is_current(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.valid_from <= now < self.valid_until

@@ -1,0 +1,1 @@
+"""Credentials: internal tokens, work package access tokens, work order tokens."""

@@ -1,0 +1,93 @@
+"""Internal tokens: ES256 JWTs that say which user is calling.
+
+They come from an identity provider (verified with `AUTH_KEY`) or, in the
+embedded default, from this service's own development key.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from uuid import UUID
+
+import jwt
+from pydantic import BaseModel, EmailStr, ValidationError
+
+from app.auth.bearer import bearer_credential
+from app.auth.keys import TokenKeys, token_keys
+from app.errors import Unauthorized
+
+LEEWAY_SECONDS = 60
+REQUIRED_CLAIMS = ["id", "name", "email", "iat", "exp"]
+
+
+class AuthUser(BaseModel):
+    """The user an internal token speaks for."""
+
+    id: UUID
+    name: str
+    email: EmailStr
+    title: str | None = None
+    roles: list[str] = []
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.title} {self.name}" if self.title else self.name
+
+
+class InvalidToken(Unauthorized):
+    """The token is invalid or expired."""
+
+    code = "invalid_token"
+
+
+def verify_internal_token(token: str, keys: TokenKeys) -> AuthUser:
+    try:
+        claims = jwt.decode(
+            token,
+            keys.auth_verify.key,
+            algorithms=list(keys.auth_algorithms),
+            leeway=LEEWAY_SECONDS,
+            options={"require": REQUIRED_CLAIMS},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("The token has expired") from None
+    except jwt.MissingRequiredClaimError as error:
+        raise InvalidToken(f"The token lacks the claim '{error.claim}'") from None
+    except jwt.InvalidTokenError:
+        raise InvalidToken() from None
+    try:
+        return AuthUser.model_validate(claims)
+    except ValidationError as error:
+        field = ".".join(str(part) for part in error.errors()[0]["loc"])
+        raise InvalidToken(f"The token's claim '{field}' is invalid") from None
+
+
+def issue_internal_token(
+    keys: TokenKeys, user: AuthUser, lifetime: timedelta = timedelta(hours=1)
+) -> str:
+    """Sign an internal token with this service's own key (development key)."""
+    if keys.auth_signing is None:
+        raise RuntimeError("internal tokens come from the identity provider; no key here")
+    now = datetime.now(UTC)
+    claims = user.model_dump(mode="json", exclude_none=True) | {
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
+    return jwt.encode(
+        claims,
+        keys.auth_signing.key,
+        algorithm="ES256",
+        headers={"kid": keys.auth_signing_kid},
+    )
+
+
+def internal_token_required(view: Callable) -> Callable:
+    """Admit a request with a valid internal token; the view receives `user=`."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        user = verify_internal_token(bearer_credential(), token_keys())
+        return view(*args, user=user, **kwargs)
+
+    wrapper.bearer_scheme = "InternalToken"
+    return wrapper

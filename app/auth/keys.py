@@ -1,0 +1,68 @@
+"""Signing and verification keys, parsed once when the app is created."""
+
+import json
+from dataclasses import dataclass
+
+import jwt
+from flask import current_app
+
+from app.auth.jwk import KeyFormatError, generate_private_jwk, parse_jwk, public_jwk
+from app.config import Settings, SettingsError
+from app.instance_secrets import instance_secret
+
+WORK_ORDER_ALGORITHM = "ES256"
+
+
+@dataclass(frozen=True)
+class TokenKeys:
+    auth_verify: jwt.PyJWK
+    auth_algorithms: tuple[str, ...]
+    # The private half exists only when this service issues internal tokens itself
+    # (generated development key); with an external identity provider it is None.
+    auth_signing: jwt.PyJWK | None
+    auth_signing_kid: str | None
+    work_order_signing: jwt.PyJWK
+    work_order_kid: str
+    jwks: dict
+
+
+def load_token_keys(settings: Settings, instance_path: str) -> TokenKeys:
+    auth_signing_json = None
+    if settings.auth_key:
+        auth_public_json = settings.auth_key
+    else:
+        auth_signing_json = instance_secret(
+            instance_path, "AUTH_KEY", settings.deployment, generate_private_jwk
+        )
+        auth_public_json = json.dumps(public_jwk(auth_signing_json))
+    wot_json = (
+        settings.work_package_signing_key.get_secret_value()
+        if settings.work_package_signing_key
+        else instance_secret(
+            instance_path, "WORK_PACKAGE_SIGNING_KEY", settings.deployment, generate_private_jwk
+        )
+    )
+    work_order_signing = _parse("WORK_PACKAGE_SIGNING_KEY", wot_json, private=True)
+    published = public_jwk(wot_json) | {"use": "sig", "alg": WORK_ORDER_ALGORITHM}
+    return TokenKeys(
+        auth_verify=_parse("AUTH_KEY", auth_public_json, private=False),
+        auth_algorithms=tuple(settings.auth_algs),
+        auth_signing=_parse("AUTH_KEY", auth_signing_json, private=True)
+        if auth_signing_json
+        else None,
+        auth_signing_kid=public_jwk(auth_signing_json)["kid"] if auth_signing_json else None,
+        work_order_signing=work_order_signing,
+        work_order_kid=published["kid"],
+        jwks={"keys": [published]},
+    )
+
+
+def token_keys() -> TokenKeys:
+    return current_app.extensions["token_keys"]
+
+
+def _parse(setting: str, text: str, *, private: bool) -> jwt.PyJWK:
+    try:
+        return parse_jwk(text, private=private)
+    except KeyFormatError as error:
+        raise SettingsError(f"Invalid setting {setting}: {error}") from None

@@ -1,0 +1,1 @@
+"""Catalog: datasets and their files, file accession map, upload boxes."""

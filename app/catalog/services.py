@@ -1,0 +1,161 @@
+"""Catalog changes and lookups; steward endpoints and feed appliers both call these."""
+
+from uuid import UUID
+
+from sqlalchemy import func, select
+
+from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
+from app.catalog.schemas import DatasetPayload, UploadBoxPayload
+from app.errors import Conflict, NotFound
+from app.extensions import db
+
+
+class DatasetNotFound(NotFound):
+    """Dataset not found."""
+
+    code = "dataset_not_found"
+
+
+class UploadBoxNotFound(NotFound):
+    """Upload box not found."""
+
+    code = "upload_box_not_found"
+
+
+class AccessionMapNotFound(NotFound):
+    """No file id is mapped to this accession."""
+
+    code = "accession_map_not_found"
+
+
+class StaleUploadBoxVersion(Conflict):
+    """A newer version of this upload box is already stored."""
+
+    code = "stale_version"
+
+
+def upsert_dataset(payload: DatasetPayload) -> tuple[Dataset, bool]:
+    """Store the dataset as given, replacing its file list; True when it is new."""
+    dataset = db.session.get(Dataset, payload.accession)
+    created = dataset is None
+    if created:
+        dataset = Dataset(accession=payload.accession)
+        db.session.add(dataset)
+    dataset.title = payload.title
+    dataset.description = payload.description
+    dataset.stage = payload.stage.value
+    dataset.dac_alias = payload.dac_alias
+    dataset.dac_email = str(payload.dac_email)
+    _replace_files(dataset, payload)
+    db.session.flush()
+    return dataset, created
+
+
+def _replace_files(dataset: Dataset, payload: DatasetPayload) -> None:
+    existing = {file.accession: file for file in dataset.files}
+    files = []
+    for position, given in enumerate(payload.files):
+        file = existing.get(given.accession) or DatasetFile(accession=given.accession)
+        file.position = position
+        file.extension = given.file_extension
+        file.description = given.description
+        files.append(file)
+    dataset.files = files
+
+
+def get_dataset(accession: str) -> Dataset:
+    dataset = db.session.get(Dataset, accession)
+    if dataset is None:
+        raise DatasetNotFound(f"Dataset {accession} not found")
+    return dataset
+
+
+def delete_dataset(accession: str) -> None:
+    db.session.delete(get_dataset(accession))
+    db.session.flush()
+
+
+def list_datasets(skip: int, limit: int) -> tuple[list[Dataset], int]:
+    return _page(select(Dataset).order_by(Dataset.accession), skip, limit)
+
+
+def upsert_upload_box(payload: UploadBoxPayload) -> tuple[UploadBox, bool]:
+    """Store the box unless a newer version is stored; True when it is new."""
+    box = db.session.get(UploadBox, payload.id, with_for_update=True)
+    created = box is None
+    if box is not None and payload.version < box.version:
+        raise StaleUploadBoxVersion(
+            f"Upload box {payload.id} is at version {box.version}; "
+            f"version {payload.version} is older"
+        )
+    _refuse_shared_file_upload_box(payload)
+    if created:
+        box = UploadBox(id=payload.id)
+        db.session.add(box)
+    box.file_upload_box_id = payload.file_upload_box_id
+    box.version = payload.version
+    box.state = payload.state.value
+    box.title = payload.title
+    box.description = payload.description
+    box.storage_alias = payload.storage_alias
+    db.session.flush()
+    return box, created
+
+
+def _refuse_shared_file_upload_box(payload: UploadBoxPayload) -> None:
+    owner = db.session.scalar(
+        select(UploadBox.id).where(
+            UploadBox.file_upload_box_id == payload.file_upload_box_id,
+            UploadBox.id != payload.id,
+        )
+    )
+    if owner is not None:
+        raise Conflict(
+            f"File upload box {payload.file_upload_box_id} belongs to upload box {owner}",
+            code="file_upload_box_taken",
+        )
+
+
+def get_upload_box(box_id: UUID) -> UploadBox:
+    box = db.session.get(UploadBox, box_id)
+    if box is None:
+        raise UploadBoxNotFound(f"Upload box {box_id} not found")
+    return box
+
+
+def delete_upload_box(box_id: UUID) -> None:
+    db.session.delete(get_upload_box(box_id))
+    db.session.flush()
+
+
+def list_upload_boxes(skip: int, limit: int) -> tuple[list[UploadBox], int]:
+    return _page(select(UploadBox).order_by(UploadBox.title, UploadBox.id), skip, limit)
+
+
+def put_accession_map(accession: str, file_id: UUID) -> tuple[AccessionMap, bool]:
+    mapping = db.session.get(AccessionMap, accession)
+    created = mapping is None
+    if created:
+        mapping = AccessionMap(accession=accession)
+        db.session.add(mapping)
+    mapping.file_id = file_id
+    db.session.flush()
+    return mapping, created
+
+
+def get_accession_map(accession: str) -> AccessionMap:
+    mapping = db.session.get(AccessionMap, accession)
+    if mapping is None:
+        raise AccessionMapNotFound(f"No file id is mapped to {accession}")
+    return mapping
+
+
+def delete_accession_map(accession: str) -> None:
+    db.session.delete(get_accession_map(accession))
+    db.session.flush()
+
+
+def _page(query, skip: int, limit: int) -> tuple[list, int]:
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = list(db.session.scalars(query.offset(skip).limit(limit)))
+    return items, total

@@ -1,0 +1,1 @@
+"""Public values clients and storage services need: keys and URLs."""

@@ -1,0 +1,1 @@
+"""Work packages: turning a grant into tokens a user's client can use."""

@@ -1,0 +1,134 @@
+"""Work package endpoints, wire-compatible with GHGA work package service 10."""
+
+from uuid import UUID
+
+from flask import Blueprint
+
+from app.api import json_response, operation
+from app.auth.internal_tokens import AuthUser, internal_token_required
+from app.auth.work_order_tokens import WORK_ORDER_TOKEN_VALID_SECONDS
+from app.errors import Forbidden
+from app.extensions import db
+from app.work_packages import services
+from app.work_packages.access_token import work_package_access_required
+from app.work_packages.models import WorkPackage
+from app.work_packages.schemas import (
+    BoxList,
+    CreationRequest,
+    CreationResponse,
+    DatasetList,
+    DownloadTokenPath,
+    PackagePath,
+    SealedWorkOrderToken,
+    UploadTokenPath,
+    UploadWorkOrderRequest,
+    UserPath,
+    WorkPackageDetails,
+)
+
+bp = Blueprint("work_packages", __name__)
+
+TOKEN_CACHING = {"Cache-Control": f"max-age={WORK_ORDER_TOKEN_VALID_SECONDS}, private"}
+TOKEN_HEADERS_DOC = {201: {"Cache-Control": "The token may be reused for its 30 seconds."}}
+
+
+@bp.post("/work-packages")
+@internal_token_required
+@operation(
+    "Create a work package",
+    description="Download: `dataset_id`, optionally `file_ids`. Upload: "
+    "`research_data_upload_box_id`. Needs a current access grant. The answer's "
+    "`token` is the work package access token sealed to the given Crypt4GH key; the "
+    "user's client takes `<id>:<decrypted token>`.",
+    tags=["work packages"],
+    body=CreationRequest,
+    responses={201: CreationResponse, 404: None, 409: None},
+)
+def create_work_package(user: AuthUser, body: CreationRequest):
+    created = services.create_work_package(user, body)
+    db.session.commit()
+    return json_response(
+        CreationResponse(
+            id=str(created.package.id),
+            token=created.sealed_token,
+            expires=created.package.expires,
+        ),
+        201,
+    )
+
+
+@bp.get("/work-packages/<work_package_id>")
+@work_package_access_required
+@operation(
+    "Details of a work package",
+    tags=["work packages"],
+    path=PackagePath,
+    responses={200: WorkPackageDetails},
+)
+def get_work_package(package: WorkPackage, work_package_id: UUID):
+    return json_response(services.details(package))
+
+
+@bp.post("/work-packages/<work_package_id>/files/<accession>/work-order-tokens")
+@work_package_access_required
+@operation(
+    "A work order token to download one file",
+    description="The answer is a JSON string: the token sealed to the package's Crypt4GH key.",
+    tags=["work packages"],
+    path=DownloadTokenPath,
+    responses={201: SealedWorkOrderToken},
+    response_headers=TOKEN_HEADERS_DOC,
+)
+def create_download_token(package: WorkPackage, work_package_id: UUID, accession: str):
+    sealed = services.download_work_order_token(package, accession)
+    return json_response(SealedWorkOrderToken(sealed), 201, TOKEN_CACHING)
+
+
+@bp.post("/work-packages/<work_package_id>/boxes/<box_id>/work-order-tokens")
+@work_package_access_required
+@operation(
+    "A work order token for an upload box operation",
+    description="`create` needs `alias`; `upload`, `close` and `delete` need "
+    "`file_id`; `view` needs neither.",
+    tags=["work packages"],
+    path=UploadTokenPath,
+    body=UploadWorkOrderRequest,
+    responses={201: SealedWorkOrderToken},
+    response_headers=TOKEN_HEADERS_DOC,
+)
+def create_upload_token(
+    package: WorkPackage, work_package_id: UUID, box_id: UUID, body: UploadWorkOrderRequest
+):
+    sealed = services.upload_work_order_token(package, box_id, body)
+    return json_response(SealedWorkOrderToken(sealed), 201, TOKEN_CACHING)
+
+
+def _same_user(user: AuthUser, user_id: UUID, what: str) -> None:
+    if user.id != user_id:
+        raise Forbidden(f"Not authorized to get {what}", code="other_user")
+
+
+@bp.get("/users/<user_id>/datasets")
+@internal_token_required
+@operation(
+    "Datasets the user may download, with the end of access",
+    tags=["work packages"],
+    path=UserPath,
+    responses={200: DatasetList},
+)
+def user_datasets(user: AuthUser, user_id: UUID):
+    _same_user(user, user_id, "datasets")
+    return json_response(DatasetList(services.accessible_datasets(user_id)))
+
+
+@bp.get("/users/<user_id>/boxes")
+@internal_token_required
+@operation(
+    "Upload boxes the user may upload into, with the end of access",
+    tags=["work packages"],
+    path=UserPath,
+    responses={200: BoxList},
+)
+def user_boxes(user: AuthUser, user_id: UUID):
+    _same_user(user, user_id, "upload boxes")
+    return json_response(BoxList(services.accessible_boxes(user_id)))

@@ -1,0 +1,270 @@
+"""Creating work packages and issuing their work order tokens."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from flask import current_app
+from sqlalchemy import insert, select
+
+from app.access.policy import access_policy
+from app.auth.crypt4gh_keys import seal
+from app.auth.internal_tokens import AuthUser
+from app.auth.keys import token_keys
+from app.auth.work_order_tokens import sign_work_order
+from app.auth.work_package_access_tokens import (
+    access_token_matches,
+    generate_access_token,
+    hash_access_token,
+)
+from app.catalog import services as catalog
+from app.catalog.models import Dataset, DatasetFile, UploadBox
+from app.database import utc_now
+from app.errors import Conflict, Forbidden
+from app.extensions import db
+from app.work_packages import queries
+from app.work_packages.models import WorkPackage, WorkPackageFile
+from app.work_packages.schemas import (
+    BoxWithExpiration,
+    CreationRequest,
+    DatasetFileEntry,
+    DatasetWithExpiration,
+    UploadWorkOrderRequest,
+    WorkPackageDetails,
+    WorkPackageType,
+)
+
+
+class WorkPackageAccessDenied(Forbidden):
+    """Access to this work package is denied."""
+
+    code = "work_package_access_denied"
+
+
+class AccessDenied(Forbidden):
+    """Missing access permission."""
+
+    code = "access_denied"
+
+
+class DatasetNotDownloadable(Conflict):
+    """The dataset is not in the download stage."""
+
+    code = "dataset_not_downloadable"
+
+
+@dataclass(frozen=True)
+class Created:
+    package: WorkPackage
+    sealed_token: str
+
+
+def create_work_package(user: AuthUser, request: CreationRequest) -> Created:
+    if request.type is WorkPackageType.DOWNLOAD:
+        return _create_download_package(user, request)
+    return _create_upload_package(user, request)
+
+
+def _create_download_package(user: AuthUser, request: CreationRequest) -> Created:
+    access_until = access_policy().download_access_until(user.id, request.dataset_id)
+    if access_until is None:
+        raise AccessDenied("Missing dataset access permission")
+    dataset = catalog.get_dataset(request.dataset_id)
+    if dataset.stage != "download":
+        raise DatasetNotDownloadable(
+            f"Dataset {dataset.accession} is in the {dataset.stage} stage and cannot be "
+            "downloaded yet"
+        )
+    files = _chosen_files(dataset.accession, request.file_ids)
+    if not files:
+        raise AccessDenied("No existing files have been specified", code="no_files")
+    package, token = _new_package(user, request, access_until, dataset_accession=dataset.accession)
+    db.session.execute(
+        insert(WorkPackageFile),
+        [
+            {"work_package_id": package.id, "accession": accession, "position": i, "extension": ext}
+            for i, (accession, ext) in enumerate(files)
+        ],
+    )
+    return Created(package, seal(token, request.user_public_crypt4gh_key))
+
+
+def _chosen_files(dataset_accession: str, wanted: list[str] | None) -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        select(DatasetFile.accession, DatasetFile.extension)
+        .where(DatasetFile.dataset_accession == dataset_accession)
+        .order_by(DatasetFile.position)
+    ).all()
+    if wanted is None:
+        return [tuple(row) for row in rows]
+    wanted_set = set(wanted)
+    return [tuple(row) for row in rows if row[0] in wanted_set]
+
+
+def _create_upload_package(user: AuthUser, request: CreationRequest) -> Created:
+    box_id = request.research_data_upload_box_id
+    access_until = access_policy().upload_access_until(user.id, box_id)
+    if access_until is None:
+        raise AccessDenied("Missing upload box access permission")
+    box = catalog.get_upload_box(box_id)
+    package, token = _new_package(
+        user,
+        request,
+        access_until,
+        research_data_upload_box_id=box.id,
+        file_upload_box_id=box.file_upload_box_id,
+    )
+    return Created(package, seal(token, request.user_public_crypt4gh_key))
+
+
+def _new_package(user, request, access_until: datetime, **target) -> tuple[WorkPackage, str]:
+    created = utc_now()
+    valid_days = current_app.extensions["settings"].work_package_valid_days
+    token = generate_access_token()
+    package = WorkPackage(
+        id=uuid4(),
+        type=request.type.value,
+        user_id=user.id,
+        full_user_name=user.full_name,
+        email=str(user.email),
+        user_public_crypt4gh_key=request.user_public_crypt4gh_key,
+        token_hash=hash_access_token(token),
+        created=created,
+        expires=min(created + timedelta(days=valid_days), access_until),
+        **target,
+    )
+    db.session.add(package)
+    db.session.flush()
+    return package, token
+
+
+def authorize(package_id: UUID, access_token: str) -> WorkPackage:
+    """The package, if the token opens it and it may still be used; else 403.
+
+    The grant behind the package is checked again on every use.
+    """
+    now = utc_now()
+    policy = access_policy()
+    loaded = queries.load_package(package_id, now, with_local_grant=policy.local)
+    if loaded is None or not access_token_matches(access_token, loaded.package.token_hash):
+        raise WorkPackageAccessDenied("Invalid work package access token")
+    package = loaded.package
+    if not package.created <= now < package.expires:
+        raise WorkPackageAccessDenied("Work package has expired", code="work_package_expired")
+    kind = package.type.title()
+    if not loaded.target_exists:
+        target = "dataset" if package.type == "download" else "upload box"
+        raise WorkPackageAccessDenied(
+            f"The {target} of this work package has been removed", code="target_removed"
+        )
+    access_until = loaded.access_until if policy.local else _external_access_until(package)
+    if access_until is None:
+        raise WorkPackageAccessDenied(f"{kind} access has been revoked", code="access_revoked")
+    return package
+
+
+def _external_access_until(package: WorkPackage) -> datetime | None:
+    policy = access_policy()
+    if package.type == "download":
+        return policy.download_access_until(package.user_id, package.dataset_accession)
+    return policy.upload_access_until(package.user_id, package.research_data_upload_box_id)
+
+
+def details(package: WorkPackage) -> WorkPackageDetails:
+    files = queries.package_files(package.id) if package.type == "download" else {}
+    return WorkPackageDetails(
+        type=package.type,
+        files=files,
+        research_data_upload_box_id=package.research_data_upload_box_id,
+        file_upload_box_id=package.file_upload_box_id,
+        created=package.created,
+        expires=package.expires,
+    )
+
+
+def download_work_order_token(package: WorkPackage, accession: str) -> str:
+    if package.type != "download":
+        raise WorkPackageAccessDenied(
+            "Work package type must be download to obtain a download work order token",
+            code="wrong_work_package_type",
+        )
+    file = queries.downloadable_file(package, accession)
+    if not file.in_package:
+        raise WorkPackageAccessDenied(
+            "File is not contained in work package", code="file_not_in_work_package"
+        )
+    if not file.in_dataset or file.file_id is None:
+        raise WorkPackageAccessDenied("File not available for download", code="file_not_available")
+    claims = {
+        "work_type": "download",
+        "file_id": str(file.file_id),
+        "accession": accession,
+        "user_public_crypt4gh_key": package.user_public_crypt4gh_key,
+    }
+    return _sealed(claims, package)
+
+
+def upload_work_order_token(
+    package: WorkPackage, box_id: UUID, request: UploadWorkOrderRequest
+) -> str:
+    if package.type != "upload":
+        raise WorkPackageAccessDenied(
+            "Work package type must be upload to obtain an upload work order token",
+            code="wrong_work_package_type",
+        )
+    if box_id != package.research_data_upload_box_id:
+        raise WorkPackageAccessDenied("Specified box ID is incorrect", code="wrong_box")
+    claims: dict = {"work_type": request.work_type}
+    if request.work_type == "create":
+        claims["alias"] = request.alias
+    elif request.work_type != "view":
+        claims["file_id"] = str(request.file_id)
+    claims["box_id"] = str(package.file_upload_box_id)
+    claims["user_public_crypt4gh_key"] = package.user_public_crypt4gh_key
+    return _sealed(claims, package)
+
+
+def _sealed(claims: dict, package: WorkPackage) -> str:
+    return seal(sign_work_order(claims, token_keys()), package.user_public_crypt4gh_key)
+
+
+def accessible_datasets(user_id: UUID) -> list[DatasetWithExpiration]:
+    until = access_policy().accessible_datasets(user_id)
+    if not until:
+        return []
+    datasets = db.session.scalars(
+        select(Dataset).where(Dataset.accession.in_(until)).order_by(Dataset.accession)
+    )
+    return [
+        DatasetWithExpiration(
+            id=dataset.accession,
+            stage=dataset.stage,
+            title=dataset.title,
+            description=dataset.description,
+            files=[
+                DatasetFileEntry(accession=f.accession, extension=f.extension)
+                for f in dataset.files
+            ],
+            expires=until[dataset.accession],
+        )
+        for dataset in datasets
+    ]
+
+
+def accessible_boxes(user_id: UUID) -> list[BoxWithExpiration]:
+    until = access_policy().accessible_boxes(user_id)
+    if not until:
+        return []
+    boxes = db.session.scalars(
+        select(UploadBox).where(UploadBox.id.in_(until)).order_by(UploadBox.title, UploadBox.id)
+    )
+    return [
+        BoxWithExpiration(
+            id=box.id,
+            file_upload_box_id=box.file_upload_box_id,
+            title=box.title,
+            description=box.description,
+            expires=until[box.id],
+        )
+        for box in boxes
+    ]
