@@ -158,3 +158,66 @@ def list_applications(c, all=False):
                 f"{application.name}\t{application.key_prefix}…\t"
                 f"{','.join(application.permission_names)}\t{state}\texpires {expires}"
             )
+
+
+@task(
+    help={
+        "user_id": "the user's id (uuid)",
+        "dataset": "dataset accession (download access)",
+        "box": "research data upload box id (upload access)",
+        "days": "how long the access lasts",
+    }
+)
+def grant_access(c, user_id, dataset="", box="", days=365):
+    """Grant a user download access to a dataset or upload access to a box."""
+    from pydantic import ValidationError
+
+    from app.access.schemas import GrantRequest
+    from app.access.services import create_grant
+    from app.errors import DomainError
+    from app.extensions import db
+
+    try:
+        request = GrantRequest(
+            user_id=user_id,
+            dataset_id=dataset or None,
+            research_data_upload_box_id=box or None,
+            valid_until=datetime.now(UTC) + timedelta(days=float(days)),
+        )
+    except ValidationError as error:
+        raise Exit(f"error: {error.errors()[0]['msg']}", code=2) from None
+    with _app_context():
+        try:
+            grant = create_grant(request, granted_by="operator:invoke")
+        except DomainError as error:
+            raise Exit(f"error: {error.detail}", code=1) from None
+        db.session.commit()
+    print(f"grant {grant.id}: {grant.kind} access until {grant.valid_until.isoformat()}")
+
+
+@task(
+    help={
+        "user_id": "the user's id (uuid); default: a new one",
+        "name": "the user's name",
+        "email": "the user's e-mail address",
+        "title": "academic title, e.g. Dr.",
+        "minutes": "lifetime of the token",
+    }
+)
+def issue_dev_token(
+    c, user_id="", name="Ada Lovelace", email="ada@example.org", title="", minutes=60
+):
+    """Print an internal token signed with the development key (embedded default only)."""
+    from uuid import uuid4
+
+    from app.auth.internal_tokens import AuthUser, issue_internal_token
+    from app.auth.keys import token_keys
+
+    user = AuthUser(id=user_id or uuid4(), name=name, email=email, title=title or None)
+    with _app_context():
+        keys = token_keys()
+        if keys.auth_signing is None:
+            raise Exit(
+                "error: AUTH_KEY is configured; tokens come from that identity provider", code=1
+            )
+        print(issue_internal_token(keys, user, timedelta(minutes=int(minutes))))

@@ -70,3 +70,50 @@ def test_several_permissions_can_be_given(client, instance_path):
     me = client.get("/applications/me", headers={"Workflow-API-Key": key}).json
 
     assert me["permissions"] == ["FEED_PUBLISHER", "WORKER"]
+
+
+def test_dev_token_and_grant_commands_let_a_user_create_a_package(client, db, instance_path):
+    from uuid import uuid4
+
+    from tests.factories import create_dataset
+    from tests.users import Researcher
+
+    create_dataset("DSCLI", files=1)
+    user_id = str(uuid4())
+    granted = invoke(
+        "grant-access",
+        "--user-id",
+        user_id,
+        "--dataset",
+        "DSCLI",
+        "--days",
+        "7",
+        instance_path=instance_path,
+    )
+    assert granted.returncode == 0, granted.stderr
+    token = invoke("issue-dev-token", "--user-id", user_id, instance_path=instance_path)
+    assert token.returncode == 0, token.stderr
+    researcher = Researcher(client.application)
+
+    response = client.post(
+        "/work-packages",
+        json={
+            "type": "download",
+            "dataset_id": "DSCLI",
+            "user_public_crypt4gh_key": researcher.public_key,
+        },
+        headers={"Authorization": f"Bearer {token.stdout.strip()}"},
+    )
+
+    assert response.status_code == 201
+
+
+def test_grant_for_an_unknown_dataset_is_refused(client, instance_path):
+    from uuid import uuid4
+
+    result = invoke(
+        "grant-access", "--user-id", str(uuid4()), "--dataset", "NOPE", instance_path=instance_path
+    )
+
+    assert result.returncode == 1
+    assert "Dataset NOPE not found" in result.stderr
