@@ -45,7 +45,8 @@ def post_package(client, researcher, **changes):
 
 
 PRIVATE_KEY_FILE = (
-    "-----BEGIN CRYPT4GH PRIVATE KEY-----\nYzRnaC12MQAEbm9uZQAEbm9uZQAgMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n"
+    "-----BEGIN CRYPT4GH PRIVATE KEY-----\n"
+    "YzRnaC12MQAEbm9uZQAEbm9uZQAgMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n"
     "-----END CRYPT4GH PRIVATE KEY-----\n"
 )
 
