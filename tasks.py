@@ -221,3 +221,29 @@ def issue_dev_token(
                 "error: AUTH_KEY is configured; tokens come from that identity provider", code=1
             )
         print(issue_internal_token(keys, user, timedelta(minutes=int(minutes))))
+
+
+@task(
+    help={
+        "database_url": "PostgreSQL database for the benchmark (created and emptied)",
+        "seconds": "length of each load run",
+        "connections": "concurrent clients",
+        "workers": "gunicorn worker processes",
+        "threads": "threads per gunicorn worker",
+    }
+)
+def bench(c, database_url="", seconds=10, connections=32, workers=3, threads=1, port=5055):
+    """Benchmark on gunicorn + PostgreSQL; prints a table, writes bench-results/latest.json."""
+    from benchmarks import environment
+    from benchmarks.run import run, save, table
+
+    figures = run(
+        database_url or environment.DEFAULT_DATABASE_URL,
+        int(port),
+        int(seconds),
+        int(connections),
+        int(workers),
+        int(threads),
+    )
+    print(table(figures))
+    print(f"\nfigures written to {save(figures)}")

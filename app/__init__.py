@@ -78,9 +78,17 @@ def _flask_config(settings: Settings, instance_path: str) -> dict:
             instance_path, "SECRET_KEY", settings.deployment, lambda: secrets.token_hex(32)
         )
     )
-    engine_options: dict = {"pool_pre_ping": True}
+    # No pre-ping: it would cost a round trip per request. A connection the database
+    # dropped fails one request with 503 and the pool is invalidated and refilled.
+    engine_options: dict = {}
     if not database_uri.startswith("sqlite"):
-        engine_options |= {"pool_size": settings.sqlalchemy_pool_size, "max_overflow": 5}
+        engine_options |= {
+            "pool_size": settings.sqlalchemy_pool_size,
+            "max_overflow": 5,
+            # Closing a connection already rolls back its open transaction; the
+            # pool's own reset would be a second round trip on every request.
+            "pool_reset_on_return": None,
+        }
     return {
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_uri,

@@ -11,7 +11,7 @@ from app.errors import Forbidden
 from app.extensions import db
 from app.work_packages import services
 from app.work_packages.access_token import work_package_access_required
-from app.work_packages.models import WorkPackage
+from app.work_packages.queries import Package
 from app.work_packages.schemas import (
     BoxList,
     CreationRequest,
@@ -65,7 +65,7 @@ def create_work_package(user: AuthUser, body: CreationRequest):
     path=PackagePath,
     responses={200: WorkPackageDetails},
 )
-def get_work_package(package: WorkPackage, work_package_id: UUID):
+def get_work_package(package: Package, work_package_id: UUID):
     return json_response(services.details(package))
 
 
@@ -79,7 +79,7 @@ def get_work_package(package: WorkPackage, work_package_id: UUID):
     responses={201: SealedWorkOrderToken},
     response_headers=TOKEN_HEADERS_DOC,
 )
-def create_download_token(package: WorkPackage, work_package_id: UUID, accession: str):
+def create_download_token(package: Package, work_package_id: UUID, accession: str):
     sealed = services.download_work_order_token(package, accession)
     return json_response(SealedWorkOrderToken(sealed), 201, TOKEN_CACHING)
 
@@ -97,7 +97,7 @@ def create_download_token(package: WorkPackage, work_package_id: UUID, accession
     response_headers=TOKEN_HEADERS_DOC,
 )
 def create_upload_token(
-    package: WorkPackage, work_package_id: UUID, box_id: UUID, body: UploadWorkOrderRequest
+    package: Package, work_package_id: UUID, box_id: UUID, body: UploadWorkOrderRequest
 ):
     sealed = services.upload_work_order_token(package, box_id, body)
     return json_response(SealedWorkOrderToken(sealed), 201, TOKEN_CACHING)

@@ -24,6 +24,7 @@ from app.errors import Conflict, Forbidden
 from app.extensions import db
 from app.work_packages import queries
 from app.work_packages.models import WorkPackage, WorkPackageFile
+from app.work_packages.queries import Package
 from app.work_packages.schemas import (
     BoxWithExpiration,
     CreationRequest,
@@ -138,7 +139,7 @@ def _new_package(user, request, access_until: datetime, **target) -> tuple[WorkP
     return package, token
 
 
-def authorize(package_id: UUID, access_token: str) -> WorkPackage:
+def authorize(package_id: UUID, access_token: str) -> Package:
     """The package, if the token opens it and it may still be used; else 403.
 
     The grant behind the package is checked again on every use.
@@ -163,14 +164,14 @@ def authorize(package_id: UUID, access_token: str) -> WorkPackage:
     return package
 
 
-def _external_access_until(package: WorkPackage) -> datetime | None:
+def _external_access_until(package: Package) -> datetime | None:
     policy = access_policy()
     if package.type == "download":
         return policy.download_access_until(package.user_id, package.dataset_accession)
     return policy.upload_access_until(package.user_id, package.research_data_upload_box_id)
 
 
-def details(package: WorkPackage) -> WorkPackageDetails:
+def details(package: Package) -> WorkPackageDetails:
     files = queries.package_files(package.id) if package.type == "download" else {}
     return WorkPackageDetails(
         type=package.type,
@@ -182,7 +183,7 @@ def details(package: WorkPackage) -> WorkPackageDetails:
     )
 
 
-def download_work_order_token(package: WorkPackage, accession: str) -> str:
+def download_work_order_token(package: Package, accession: str) -> str:
     if package.type != "download":
         raise WorkPackageAccessDenied(
             "Work package type must be download to obtain a download work order token",
@@ -204,9 +205,7 @@ def download_work_order_token(package: WorkPackage, accession: str) -> str:
     return _sealed(claims, package)
 
 
-def upload_work_order_token(
-    package: WorkPackage, box_id: UUID, request: UploadWorkOrderRequest
-) -> str:
+def upload_work_order_token(package: Package, box_id: UUID, request: UploadWorkOrderRequest) -> str:
     if package.type != "upload":
         raise WorkPackageAccessDenied(
             "Work package type must be upload to obtain an upload work order token",
@@ -224,7 +223,7 @@ def upload_work_order_token(
     return _sealed(claims, package)
 
 
-def _sealed(claims: dict, package: WorkPackage) -> str:
+def _sealed(claims: dict, package: Package) -> str:
     return seal(sign_work_order(claims, token_keys()), package.user_public_crypt4gh_key)
 
 

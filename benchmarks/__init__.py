@@ -1,0 +1,1 @@
+"""`invoke bench`: figures measured as ratios against a floor taken in the same run."""

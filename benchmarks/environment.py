@@ -1,0 +1,95 @@
+"""The benchmark's own database, instance folder and API server, all on 127.0.0.1."""
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/wps_bench"
+
+
+def bench_environment(database_url: str, instance_path: Path, port: int) -> dict:
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance_path),
+        "SECRET_KEY": "benchmark-secret",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+        "SQLALCHEMY_POOL_SIZE": "4",
+    }
+    return {k: v for k, v in os.environ.items() if not k.startswith(("SQLALCHEMY", "CELERY"))} | (
+        settings
+    )
+
+
+def fresh_database(database_url: str) -> None:
+    """Create the benchmark database if needed and empty it."""
+    url = make_url(database_url.replace("postgresql://", "postgresql+psycopg2://", 1))
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+        )
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def migrate(env: dict) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "run", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+@contextmanager
+def api_server(env: dict, port: int, workers: int, threads: int):
+    """gunicorn serving `run:app`, stopped on exit."""
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "run:app",
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers),
+            "--threads", str(threads),
+            "--backlog", "256",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_until_healthy(f"http://127.0.0.1:{port}/health", process)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the API server exited during start-up")
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the API server did not become healthy within 60 s")

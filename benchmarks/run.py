@@ -1,0 +1,94 @@
+"""Run every benchmark, print a table and write the figures as JSON."""
+
+import json
+import os
+import platform
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import environment, wot_issuance
+from benchmarks.load import run_wrk, wrk_available
+
+RESULTS = environment.ROOT / "bench-results"
+
+
+def run(
+    database_url: str, port: int, seconds: int, connections: int, workers: int, threads: int
+) -> dict:
+    if not wrk_available():
+        raise SystemExit("wrk is needed for the load figures: apt-get install wrk")
+    with tempfile.TemporaryDirectory(prefix="wps-bench-") as instance:
+        env = environment.bench_environment(database_url, Path(instance), port)
+        environment.fresh_database(database_url)
+        environment.migrate(env)
+        app = _app(env)
+        seeded = wot_issuance.seed_download_package(app)
+        floor = wot_issuance.crypto_floor_per_second(app)
+        with environment.api_server(env, port, workers, threads):
+            url = (
+                f"http://127.0.0.1:{port}/work-packages/{seeded.package_id}"
+                f"/files/{seeded.accession}/work-order-tokens"
+            )
+            headers = {"Authorization": f"Bearer {seeded.access_token}"}
+            run_wrk(url, "POST", headers, connections, 2)  # warm-up
+            load = run_wrk(url, "POST", headers, connections, seconds)
+    figures = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "server": {"workers": workers, "threads": threads, "connections": connections},
+        "wot_issuance": {
+            "rate_per_second": round(load.requests_per_second, 1),
+            "p50_ms": load.p50_ms,
+            "p99_ms": load.p99_ms,
+            "requests": load.requests,
+            "errors": load.errors,
+            "crypto_floor_per_second_one_core": round(floor, 1),
+            "ratio_to_floor": round(load.requests_per_second / floor, 3),
+            "target_ratio": 0.35,
+        },
+    }
+    return figures
+
+
+def _app(env: dict):
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        from app import create_app
+
+        return create_app()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def table(figures: dict) -> str:
+    wot = figures["wot_issuance"]
+    verdict = "holds" if wot["ratio_to_floor"] >= wot["target_ratio"] else "MISSED"
+    rows = [
+        ("figure", "value", "target"),
+        ("WOT issuance rate", f"{wot['rate_per_second']:.0f}/s", ""),
+        ("WOT p50 / p99", f"{wot['p50_ms']:.1f} / {wot['p99_ms']:.1f} ms", "p99 < 50 ms"),
+        ("sign+seal floor (one core)", f"{wot['crypto_floor_per_second_one_core']:.0f}/s", ""),
+        ("ratio to floor", f"{wot['ratio_to_floor']:.3f}", f">= {wot['target_ratio']} ({verdict})"),
+        ("errors", str(wot["errors"]), "0"),
+    ]
+    width = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join("  ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) for row in rows)
+
+
+def save(figures: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "latest.json"
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    return path
