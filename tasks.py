@@ -230,11 +230,24 @@ def issue_dev_token(
         "connections": "concurrent clients",
         "workers": "gunicorn worker processes",
         "threads": "threads per gunicorn worker",
+        "runs": "load runs; the median is reported",
+        "record": "also write docs/benchmarks.md",
     }
 )
-def bench(c, database_url="", seconds=10, connections=32, workers=3, threads=1, port=5055):
+def bench(
+    c,
+    database_url="",
+    seconds=10,
+    connections=32,
+    workers=3,
+    threads=1,
+    port=5055,
+    runs=3,
+    record=False,
+):
     """Benchmark on gunicorn + PostgreSQL; prints a table, writes bench-results/latest.json."""
     from benchmarks import environment
+    from benchmarks.run import record as record_docs
     from benchmarks.run import run, save, table
 
     figures = run(
@@ -244,6 +257,9 @@ def bench(c, database_url="", seconds=10, connections=32, workers=3, threads=1, 
         int(connections),
         int(workers),
         int(threads),
+        int(runs),
     )
     print(table(figures))
     print(f"\nfigures written to {save(figures)}")
+    if record:
+        print(f"recorded in {record_docs(figures)}")
