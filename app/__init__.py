@@ -15,6 +15,7 @@ from app.config import Settings, load_settings
 from app.database import render_migration_item
 from app.errors import register_body_limit, register_error_handlers
 from app.extensions import cors, db, migrate
+from app.feeds.appliers import make_appliers
 from app.instance_secrets import instance_secret
 from app.logs import REQUEST_ID_HEADER, configure_logging, register_request_logging
 from workers.celery_app import celery_init_app
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["settings"] = settings
     app.extensions["token_keys"] = load_token_keys(settings, app.instance_path)
     app.extensions["access_policy"] = make_access_policy(settings)
+    app.extensions["feed_appliers"] = make_appliers(settings)
 
     db.init_app(app)
     # One unit of work per request, even when the app context outlives it (tests,
@@ -110,11 +112,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.access.routes import bp as access
     from app.applications.routes import bp as applications
     from app.catalog.routes import bp as catalog
+    from app.feeds.routes import bp as feeds
     from app.health.routes import bp as health
     from app.wellknown.routes import bp as wellknown
     from app.work_packages.routes import bp as work_packages
 
-    for blueprint in (health, wellknown, work_packages, catalog, access, applications):
+    for blueprint in (health, wellknown, work_packages, catalog, access, feeds, applications):
         app.register_blueprint(blueprint)
 
 

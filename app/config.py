@@ -110,6 +110,55 @@ class Settings(BaseSettings):
     access_timeout: float = Field(
         10.0, gt=0, description="Seconds to wait for the external access API."
     )
+    dataset_change_topic: str = Field("metadata-datasets", description="Topic of dataset events.")
+    dataset_upsertion_type: str = Field(
+        "dataset_upserted", description="Event type of a new or changed dataset."
+    )
+    dataset_deletion_type: str = Field(
+        "dataset_deleted", description="Event type of a deleted dataset."
+    )
+    upload_box_topic: str = Field("upload-boxes", description="Topic of upload box events.")
+    upload_box_upsertion_type: str = Field(
+        "upserted", description="Event type of a new or changed upload box."
+    )
+    upload_box_deletion_type: str = Field(
+        "deleted", description="Event type of a deleted upload box."
+    )
+    accession_map_topic: str = Field(
+        "file-accession-mappings", description="Topic of file accession map events."
+    )
+    accession_map_upsertion_type: str = Field(
+        "upserted", description="Event type of a new or changed accession mapping."
+    )
+    accession_map_deletion_type: str = Field(
+        "deleted", description="Event type of a removed accession mapping."
+    )
+    events_max_batch: int = Field(
+        500, ge=1, description="Most events accepted in one `POST /events` (more: 413)."
+    )
+    events_max_body_bytes: int = Field(
+        32 * 1024 * 1024,
+        gt=0,
+        description="Largest `POST /events` body in bytes (dataset events list every file).",
+    )
+    event_max_attempts: int = Field(
+        5, ge=1, description="Attempts to apply an event before it is dead."
+    )
+    event_retry_backoff_seconds: float = Field(
+        2.0, ge=0, description="First retry delay; doubles with every further attempt."
+    )
+    event_requeue_after_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Pending events older than this are enqueued again by beat (the safety "
+        "net when the broker lost a message or was down at ingest).",
+    )
+    event_retention_days: float = Field(
+        7, gt=0, description="Applied, skipped and discarded events are purged after this."
+    )
+    work_package_retention_days: float = Field(
+        30, ge=0, description="Work packages are deleted this long after they expired."
+    )
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod

@@ -31,3 +31,27 @@ def render_migration_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def insert_ignoring_conflicts(session, model, values: dict, conflict_columns: list[str]):
+    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite.
+
+    Returns the inserted row's primary key, or None when a row with the same
+    `conflict_columns` already existed. Atomic under concurrency, unlike a
+    select-then-insert.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the two supported databases
+        raise NotImplementedError(dialect)
+    primary_key = model.__table__.primary_key.columns.values()
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=conflict_columns)
+        .returning(*primary_key)
+    )
+    return session.execute(statement).first()

@@ -150,11 +150,25 @@ def _discard_session() -> None:
     db.session.rollback()
 
 
+def body_limit(setting: str):
+    """Give an endpoint the body limit named by `setting` instead of MAX_CONTENT_LENGTH."""
+
+    def decorator(view):
+        view.max_body_setting = setting
+        return view
+
+    return decorator
+
+
 def register_body_limit(app: Flask) -> None:
     """Refuse a declared oversize body before any view or credential check runs."""
 
     @app.before_request
     def refuse_oversized_body():
+        view = app.view_functions.get(request.endpoint)
+        setting = getattr(view, "max_body_setting", None)
+        if setting:
+            request.max_content_length = getattr(app.extensions["settings"], setting)
         limit = request.max_content_length
         if limit is not None and (request.content_length or 0) > limit:
             raise RequestEntityTooLarge(f"The request body exceeds {limit} bytes")

@@ -10,6 +10,7 @@ from app.applications.models import (
     SystemPermission,
 )
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
+from app.feeds.models import FeedKey, InboxEvent
 from app.work_packages.models import WorkPackage, WorkPackageFile
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "ApplicationSystemPermission",
     "Dataset",
     "DatasetFile",
+    "FeedKey",
+    "InboxEvent",
     "SystemPermission",
     "UploadBox",
     "WorkPackage",

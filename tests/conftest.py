@@ -81,3 +81,10 @@ def steward_key(db):
     from tests.factories import ApplicationKeyFactory
 
     return {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
+
+
+@pytest.fixture
+def publisher_key(db):
+    from tests.factories import ApplicationKeyFactory
+
+    return {"Workflow-API-Key": ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key}

@@ -93,3 +93,35 @@ def grant(user_id, *, dataset=None, box=None, days: float = 30, starts_in_days: 
     created = access.create_grant(request, granted_by="test")
     db.session.commit()
     return created
+
+
+def event(topic: str, type_: str, key: str, payload: dict, event_id=None, sequence=None) -> dict:
+    body = {
+        "event_id": event_id or f"evt-{uuid4()}",
+        "topic": topic,
+        "type": type_,
+        "key": key,
+        "payload": payload,
+    }
+    if sequence is not None:
+        body["sequence"] = sequence
+    return body
+
+
+def dataset_event(accession="DS1", files=2, **options) -> dict:
+    payload = dataset_payload(accession, files)
+    return event("metadata-datasets", "dataset_upserted", accession, payload, **options)
+
+
+def dataset_deleted_event(accession="DS1", **options) -> dict:
+    payload = {"accession": accession}
+    return event("metadata-datasets", "dataset_deleted", accession, payload, **options)
+
+
+def box_event(payload: dict, **options) -> dict:
+    return event("upload-boxes", "upserted", payload["id"], payload, **options)
+
+
+def accession_map_event(accession: str, file_id=None, **options) -> dict:
+    payload = {"accession": accession, "file_id": str(file_id or uuid4())}
+    return event("file-accession-mappings", "upserted", accession, payload, **options)

@@ -1,9 +1,11 @@
 """Celery bound to a Flask app: every task runs inside an application context."""
 
+import importlib
+
 from celery import Celery, Task
 from flask import Flask
 
-TASK_MODULES: list[str] = []
+TASK_MODULES = ["workers.tasks.feeds", "workers.tasks.work_packages"]
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -15,6 +17,10 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     celery = Celery(app.import_name, task_cls=FlaskTask, include=TASK_MODULES)
+    # Registered here too (not only by workers), so the API process can enqueue
+    # them and run them eagerly in the embedded default.
+    for module in TASK_MODULES:
+        importlib.import_module(module)
     broker = settings.celery_broker_url or "memory://"
     celery.conf.update(
         broker_url=broker,
@@ -29,8 +35,24 @@ def celery_init_app(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         # Publishing must not hang a request when the broker is down.
         broker_transport_options={"max_retries": 1, "interval_start": 0},
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
         task_ignore_result=True,
+        beat_schedule=beat_schedule(settings),
     )
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+def beat_schedule(settings) -> dict:
+    return {
+        "requeue-pending-events": {
+            "task": "feeds.requeue_pending",
+            "schedule": settings.event_requeue_after_seconds,
+        },
+        "purge-finished-events": {"task": "feeds.purge_finished", "schedule": 3600.0},
+        "sweep-expired-work-packages": {
+            "task": "work_packages.sweep_expired",
+            "schedule": 3600.0,
+        },
+    }

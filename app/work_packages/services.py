@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from app.access.policy import access_policy
 from app.auth.crypt4gh_keys import seal
@@ -267,3 +267,9 @@ def accessible_boxes(user_id: UUID) -> list[BoxWithExpiration]:
         )
         for box in boxes
     ]
+
+
+def sweep_expired(expired_before: datetime) -> int:
+    """Delete packages (and their file lists) that expired before the given time."""
+    result = db.session.execute(delete(WorkPackage).where(WorkPackage.expires < expired_before))
+    return result.rowcount

@@ -1,0 +1,1 @@
+"""Change feeds: an inbox of events from other systems, applied in order per key."""

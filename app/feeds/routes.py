@@ -1,0 +1,106 @@
+"""Change events in (`FEED_PUBLISHER`), and the inbox for operators (`DATA_STEWARD`)."""
+
+from flask import Blueprint, current_app, g
+
+from app.api import json_response, operation
+from app.applications.permissions import Permission, permissions_required
+from app.errors import DomainError, body_limit
+from app.extensions import db
+from app.feeds import services
+from app.feeds.dispatch import enqueue_keys
+from app.feeds.schemas import (
+    EventBatch,
+    EventPage,
+    EventPath,
+    EventQuery,
+    EventView,
+    IngestResponse,
+)
+
+bp = Blueprint("feeds", __name__)
+
+
+class TooManyEvents(DomainError):
+    """Too many events in one request."""
+
+    status, code = 413, "too_many_events"
+
+
+@bp.post("/events")
+@permissions_required([Permission.FEED_PUBLISHER])
+@operation(
+    "Publish change events",
+    description="One event or a list. The whole batch is validated first: any invalid "
+    "event is a 422 naming it, and nothing is stored. Valid events are stored, then "
+    "applied by workers in order per (topic, key). A repeated `event_id` answers "
+    "`duplicate` and changes nothing.",
+    tags=["feeds"],
+    body=EventBatch,
+    responses={202: IngestResponse, 413: None},
+)
+@body_limit("events_max_body_bytes")
+def publish_events(body: EventBatch):
+    events = body.events()
+    limit = current_app.extensions["settings"].events_max_batch
+    if len(events) > limit:
+        raise TooManyEvents(f"{len(events)} events in one request; at most {limit}")
+    services.validate_batch(events)
+    results = services.ingest(events, received_from=g.application.name)
+    db.session.commit()
+    accepted = {r.event_id for r in results if r.status == "accepted"}
+    enqueue_keys(services.distinct_keys(e for e in events if e.event_id in accepted))
+    return json_response(IngestResponse(results=results), 202)
+
+
+@bp.get("/events")
+@permissions_required([Permission.DATA_STEWARD, Permission.FEED_PUBLISHER])
+@operation(
+    "Inbox events, oldest first",
+    description="Filter by `status` (pending, applied, skipped, dead, discarded), `topic`, `key`.",
+    tags=["feeds"],
+    query=EventQuery,
+    responses={200: EventPage},
+)
+def list_events(query: EventQuery):
+    items, total = services.list_events(query)
+    return json_response(EventPage(items=[EventView.of(e) for e in items], total_count=total))
+
+
+@bp.get("/events/<event_id>")
+@permissions_required([Permission.DATA_STEWARD, Permission.FEED_PUBLISHER])
+@operation("One inbox event", tags=["feeds"], path=EventPath, responses={200: EventView})
+def get_event(event_id: str):
+    return json_response(EventView.of(services.get_event(event_id)))
+
+
+@bp.post("/events/<event_id>/replay")
+@permissions_required([Permission.DATA_STEWARD])
+@operation(
+    "Replay a dead event",
+    description="It becomes pending with fresh attempts and is applied before the later "
+    "events of its key.",
+    tags=["feeds"],
+    path=EventPath,
+    responses={200: EventView, 409: None},
+)
+def replay_event(event_id: str):
+    event = services.replay(event_id)
+    db.session.commit()
+    enqueue_keys([(event.topic, event.key)])
+    return json_response(EventView.of(event))
+
+
+@bp.post("/events/<event_id>/discard")
+@permissions_required([Permission.DATA_STEWARD])
+@operation(
+    "Discard a dead event",
+    description="It is never applied; the later events of its key flow again.",
+    tags=["feeds"],
+    path=EventPath,
+    responses={200: EventView, 409: None},
+)
+def discard_event(event_id: str):
+    event = services.discard(event_id)
+    db.session.commit()
+    enqueue_keys([(event.topic, event.key)])
+    return json_response(EventView.of(event))

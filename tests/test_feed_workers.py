@@ -1,0 +1,125 @@
+"""Feeds with real Celery workers on Redis and PostgreSQL."""
+
+import time
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from app.catalog.models import Dataset, UploadBox
+from app.feeds.models import InboxEvent
+from tests.conftest import make_settings
+from tests.factories import ApplicationKeyFactory, box_event, dataset_event, upload_box_payload
+from tests.worker_processes import worker_processes
+
+pytestmark = pytest.mark.worker
+
+
+FEED_SETTINGS = {
+    "event_max_attempts": 3,
+    "event_retry_backoff_seconds": 0.05,
+    "event_requeue_after_seconds": 0.1,
+}
+
+
+def worker_app(instance_path, **overrides):
+    settings = {"celery_always_eager": False} | FEED_SETTINGS | overrides
+    return create_app(make_settings(instance_path, **settings))
+
+
+@pytest.fixture(scope="module")
+def running_workers(app, instance_path, tmp_path_factory):
+    """Two worker processes consuming the test queue, shared by this module's tests."""
+    api = worker_app(instance_path)
+    celery = api.extensions["celery"]
+    celery.control.purge()
+    logs = tmp_path_factory.mktemp("worker-logs")
+    with worker_processes(celery, instance_path, count=2, log_dir=logs, **FEED_SETTINGS):
+        yield api
+
+
+@pytest.fixture
+def workers(running_workers, db):
+    running_workers.extensions["celery"].control.purge()
+    return running_workers
+
+
+def wait_until(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def statuses(db) -> dict[str, str]:
+    db.session.rollback()
+    return dict(db.session.execute(select(InboxEvent.event_id, InboxEvent.status)).all())
+
+
+def test_events_of_one_key_are_applied_in_order_by_two_workers(workers, db):
+    client = workers.test_client()
+    key = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key}
+    versions = []
+    for n in range(12):
+        event = dataset_event("DS1", files=1, event_id=f"ds1-{n:02d}")
+        event["payload"]["title"] = f"version {n}"
+        versions.append(event)
+        others = [dataset_event(f"X{n}", files=1, event_id=f"other-{n}")]
+        assert client.post("/events", json=[event, *others], headers=key).status_code == 202
+
+    wait_until(lambda: set(statuses(db).values()) == {"applied"})
+
+    db.session.rollback()
+    assert db.session.get(Dataset, "DS1").title == "version 11"
+    applied = db.session.scalars(
+        select(InboxEvent).where(InboxEvent.key == "DS1").order_by(InboxEvent.id)
+    ).all()
+    finished = [event.finished_at for event in applied]
+    assert finished == sorted(finished)
+    assert len(statuses(db)) == 24
+
+
+def test_poison_event_goes_dead_after_its_attempts_and_replays_after_a_fix(workers, db):
+    client = workers.test_client()
+    key = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key}
+    steward = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
+    shared = str(uuid4())
+    owner = upload_box_payload(file_upload_box_id=shared)
+    poison = upload_box_payload(file_upload_box_id=shared)
+    client.post("/events", json=box_event(owner, event_id="owner"), headers=key)
+    wait_until(lambda: statuses(db).get("owner") == "applied")
+
+    client.post("/events", json=box_event(poison, event_id="poison"), headers=key)
+    client.post("/events", json=dataset_event("FLOWING", event_id="flowing"), headers=key)
+
+    wait_until(lambda: statuses(db).get("poison") == "dead")
+    dead = client.get("/events/poison", headers=steward).json
+    assert dead["attempts"] == 3
+    assert statuses(db)["flowing"] == "applied"
+
+    client.delete(f"/upload-boxes/{owner['id']}", headers=steward)
+    assert client.post("/events/poison/replay", headers=steward).status_code == 200
+    wait_until(lambda: statuses(db).get("poison") == "applied")
+    db.session.rollback()
+    assert db.session.get(UploadBox, poison["id"]) is not None
+
+
+def test_events_wait_in_the_inbox_while_the_broker_is_unreachable(workers, db, instance_path):
+    cut_off = worker_app(instance_path, celery_broker_url="redis://127.0.0.1:1/15")
+    client = cut_off.test_client()
+    key = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key}
+
+    started = time.monotonic()
+    response = client.post("/events", json=dataset_event("LATE", event_id="late"), headers=key)
+
+    assert response.status_code == 202
+    assert time.monotonic() - started < 10
+    assert statuses(db) == {"late": "pending"}
+
+    # The broker is back: beat's next requeue run hands the waiting key to a worker.
+    time.sleep(0.2)  # older than EVENT_REQUEUE_AFTER_SECONDS
+    workers.extensions["celery"].send_task("feeds.requeue_pending")
+    wait_until(lambda: statuses(db) == {"late": "applied"})
