@@ -263,3 +263,62 @@ def bench(
     print(f"\nfigures written to {save(figures)}")
     if record:
         print(f"recorded in {record_docs(figures)}")
+
+
+@task(help={"status": "pending, applied, skipped, dead or discarded", "limit": "most shown"})
+def events(c, status="", limit=50):
+    """List inbox events, oldest first."""
+    from app.feeds.schemas import EventQuery
+    from app.feeds.services import list_events
+
+    with _app_context():
+        items, total = list_events(EventQuery(status=status or None, limit=int(limit)))
+        for event in items:
+            error = f"\t{event.last_error}" if event.last_error else ""
+            print(
+                f"{event.event_id}\t{event.topic}/{event.type}\t{event.key}\t{event.status}"
+                f"\tattempts {event.attempts}{error}"
+            )
+    print(f"{len(items)} of {total} event(s)", file=sys.stderr)
+
+
+def _finish_dead_event(action: str, event_id: str) -> None:
+    from app.errors import DomainError
+    from app.extensions import db
+    from app.feeds import services
+    from app.feeds.dispatch import enqueue_keys
+
+    with _app_context():
+        try:
+            event = getattr(services, action)(event_id)
+        except DomainError as error:
+            raise Exit(f"error: {error.detail}", code=1) from None
+        db.session.commit()
+        enqueue_keys([(event.topic, event.key)])
+        # Eagerly (no broker) the event is applied by now; with workers it is pending.
+        db.session.expire_all()
+        print(f"{event_id}: {services.get_event(event_id).status}")
+
+
+@task(help={"event_id": "the dead event's event_id"})
+def replay_event(c, event_id):
+    """Make a dead event pending again (after fixing its cause)."""
+    _finish_dead_event("replay", event_id)
+
+
+@task(help={"event_id": "the dead event's event_id"})
+def discard_event(c, event_id):
+    """Give up on a dead event so the later events of its key flow again."""
+    _finish_dead_event("discard", event_id)
+
+
+@task
+def requeue_events(c):
+    """Hand every key with waiting events to the workers (what beat does every few seconds)."""
+    from app.database import utc_now
+    from app.feeds.dispatch import enqueue_keys
+    from app.feeds.services import keys_waiting
+
+    with _app_context():
+        count = enqueue_keys(keys_waiting(utc_now()))
+    print(f"enqueued {count} key(s)")

@@ -117,3 +117,24 @@ def test_grant_for_an_unknown_dataset_is_refused(client, instance_path):
 
     assert result.returncode == 1
     assert "Dataset NOPE not found" in result.stderr
+
+
+def test_event_commands_list_and_replay_dead_events(client, db, instance_path):
+    from app.feeds.models import InboxEvent
+    from tests.factories import ApplicationKeyFactory, dataset_event
+
+    key = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key}
+    client.post("/events", json=dataset_event("DS1", event_id="cli-event"), headers=key)
+    event = db.session.query(InboxEvent).one()
+    event.status = "dead"
+    db.session.commit()
+
+    listed = invoke("events", "--status", "dead", instance_path=instance_path)
+    replayed = invoke("replay-event", "--event-id", "cli-event", instance_path=instance_path)
+    again = invoke("replay-event", "--event-id", "cli-event", instance_path=instance_path)
+
+    assert "cli-event" in listed.stdout
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout.strip() == "cli-event: applied"
+    assert again.returncode == 1
+    assert "not dead" in again.stderr
