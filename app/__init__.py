@@ -18,6 +18,8 @@ from app.extensions import cors, db, migrate
 from app.feeds.appliers import make_appliers
 from app.instance_secrets import instance_secret
 from app.logs import REQUEST_ID_HEADER, configure_logging, register_request_logging
+from app.storage import make_object_store
+from app.storage.keys import load_storage_keys
 from workers.celery_app import celery_init_app
 
 __version__ = "0.1.0"
@@ -41,6 +43,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["token_keys"] = load_token_keys(settings, app.instance_path)
     app.extensions["access_policy"] = make_access_policy(settings)
     app.extensions["feed_appliers"] = make_appliers(settings)
+    app.extensions["storage_keys"] = load_storage_keys(settings, app.instance_path)
+    app.extensions["object_store"] = make_object_store(
+        settings, app.instance_path, app.config["SECRET_KEY"]
+    )
 
     db.init_app(app)
     # One unit of work per request, even when the app context outlives it (tests,
@@ -114,10 +120,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.catalog.routes import bp as catalog
     from app.feeds.routes import bp as feeds
     from app.health.routes import bp as health
+    from app.storage.routes import bp as storage
+    from app.transfer.routes import download, upload
     from app.wellknown.routes import bp as wellknown
     from app.work_packages.routes import bp as work_packages
 
-    for blueprint in (health, wellknown, work_packages, catalog, access, feeds, applications):
+    blueprints = (health, wellknown, work_packages, download, upload, storage)
+    for blueprint in (*blueprints, catalog, access, feeds, applications):
         app.register_blueprint(blueprint)
 
 

@@ -156,6 +156,35 @@ class Settings(BaseSettings):
     event_retention_days: float = Field(
         7, gt=0, description="Applied, skipped and discarded events are purged after this."
     )
+    storage_backend: Literal["local", "s3"] = Field(
+        "local", description="Where file content lives: `local` folder or `s3`."
+    )
+    storage_alias: str = Field(
+        "local",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Name of this storage, given to clients with its Crypt4GH key.",
+    )
+    storage_path: Path | None = Field(
+        None, description="Folder of the local backend. Default: `storage/` in the instance folder."
+    )
+    storage_crypt4gh_private_key: SecretStr | None = Field(
+        None,
+        description="The storage's Crypt4GH private key (base64 of 32 bytes); uploads are "
+        "encrypted to its public key. Generated when unset (development only).",
+    )
+    s3_endpoint_url: str | None = Field(None, description="S3 endpoint (S3 backend).")
+    s3_bucket: str = Field("wps-files", description="S3 bucket (S3 backend).")
+    s3_region: str = Field("us-east-1", description="S3 region (S3 backend).")
+    s3_access_key_id: str | None = Field(None, description="S3 access key id.")
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret access key.")
+    signed_url_valid_seconds: int = Field(
+        120, ge=60, le=86400, description="Life of signed download and part-upload URLs."
+    )
+    upload_part_max_bytes: int = Field(
+        5 * 1024**3, gt=0, description="Largest accepted upload part in bytes."
+    )
     work_package_retention_days: float = Field(
         30, ge=0, description="Work packages are deleted this long after they expired."
     )

@@ -106,7 +106,10 @@ def error_response(status: int, detail, code: str, headers: dict | None = None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        return error_response(error.status, error.detail, error.code, error.headers())
+        response = jsonify(error.body())
+        response.status_code = error.status
+        response.headers.extend(error.headers())
+        return response
 
     @app.errorhandler(RolesError)
     def roles_error(error: RolesError):

@@ -11,6 +11,7 @@ from app.applications.models import (
 )
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
 from app.feeds.models import FeedKey, InboxEvent
+from app.transfer.models import FileUpload, StoredFile
 from app.work_packages.models import WorkPackage, WorkPackageFile
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "Dataset",
     "DatasetFile",
     "FeedKey",
+    "FileUpload",
     "InboxEvent",
+    "StoredFile",
     "SystemPermission",
     "UploadBox",
     "WorkPackage",

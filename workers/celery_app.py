@@ -5,7 +5,7 @@ import importlib
 from celery import Celery, Task
 from flask import Flask
 
-TASK_MODULES = ["workers.tasks.feeds", "workers.tasks.work_packages"]
+TASK_MODULES = ["workers.tasks.feeds", "workers.tasks.transfer", "workers.tasks.work_packages"]
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -51,6 +51,10 @@ def beat_schedule(settings) -> dict:
             "schedule": settings.event_requeue_after_seconds,
         },
         "purge-finished-events": {"task": "feeds.purge_finished", "schedule": 3600.0},
+        "requeue-waiting-verifications": {
+            "task": "transfer.requeue_verifications",
+            "schedule": 60.0,
+        },
         "sweep-expired-work-packages": {
             "task": "work_packages.sweep_expired",
             "schedule": 3600.0,

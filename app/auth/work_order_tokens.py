@@ -18,3 +18,14 @@ def sign_work_order(claims: dict, keys: TokenKeys) -> str:
         algorithm=WORK_ORDER_ALGORITHM,
         headers={"kid": keys.work_order_kid},
     )
+
+
+def verify_work_order(token: str, keys: TokenKeys) -> dict:
+    """The claims of a work order token this service signed, or jwt.InvalidTokenError."""
+    return jwt.decode(
+        token,
+        keys.work_order_signing.key.public_key(),
+        algorithms=[WORK_ORDER_ALGORITHM],
+        leeway=5,
+        options={"require": ["work_type", "user_public_crypt4gh_key", "iat", "exp"]},
+    )

@@ -1,8 +1,9 @@
-from flask import Blueprint
+from flask import Blueprint, current_app
 from pydantic import BaseModel
 
 from app.api import json_response, operation
 from app.auth.keys import token_keys
+from app.storage.keys import storage_keys
 
 bp = Blueprint("wellknown", __name__)
 
@@ -31,3 +32,31 @@ class JsonWebKeySet(BaseModel):
 )
 def jwks():
     return json_response(JsonWebKeySet.model_validate(token_keys().jwks))
+
+
+class WellKnownValues(BaseModel):
+    wps_api_url: str
+    dcs_api_url: str
+    ucs_api_url: str
+    crypt4gh_public_keys: dict[str, str]
+
+
+@bp.get("/.well-known/values")
+@operation(
+    "Where clients find this service's APIs and storage keys",
+    description="What ghga-connector reads first: the work package, download and upload "
+    "API roots, and the Crypt4GH public key of each storage alias.",
+    tags=["well-known"],
+    responses={200: WellKnownValues},
+)
+def values():
+    settings = current_app.extensions["settings"]
+    base = str(settings.public_base_url).rstrip("/")
+    return json_response(
+        WellKnownValues(
+            wps_api_url=base,
+            dcs_api_url=f"{base}/download",
+            ucs_api_url=f"{base}/upload",
+            crypt4gh_public_keys={settings.storage_alias: storage_keys().public_base64},
+        )
+    )

@@ -1,0 +1,130 @@
+"""The local filesystem backend: objects and upload parts under one folder.
+
+Its signed URLs point at this service's own `/storage/...` endpoints. Bytes are
+streamed in chunks both ways, so no file or part is ever held in memory whole.
+"""
+
+import hashlib
+import io
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from app.storage.backend import PartRecord
+from app.storage.signed_urls import sign_url
+
+CHUNK = 1024 * 1024
+
+
+class LocalStore:
+    def __init__(
+        self, alias: str, root: Path, public_base_url: str, secret: str, valid_seconds: int
+    ):
+        self.alias = alias
+        self.root = root / alias
+        self.public_base_url = public_base_url
+        self.secret = secret
+        self.valid_seconds = valid_seconds
+
+    # -- uploads ---------------------------------------------------------------------
+
+    def begin_upload(self, upload_key: str) -> str:
+        self._upload_dir(upload_key).mkdir(parents=True, exist_ok=True)
+        return upload_key
+
+    def part_upload_url(self, upload_key: str, upload_id: str, part_number: int) -> str:
+        path = f"/storage/{self.alias}/uploads/{upload_key}/parts/{part_number}"
+        return sign_url(self.public_base_url, self.secret, "PUT", path, self.valid_seconds)
+
+    def receive_part(self, upload_key: str, part_number: int, stream: BinaryIO) -> PartRecord:
+        """Store one part as it streams in, computing its checksums on the way."""
+        folder = self._upload_dir(upload_key)
+        if not folder.is_dir():
+            raise FileNotFoundError(upload_key)
+        md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
+        temporary = folder / f"{part_number}.part.incoming"
+        with temporary.open("wb") as target:
+            while chunk := stream.read(CHUNK):
+                md5.update(chunk)
+                sha256.update(chunk)
+                size += len(chunk)
+                target.write(chunk)
+        record = PartRecord(part_number, size, md5.hexdigest(), sha256.hexdigest())
+        os.replace(temporary, folder / f"{part_number}.part")
+        (folder / f"{part_number}.json").write_text(json.dumps(record.__dict__))
+        return record
+
+    def uploaded_parts(self, upload_key: str, upload_id: str) -> list[PartRecord]:
+        folder = self._upload_dir(upload_key)
+        if not folder.is_dir():
+            return []
+        records = [PartRecord(**json.loads(p.read_text())) for p in folder.glob("*.json")]
+        return sorted(records, key=lambda record: record.number)
+
+    def open_upload(self, upload_key: str, upload_id: str) -> BinaryIO:
+        parts = [
+            self._upload_dir(upload_key) / f"{record.number}.part"
+            for record in self.uploaded_parts(upload_key, upload_id)
+        ]
+        return io.BufferedReader(_ConcatenatedFiles(parts), buffer_size=CHUNK)
+
+    def discard_upload(self, upload_key: str, upload_id: str) -> None:
+        shutil.rmtree(self._upload_dir(upload_key), ignore_errors=True)
+
+    # -- objects ---------------------------------------------------------------------
+
+    def write_object(self, object_key: str, chunks: Iterator[bytes]) -> int:
+        target = self.object_path(object_key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(".incoming")
+        size = 0
+        with temporary.open("wb") as file:
+            for chunk in chunks:
+                file.write(chunk)
+                size += len(chunk)
+        os.replace(temporary, target)
+        return size
+
+    def download_url(self, object_key: str) -> str:
+        path = f"/storage/{self.alias}/objects/{object_key}"
+        return sign_url(self.public_base_url, self.secret, "GET", path, self.valid_seconds)
+
+    def delete_object(self, object_key: str) -> None:
+        self.object_path(object_key).unlink(missing_ok=True)
+
+    def object_path(self, object_key: str) -> Path:
+        return self.root / "objects" / object_key
+
+    def _upload_dir(self, upload_key: str) -> Path:
+        return self.root / "uploads" / upload_key
+
+
+class _ConcatenatedFiles(io.RawIOBase):
+    """Several files read as one stream, opened one at a time."""
+
+    def __init__(self, paths: list[Path]):
+        self._paths = list(paths)
+        self._current = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while True:
+            if self._current is None:
+                if not self._paths:
+                    return 0
+                self._current = self._paths.pop(0).open("rb")
+            count = self._current.readinto(buffer)
+            if count:
+                return count
+            self._current.close()
+            self._current = None
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+        super().close()

@@ -1,0 +1,106 @@
+"""Signed URLs of the local backend: GET objects (with Range) and PUT upload parts."""
+
+import re
+
+from flask import Blueprint, Response, current_app, request
+
+from app.errors import DomainError, Forbidden, NotFound, body_limit
+from app.storage import object_store
+from app.storage.local import CHUNK, LocalStore
+from app.storage.signed_urls import signature_is_valid
+
+bp = Blueprint("storage", __name__, url_prefix="/storage")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class RangeNotSatisfiable(DomainError):
+    """The requested range is outside the object."""
+
+    status, code = 416, "range_not_satisfiable"
+
+    def __init__(self, size: int):
+        super().__init__(f"The object has {size} bytes")
+        self.size = size
+
+    def headers(self) -> dict:
+        return {"Content-Range": f"bytes */{self.size}"}
+
+
+def _local_store(alias: str) -> LocalStore:
+    store = object_store()
+    if not isinstance(store, LocalStore) or store.alias != alias:
+        raise NotFound("No such storage")
+    return store
+
+
+def _check_signature(method: str) -> None:
+    secret = current_app.config["SECRET_KEY"]
+    if not signature_is_valid(
+        secret, method, request.path, request.args.get("expires"), request.args.get("signature")
+    ):
+        raise Forbidden("The URL signature is invalid or has expired", code="invalid_signature")
+
+
+@bp.get("/<alias>/objects/<object_key>")
+def get_object(alias: str, object_key: str):
+    """Serve an object, or the requested byte range of it, as a stream."""
+    _check_signature("GET")
+    path = _local_store(alias).object_path(object_key)
+    if not path.is_file():
+        raise NotFound("No such object")
+    size = path.stat().st_size
+    start, end = _byte_range(request.headers.get("Range"), size)
+    headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
+    status = 200
+    if request.headers.get("Range"):
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return Response(
+        _read(path, start, end),
+        status=status,
+        headers=headers,
+        mimetype="application/octet-stream",
+        direct_passthrough=True,
+    )
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int]:
+    """Inclusive (start, end) of a single `bytes=` range; the whole object without one."""
+    if not header:
+        return 0, size - 1
+    match = _RANGE.match(header.strip())
+    if not match or not (match.group(1) or match.group(2)):
+        raise RangeNotSatisfiable(size)
+    first, last = match.group(1), match.group(2)
+    if first:
+        start, end = int(first), int(last) if last else size - 1
+    else:  # suffix range: the last N bytes
+        start, end = max(size - int(last), 0), size - 1
+    end = min(end, size - 1)
+    if start > end or start >= size:
+        raise RangeNotSatisfiable(size)
+    return start, end
+
+
+def _read(path, start: int, end: int):
+    with path.open("rb") as file:
+        file.seek(start)
+        remaining = end - start + 1
+        while remaining > 0:
+            chunk = file.read(min(CHUNK, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+
+
+@bp.put("/<alias>/uploads/<upload_key>/parts/<int:part_number>")
+@body_limit("upload_part_max_bytes")
+def put_part(alias: str, upload_key: str, part_number: int):
+    """Store one part as it streams in; answers exactly 200 with no body."""
+    _check_signature("PUT")
+    try:
+        _local_store(alias).receive_part(upload_key, part_number, request.stream)
+    except FileNotFoundError:
+        raise NotFound("No such upload") from None
+    return Response(status=200)

@@ -1,0 +1,1 @@
+"""File transfer: the download and upload controllers that ghga-connector talks to."""

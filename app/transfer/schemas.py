@@ -1,0 +1,113 @@
+"""Messages of the download and upload controllers (GHGA DCS/UCS as ghga-connector uses them)."""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import UUID4, BaseModel, ConfigDict, Field, RootModel, StringConstraints
+
+from app.api import PageQuery
+from app.catalog.schemas import FileAccession
+
+Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]+$", max_length=64)]
+
+
+class TransferErrorBody(BaseModel):
+    detail: str
+    code: str
+    exception_id: str = Field(description="The error's id as GHGA services name it.")
+    description: str
+    data: dict = {}
+
+
+class ControllerHealth(BaseModel):
+    status: str
+
+
+class AccessUrl(BaseModel):
+    url: str
+
+
+class AccessMethod(BaseModel):
+    type: str
+    access_url: AccessUrl
+
+
+class Checksum(BaseModel):
+    checksum: str
+    type: str
+
+
+class DrsObject(BaseModel):
+    id: str
+    self_uri: str
+    size: int = Field(description="Bytes behind the URL: the encrypted data segments.")
+    created_time: datetime
+    checksums: list[Checksum]
+    access_methods: list[AccessMethod]
+
+
+class Envelope(RootModel[str]):
+    """A Crypt4GH header for the requesting user's key, base64."""
+
+
+class UploadCreation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    alias: str = Field(min_length=1, max_length=512)
+    decrypted_size: int = Field(ge=0)
+    encrypted_size: int = Field(ge=0)
+    part_size: int = Field(gt=0)
+    overwrite: bool = False
+
+
+class UploadCreated(BaseModel):
+    file_id: UUID
+    alias: str
+    storage_alias: str
+
+
+class UploadClosure(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    decrypted_sha256: Hex
+    encrypted_md5: str = Field(max_length=80)
+    encrypted_parts_md5: list[Hex] = Field(max_length=10_000)
+    encrypted_parts_sha256: list[Hex] = Field(max_length=10_000)
+
+
+class UploadListItem(BaseModel):
+    id: UUID
+    alias: str
+    decrypted_size: int
+    encrypted_size: int
+    state: str
+
+
+class UploadListing(BaseModel):
+    items: list[UploadListItem]
+    total_count: int
+
+
+class PartUploadUrl(RootModel[str]):
+    """A URL that accepts `PUT` of the part and answers 200."""
+
+
+class ObjectPath(BaseModel):
+    accession: FileAccession
+
+
+class BoxPath(BaseModel):
+    box_id: UUID4
+
+
+class UploadPath(BoxPath):
+    file_id: UUID4
+
+
+class PartPath(UploadPath):
+    part_number: int = Field(ge=1, le=10_000)
+
+
+class ListingQuery(PageQuery):
+    pass

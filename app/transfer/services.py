@@ -1,0 +1,318 @@
+"""Download and upload controller logic; the routes only parse and serialise."""
+
+import base64
+import hashlib
+import logging
+import os
+from collections.abc import Iterator
+from uuid import UUID, uuid4
+
+from nacl.public import PrivateKey, PublicKey, SealedBox
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.catalog.models import UploadBox
+from app.database import utc_now
+from app.extensions import db
+from app.storage import object_store
+from app.storage.keys import storage_keys
+from app.transfer import crypt4gh_files
+from app.transfer.errors import (
+    BoxNotFound,
+    BoxNotOpen,
+    ChecksumMismatch,
+    InvalidPartSize,
+    InvalidWorkOrderToken,
+    ObjectNotFound,
+    UploadAlreadyExists,
+    UploadNotFound,
+    UploadStateError,
+)
+from app.transfer.models import LIVE_STATES, FileUpload, StoredFile, UploadState
+from app.transfer.schemas import UploadClosure, UploadCreation
+
+log = logging.getLogger(__name__)
+
+STAGING_RETRY_SECONDS = 5
+
+
+# -- download ------------------------------------------------------------------------
+
+
+def stored_file_for(claims: dict, accession: str) -> StoredFile | None:
+    """The stored content the download token names; None while it is being verified."""
+    if claims.get("accession") != accession:
+        raise InvalidWorkOrderToken("The work order token is for another file")
+    file_id = UUID(claims["file_id"])
+    stored = db.session.get(StoredFile, file_id)
+    if stored is not None:
+        return stored
+    upload = db.session.get(FileUpload, file_id)
+    if upload is not None and upload.state == UploadState.INBOX:
+        return None
+    raise ObjectNotFound(f"No content is stored for {accession}")
+
+
+def data_key(stored: StoredFile) -> bytes:
+    opener = SealedBox(PrivateKey(storage_keys().private))
+    return opener.decrypt(base64.b64decode(stored.sealed_data_key))
+
+
+def envelope_for(stored: StoredFile, user_public_key: str) -> str:
+    """A fresh Crypt4GH header carrying the file's data key for the user's key."""
+    header = crypt4gh_files.envelope(
+        data_key(stored), storage_keys().private, base64.b64decode(user_public_key)
+    )
+    return base64.b64encode(header).decode()
+
+
+def import_plaintext(file_id: UUID, chunks: Iterator[bytes]) -> StoredFile:
+    """Encrypt and store a file given in plain text (operators, tests, seeding)."""
+    key = os.urandom(32)
+    digest, size = hashlib.sha256(), 0
+
+    def plaintext():
+        nonlocal size
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            yield chunk
+
+    store = object_store()
+    segments = crypt4gh_files.encrypted_segments(plaintext(), key)
+    content_size = store.write_object(str(file_id), segments)
+    stored = _stored_file(file_id, store.alias, content_size, size, digest.hexdigest(), key)
+    db.session.add(stored)
+    db.session.flush()
+    return stored
+
+
+def _stored_file(file_id, alias, content_size, size, sha256, key) -> StoredFile:
+    sealed = SealedBox(PublicKey(storage_keys().public)).encrypt(key)
+    return StoredFile(
+        file_id=file_id,
+        storage_alias=alias,
+        object_key=str(file_id),
+        content_size=content_size,
+        decrypted_size=size,
+        decrypted_sha256=sha256,
+        sealed_data_key=base64.b64encode(sealed).decode(),
+        segment_count=-(-size // crypt4gh_files.SEGMENT_SIZE),
+    )
+
+
+# -- upload --------------------------------------------------------------------------
+
+
+def _require_box_claim(claims: dict, box_id: UUID) -> None:
+    if claims.get("box_id") != str(box_id):
+        raise InvalidWorkOrderToken("The work order token is for another box")
+
+
+def _require_file_claim(claims: dict, file_id: UUID) -> None:
+    if claims.get("file_id") != str(file_id):
+        raise InvalidWorkOrderToken("The work order token is for another file")
+
+
+def _box(file_upload_box_id: UUID, lock: bool = False) -> UploadBox:
+    query = select(UploadBox).where(UploadBox.file_upload_box_id == file_upload_box_id)
+    # A shared lock: uploads may start together, but not while the box changes state.
+    box = db.session.scalars(query.with_for_update(read=True) if lock else query).first()
+    if box is None:
+        raise BoxNotFound(f"File upload box {file_upload_box_id} not found")
+    return box
+
+
+def _upload(box_id: UUID, file_id: UUID, lock: bool = True) -> FileUpload:
+    upload = db.session.get(FileUpload, file_id, with_for_update=lock)
+    if upload is None or upload.box_id != box_id:
+        raise UploadNotFound(f"No file upload {file_id} in box {box_id}")
+    return upload
+
+
+def list_uploads(claims: dict, box_id: UUID, skip: int, limit: int):
+    _require_box_claim(claims, box_id)
+    _box(box_id)
+    query = select(FileUpload).where(FileUpload.box_id == box_id)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = db.session.scalars(
+        query.order_by(FileUpload.created_at, FileUpload.id).offset(skip).limit(limit)
+    )
+    return list(items), total
+
+
+def create_upload(claims: dict, box_id: UUID, creation: UploadCreation, max_part: int):
+    _require_box_claim(claims, box_id)
+    if claims.get("alias") != creation.alias:
+        raise InvalidWorkOrderToken("The work order token is for another alias")
+    box = _box(box_id, lock=True)
+    if box.state != "open":
+        raise BoxNotOpen(f"Upload box {box.id} is {box.state}; uploads need an open box")
+    if creation.part_size > max_part:
+        raise InvalidPartSize(f"Parts may be at most {max_part} bytes")
+    _make_room(box_id, creation)
+    store = object_store()
+    file_id = uuid4()
+    upload = FileUpload(
+        id=file_id,
+        box_id=box_id,
+        alias=creation.alias,
+        state=UploadState.INIT.value,
+        decrypted_size=creation.decrypted_size,
+        encrypted_size=creation.encrypted_size,
+        part_size=creation.part_size,
+        storage_alias=store.alias,
+        storage_upload_id=store.begin_upload(str(file_id)),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(upload)
+    except IntegrityError:  # a concurrent creation for the same alias won
+        raise UploadAlreadyExists(f"{creation.alias} is already being uploaded") from None
+    return upload
+
+
+def _make_room(box_id: UUID, creation: UploadCreation) -> None:
+    existing = db.session.scalars(
+        select(FileUpload)
+        .where(
+            FileUpload.box_id == box_id,
+            FileUpload.alias == creation.alias,
+            FileUpload.state.in_([state.value for state in LIVE_STATES]),
+        )
+        .with_for_update()
+    ).first()
+    if existing is None:
+        return
+    replaceable = existing.state in (UploadState.INIT, UploadState.INBOX)
+    if not (creation.overwrite and replaceable):
+        raise UploadAlreadyExists(
+            f"{creation.alias} already has an upload in state {existing.state}",
+            data={"file_id": str(existing.id), "state": existing.state},
+        )
+    _cancel(existing)
+    db.session.flush()
+
+
+def _cancel(upload: FileUpload) -> None:
+    object_store().discard_upload(str(upload.id), upload.storage_upload_id)
+    upload.state = UploadState.CANCELLED.value
+    upload.finished_at = utc_now()
+
+
+def part_upload_url(claims: dict, box_id: UUID, file_id: UUID, part_number: int) -> str:
+    _require_box_claim(claims, box_id)
+    _require_file_claim(claims, file_id)
+    upload = _upload(box_id, file_id, lock=False)
+    if upload.state != UploadState.INIT:
+        raise UploadStateError(f"Upload {file_id} is {upload.state}; parts go to open uploads")
+    parts_needed = max(1, -(-upload.encrypted_size // upload.part_size))
+    if part_number > parts_needed:
+        raise InvalidPartSize(f"Upload {file_id} has {parts_needed} part(s)")
+    return object_store().part_upload_url(str(file_id), upload.storage_upload_id, part_number)
+
+
+def close_upload(claims: dict, box_id: UUID, file_id: UUID, closure: UploadClosure) -> bool:
+    """Check the parts against the client's checksums; True when verification is due."""
+    _require_box_claim(claims, box_id)
+    _require_file_claim(claims, file_id)
+    upload = _upload(box_id, file_id)
+    already_closed = upload.state in (UploadState.INBOX, UploadState.COMPLETED)
+    if already_closed and upload.decrypted_sha256 == closure.decrypted_sha256.lower():
+        return False  # the same close again: nothing more to do
+    if upload.state != UploadState.INIT:
+        raise UploadStateError(f"Upload {file_id} is {upload.state} and cannot be closed")
+    parts = object_store().uploaded_parts(str(file_id), upload.storage_upload_id)
+    problem = _checksum_problem(parts, closure, upload.encrypted_size)
+    if problem:
+        log.warning("upload %s: %s", file_id, problem)
+        raise ChecksumMismatch(f"The uploaded parts do not match: {problem}")
+    upload.state = UploadState.INBOX.value
+    upload.decrypted_sha256 = closure.decrypted_sha256.lower()
+    upload.closed_at = utc_now()
+    db.session.flush()
+    return True
+
+
+def _checksum_problem(parts, closure: UploadClosure, encrypted_size: int) -> str | None:
+    numbers = [part.number for part in parts]
+    if numbers != list(range(1, len(closure.encrypted_parts_md5) + 1)):
+        return f"received parts {numbers}, expected {len(closure.encrypted_parts_md5)}"
+    if [p.md5 for p in parts] != [m.lower() for m in closure.encrypted_parts_md5]:
+        return "part MD5 checksums differ"
+    known = [
+        (p.sha256, s.lower()) for p, s in zip(parts, closure.encrypted_parts_sha256, strict=False)
+    ]
+    if len(closure.encrypted_parts_sha256) != len(parts) or any(
+        ours is not None and ours != theirs for ours, theirs in known
+    ):
+        return "part SHA-256 checksums differ"
+    if sum(part.size for part in parts) != encrypted_size:
+        return f"received {sum(p.size for p in parts)} bytes, announced {encrypted_size}"
+    joined = b"".join(bytes.fromhex(part.md5) for part in parts)
+    etag = f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(parts)}"
+    if etag != closure.encrypted_md5.lower():
+        return "the object MD5 differs"
+    return None
+
+
+def delete_upload(claims: dict, box_id: UUID, file_id: UUID) -> None:
+    """Cancel an open upload or remove a completed one; failed ones stay as they are."""
+    _require_box_claim(claims, box_id)
+    _require_file_claim(claims, file_id)
+    upload = _upload(box_id, file_id)
+    if upload.state == UploadState.COMPLETED:
+        stored = db.session.get(StoredFile, file_id)
+        if stored is not None:
+            object_store().delete_object(stored.object_key)
+            db.session.delete(stored)
+    if upload.state in (UploadState.INIT, UploadState.INBOX, UploadState.COMPLETED):
+        _cancel(upload)
+    db.session.flush()
+
+
+class VerificationFailed(ValueError):
+    pass
+
+
+def verify_upload(file_id: UUID) -> str:
+    """Decrypt the closed upload, check it, and keep its data segments and key.
+
+    Runs on a worker after a successful close. Idempotent: an upload that is no
+    longer in the inbox is left alone.
+    """
+    upload = db.session.get(FileUpload, file_id, with_for_update=True)
+    if upload is None or upload.state != UploadState.INBOX:
+        return "not_in_inbox"
+    store, keys = object_store(), storage_keys()
+    digest, size = hashlib.sha256(), 0
+    try:
+        with store.open_upload(str(file_id), upload.storage_upload_id) as stream:
+            key = crypt4gh_files.read_data_key(stream, keys.private)
+
+            def content():
+                nonlocal size
+                for encrypted, plaintext in crypt4gh_files.decrypted_segments(stream, key):
+                    digest.update(plaintext)
+                    size += len(plaintext)
+                    yield encrypted
+
+            content_size = store.write_object(str(file_id), content())
+        if size != upload.decrypted_size:
+            raise VerificationFailed(f"decrypted size {size} != announced {upload.decrypted_size}")
+        if digest.hexdigest() != upload.decrypted_sha256:
+            raise VerificationFailed("the decrypted content does not match decrypted_sha256")
+    except (crypt4gh_files.InvalidCrypt4GH, VerificationFailed) as error:
+        store.delete_object(str(file_id))
+        upload.state = UploadState.FAILED.value
+        upload.failure_reason = str(error)
+        log.warning("upload %s failed verification: %s", file_id, error)
+    else:
+        db.session.add(
+            _stored_file(file_id, store.alias, content_size, size, upload.decrypted_sha256, key)
+        )
+        upload.state = UploadState.COMPLETED.value
+    upload.finished_at = utc_now()
+    store.discard_upload(str(file_id), upload.storage_upload_id)
+    db.session.flush()
+    return upload.state
