@@ -42,7 +42,7 @@ def read_data_key(stream: BinaryIO, private_key: bytes) -> bytes:
         raise InvalidCrypt4GH("edit lists are not supported")
     if len(data_keys) != 1:
         raise InvalidCrypt4GH(f"expected one data key, found {len(data_keys)}")
-    return data_keys[0]
+    return bytes(data_keys[0])  # the library hands out a bytearray; nacl wants bytes
 
 
 def decrypted_segments(stream: BinaryIO, data_key: bytes) -> Iterator[tuple[bytes, bytes]]:

@@ -1,0 +1,48 @@
+"""The service as users meet it: gunicorn on 127.0.0.1, with real PostgreSQL and Redis."""
+
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from tests.worker_processes import ROOT, worker_environment
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def live_service(instance_path, port: int, log_dir: Path, **settings):
+    """gunicorn serving `run:app` until the block ends."""
+    env = worker_environment(instance_path, **settings)
+    log = open(log_dir / "gunicorn.log", "w")  # noqa: SIM115
+    command = [sys.executable, "-m", "gunicorn", "run:app", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", "2", "--threads", "4", "--timeout", "120"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_healthy(f"http://127.0.0.1:{port}/health", process)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _wait_until_healthy(url: str, process) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the service exited during start-up; see gunicorn.log")
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError("the service did not become healthy within 60 s")

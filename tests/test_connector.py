@@ -1,0 +1,296 @@
+"""End to end with the unmodified ghga-connector 4.0.1 against the live service.
+
+The service runs under gunicorn with PostgreSQL, Redis and two Celery worker
+processes; a small proxy in front of it can corrupt what crosses the network.
+"""
+
+import json
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from app.access.models import AccessGrant
+from app.transfer.models import FileUpload
+from app.transfer.services import import_plaintext
+from tests.connector import Connector, ensure_connector
+from tests.factories import (
+    ApplicationKeyFactory,
+    accession_map_event,
+    create_dataset,
+    create_upload_box,
+    event,
+    grant,
+)
+from tests.http_proxy import FaultProxy
+from tests.live_service import free_port, live_service
+from tests.users import Researcher
+from tests.worker_processes import worker_processes
+
+pytestmark = [pytest.mark.worker, pytest.mark.connector]
+
+MiB = 1024 * 1024
+SERVICE_SETTINGS = {"event_retry_backoff_seconds": 0.05, "event_requeue_after_seconds": 0.5}
+
+
+@pytest.fixture(scope="module")
+def service(app, instance_path, tmp_path_factory):
+    """Proxy -> gunicorn -> PostgreSQL/Redis, plus two workers; URLs point at the proxy."""
+    logs = tmp_path_factory.mktemp("live-logs")
+    port = free_port()
+    with FaultProxy(port) as proxy:
+        settings = SERVICE_SETTINGS | {"public_base_url": f"http://127.0.0.1:{proxy.port}"}
+        celery = app.extensions["celery"]
+        with (
+            live_service(instance_path, port, logs, **settings),
+            worker_processes(celery, instance_path, count=2, log_dir=logs, **settings),
+        ):
+            yield proxy
+
+
+@pytest.fixture(scope="module")
+def connector_bin():
+    return ensure_connector()
+
+
+@pytest.fixture
+def connector(service, connector_bin, tmp_path):
+    tool = Connector(connector_bin, tmp_path, f"http://127.0.0.1:{service.port}/.well-known")
+    tool.make_keys()
+    service.hooks.clear()
+    return tool
+
+
+def api(service) -> str:
+    return f"http://127.0.0.1:{service.port}"
+
+
+def random_file(path, size: int):
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def create_package(service, researcher, connector, **body) -> str:
+    """A work package through the live API; returns what the user pastes: `id:token`."""
+    body = {"user_public_crypt4gh_key": connector.public_key.read_text()} | body
+    response = requests.post(
+        f"{api(service)}/work-packages", json=body, headers=researcher.headers(), timeout=30
+    )
+    assert response.status_code == 201, response.text
+    return f"{response.json()['id']}:{response.json()['token']}"
+
+
+def seed_download(db, researcher, files: dict[str, bytes]) -> None:
+    """A dataset whose files are stored (encrypted by the service) and granted."""
+    from app.catalog import services as catalog
+
+    create_dataset("DL1", files=len(files), mapped=False)
+    for accession, content in files.items():
+        file_id = uuid4()
+        catalog.put_accession_map(accession, file_id)
+        import_plaintext(file_id, iter([content]))
+    db.session.commit()
+    grant(researcher.id, dataset="DL1")
+
+
+def test_download_gives_back_identical_files(db, app, service, connector, tmp_path):
+    researcher = Researcher(app)
+    big, small = os.urandom(3 * MiB + 12345), b"a small file\n"
+    seed_download(db, researcher, {"GHGAFDL10000": big, "GHGAFDL10001": small})
+    token = create_package(service, researcher, connector, type="download", dataset_id="DL1")
+
+    downloaded = connector.download(token, tmp_path / "out", part_size=MiB)
+    assert downloaded.returncode == 0, downloaded.stdout + downloaded.stderr
+    decrypted = connector.decrypt(tmp_path / "out", tmp_path / "plain")
+    assert decrypted.returncode == 0, decrypted.stdout + decrypted.stderr
+
+    assert (tmp_path / "plain" / "GHGAFDL10000.bam").read_bytes() == big
+    assert (tmp_path / "plain" / "GHGAFDL10001.fastq.gz").read_bytes() == small
+    parts = [path for method, path, _ in service.seen if method == "GET" and "/storage/" in path]
+    assert len(parts) >= 4  # the big file came in several ranged parts
+
+
+def wait_for(condition, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def upload_states(db, box) -> dict[str, list[str]]:
+    db.session.rollback()
+    states: dict[str, list[str]] = {}
+    for upload in db.session.scalars(
+        select(FileUpload)
+        .where(FileUpload.box_id == box.file_upload_box_id)
+        .order_by(FileUpload.created_at)
+    ):
+        states.setdefault(upload.alias, []).append(upload.state)
+    return states
+
+
+@pytest.fixture
+def upload_setup(db, app, service, connector, tmp_path):
+    researcher = Researcher(app)
+    box = create_upload_box()
+    grant(researcher.id, box=box.id)
+    token = create_package(
+        service, researcher, connector, type="upload", research_data_upload_box_id=str(box.id)
+    )
+    big = random_file(tmp_path / "reads.bam", 12 * MiB + 777)
+    small = random_file(tmp_path / "notes.txt", 999)
+    tsv = tmp_path / "batch.tsv"
+    tsv.write_text(f"{big}\treads.bam\n{small}\tnotes.txt\n")
+    return researcher, box, token, tsv, {"reads.bam": big, "notes.txt": small}
+
+
+def test_uploaded_files_are_verified_published_and_downloadable(
+    db, app, service, connector, upload_setup, tmp_path
+):
+    researcher, box, token, tsv, files = upload_setup
+
+    uploaded = connector.batch_upload(token, tsv)
+
+    assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+    wait_for(
+        lambda: upload_states(db, box) == {"reads.bam": ["completed"], "notes.txt": ["completed"]}
+    )
+    file_ids = dict(db.session.execute(
+        select(FileUpload.alias, FileUpload.id).where(FileUpload.box_id == box.file_upload_box_id)
+    ).all())  # fmt: skip
+    publisher = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key}
+    dataset = {
+        "accession": "UP1", "title": "Uploaded", "stage": "download", "description": None,
+        "dac_alias": "DAC", "dac_email": "dac@example.org",
+        "files": [
+            {"accession": "GHGAFUP1BAM", "file_extension": ".bam", "description": None},
+            {"accession": "GHGAFUP1TXT", "file_extension": ".txt", "description": None},
+        ],
+    }  # fmt: skip
+    events = [
+        accession_map_event("GHGAFUP1BAM", file_ids["reads.bam"]),
+        accession_map_event("GHGAFUP1TXT", file_ids["notes.txt"]),
+        event("metadata-datasets", "dataset_upserted", "UP1", dataset),
+    ]
+    published = requests.post(f"{api(service)}/events", json=events, headers=publisher, timeout=30)
+    assert published.status_code == 202
+    wait_for(lambda: _dataset_exists(db, "UP1"))
+    grant(researcher.id, dataset="UP1")
+    download_token = create_package(
+        service, researcher, connector, type="download", dataset_id="UP1"
+    )
+
+    downloaded = connector.download(download_token, tmp_path / "out", part_size=4 * MiB)
+    assert downloaded.returncode == 0, downloaded.stdout + downloaded.stderr
+    connector.decrypt(tmp_path / "out", tmp_path / "plain")
+
+    assert (tmp_path / "plain" / "GHGAFUP1BAM.bam").read_bytes() == files["reads.bam"].read_bytes()
+    assert (tmp_path / "plain" / "GHGAFUP1TXT.txt").read_bytes() == files["notes.txt"].read_bytes()
+
+
+def _dataset_exists(db, accession: str) -> bool:
+    from app.catalog.models import Dataset
+
+    db.session.rollback()
+    return db.session.get(Dataset, accession) is not None
+
+
+def test_a_corrupted_part_is_refused_at_close_and_the_connector_retries(
+    db, service, connector, upload_setup
+):
+    _, box, token, tsv, _ = upload_setup
+    corrupted = []
+
+    def flip_a_byte_once(method, path, body):
+        if method == "PUT" and "/parts/" in path and not corrupted:
+            corrupted.append(path)
+            return bytes([body[0] ^ 0xFF]) + body[1:]
+        return body
+
+    service.hooks.append(flip_a_byte_once)
+
+    uploaded = connector.batch_upload(token, tsv)
+
+    assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+    assert corrupted
+    states = wait_for(
+        lambda: (
+            (s := upload_states(db, box))
+            and all(history[-1] == "completed" for history in s.values())
+            and len(s) == 2
+            and s
+        )
+    )
+    retried = [alias for alias, history in states.items() if history[:-1] == ["cancelled"]]
+    assert len(retried) == 1, states
+
+
+def test_a_wrong_decrypted_checksum_ends_in_state_failed(db, service, connector, upload_setup):
+    _, box, token, tsv, _ = upload_setup
+
+    def lie_about_the_plaintext(method, path, body):
+        if method == "PATCH" and "/upload/boxes/" in path:
+            closure = json.loads(body)
+            closure["decrypted_sha256"] = "0" * 64
+            return json.dumps(closure).encode()
+        return body
+
+    service.hooks.append(lie_about_the_plaintext)
+
+    connector.batch_upload(token, tsv)
+
+    states = wait_for(
+        lambda: (
+            (s := upload_states(db, box))
+            and len(s) == 2
+            and all(h[-1] == "failed" for h in s.values())
+            and s
+        )
+    )
+    assert states == {"reads.bam": ["failed"], "notes.txt": ["failed"]}
+    db.session.rollback()
+    reasons = {u.failure_reason for u in db.session.scalars(select(FileUpload))}
+    assert reasons == {"the decrypted content does not match decrypted_sha256"}
+
+
+def test_a_grant_revoked_between_two_files_fails_the_second(db, app, service, connector, tmp_path):
+    researcher = Researcher(app)
+    seed_download(db, researcher, {"GHGAFDL10000": os.urandom(2 * MiB), "GHGAFDL10001": b"x" * 100})
+    token = create_package(service, researcher, connector, type="download", dataset_id="DL1")
+    revoked = []
+
+    def revoke_when_the_first_file_flows(method, path, body):
+        if method == "GET" and "/storage/" in path and not revoked:
+            revoked.append(path)
+            _revoke_all_grants(app)
+        return body
+
+    service.hooks.append(revoke_when_the_first_file_flows)
+
+    result = connector.download(token, tmp_path / "out", part_size=MiB)
+
+    output = result.stdout + result.stderr
+    assert (tmp_path / "out" / "GHGAFDL10000.bam.c4gh").exists(), output
+    assert not (tmp_path / "out" / "GHGAFDL10001.fastq.gz.c4gh").exists(), output
+    refused = [
+        status
+        for method, path, status in service.seen
+        if method == "POST" and "/files/GHGAFDL10001/work-order-tokens" in path
+    ]
+    assert refused[-1] == 403
+
+
+def _revoke_all_grants(app):
+    from app.extensions import db
+
+    with app.app_context():
+        for row in db.session.scalars(select(AccessGrant)):
+            row.revoked_at = datetime.now(UTC) - timedelta(seconds=1)
+        db.session.commit()
