@@ -88,3 +88,27 @@ def publisher_key(db):
     from tests.factories import ApplicationKeyFactory
 
     return {"Workflow-API-Key": ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key}
+
+
+def s3_settings(endpoint: str) -> dict:
+    return {
+        "storage_backend": "s3",
+        "s3_endpoint_url": endpoint,
+        "s3_bucket": "wps-test-files",
+        "s3_access_key_id": "testing",
+        "s3_secret_access_key": "testing",
+    }
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A local S3 endpoint: moto in server mode, on 127.0.0.1."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.live_service import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()

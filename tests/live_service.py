@@ -46,3 +46,19 @@ def _wait_until_healthy(url: str, process) -> None:
         except requests.RequestException:
             time.sleep(0.2)
     raise RuntimeError("the service did not become healthy within 60 s")
+
+
+@contextmanager
+def service_stack(celery, instance_path, log_dir: Path, **settings):
+    """Proxy -> gunicorn -> PostgreSQL/Redis, plus two workers; URLs point at the proxy."""
+    from tests.http_proxy import FaultProxy
+    from tests.worker_processes import worker_processes
+
+    port = free_port()
+    with FaultProxy(port) as proxy:
+        settings = settings | {"public_base_url": f"http://127.0.0.1:{proxy.port}"}
+        with (
+            live_service(instance_path, port, log_dir, **settings),
+            worker_processes(celery, instance_path, count=2, log_dir=log_dir, **settings),
+        ):
+            yield proxy

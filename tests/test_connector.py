@@ -26,10 +26,8 @@ from tests.factories import (
     event,
     grant,
 )
-from tests.http_proxy import FaultProxy
-from tests.live_service import free_port, live_service
+from tests.live_service import service_stack
 from tests.users import Researcher
-from tests.worker_processes import worker_processes
 
 pytestmark = [pytest.mark.worker, pytest.mark.connector]
 
@@ -39,17 +37,9 @@ SERVICE_SETTINGS = {"event_retry_backoff_seconds": 0.05, "event_requeue_after_se
 
 @pytest.fixture(scope="module")
 def service(app, instance_path, tmp_path_factory):
-    """Proxy -> gunicorn -> PostgreSQL/Redis, plus two workers; URLs point at the proxy."""
     logs = tmp_path_factory.mktemp("live-logs")
-    port = free_port()
-    with FaultProxy(port) as proxy:
-        settings = SERVICE_SETTINGS | {"public_base_url": f"http://127.0.0.1:{proxy.port}"}
-        celery = app.extensions["celery"]
-        with (
-            live_service(instance_path, port, logs, **settings),
-            worker_processes(celery, instance_path, count=2, log_dir=logs, **settings),
-        ):
-            yield proxy
+    with service_stack(app.extensions["celery"], instance_path, logs, **SERVICE_SETTINGS) as proxy:
+        yield proxy
 
 
 @pytest.fixture(scope="module")
