@@ -1,0 +1,293 @@
+"""Download and upload controller endpoints and the local backend's signed URLs."""
+
+import base64
+import hashlib
+import time
+from uuid import uuid4
+
+import jwt
+import pytest
+from nacl.public import PrivateKey
+from sqlalchemy import select
+
+from app import create_app
+from app.auth.work_order_tokens import sign_work_order
+from app.transfer.models import FileUpload
+from app.transfer.services import import_plaintext
+from tests.conftest import make_settings
+from tests.factories import create_upload_box
+
+USER_KEY = base64.b64encode(bytes(PrivateKey.generate().public_key)).decode()
+
+
+def wot(app, **claims) -> dict:
+    token = sign_work_order(
+        {"user_public_crypt4gh_key": USER_KEY} | claims, app.extensions["token_keys"]
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_well_known_values_name_absolute_urls_and_the_storage_key(client, app):
+    values = client.get("/.well-known/values").json
+    base = str(app.extensions["settings"].public_base_url).rstrip("/")
+
+    assert values["wps_api_url"] == base
+    assert values["dcs_api_url"] == f"{base}/download"
+    assert values["ucs_api_url"] == f"{base}/upload"
+    assert values["crypt4gh_public_keys"] == {"local": app.extensions["storage_keys"].public_base64}
+
+
+@pytest.mark.parametrize("prefix", ["/download", "/upload"])
+def test_controller_health(client, prefix):
+    assert client.get(f"{prefix}/health").json == {"status": "OK"}
+
+
+@pytest.fixture
+def stored(db, app):
+    content = bytes(range(256)) * 1024  # 256 KiB: several Crypt4GH segments
+    file_id = uuid4()
+    stored = import_plaintext(file_id, iter([content]))
+    db.session.commit()
+    url = app.extensions["object_store"].download_url(stored.object_key)
+    return stored, url.split("127.0.0.1:5000", 1)[1]
+
+
+def test_signed_url_serves_the_object_and_ranges(client, stored):
+    record, url = stored
+
+    whole = client.get(url)
+    ranged = client.get(url, headers={"Range": "bytes=10-19"})
+    suffix = client.get(url, headers={"Range": "bytes=-5"})
+
+    assert whole.status_code == 200 and len(whole.data) == record.content_size
+    assert ranged.status_code == 206
+    assert ranged.headers["Content-Range"] == f"bytes 10-19/{record.content_size}"
+    assert ranged.data == whole.data[10:20]
+    assert suffix.data == whole.data[-5:]
+
+
+def test_out_of_range_is_416(client, stored):
+    record, url = stored
+
+    response = client.get(url, headers={"Range": f"bytes={record.content_size}-"})
+
+    assert response.status_code == 416
+    assert response.headers["Content-Range"] == f"bytes */{record.content_size}"
+
+
+@pytest.mark.parametrize("tamper", ["signature", "path", "expired", "missing"])
+def test_bad_signatures_are_403(client, stored, tamper):
+    _, url = stored
+    if tamper == "signature":
+        url = url[:-3] + ("000" if not url.endswith("000") else "111")
+    elif tamper == "path":
+        url = url.replace("/objects/", "/objects/0")
+    elif tamper == "expired":
+        url = url.replace("expires=", "expires=1")
+    else:
+        url = url.split("?")[0]
+
+    response = client.get(url)
+
+    assert response.status_code in (403, 404)
+    if tamper != "path":
+        assert response.status_code == 403
+
+
+@pytest.fixture
+def box(db):
+    return create_upload_box()
+
+
+def create_upload(client, app, box, alias="a.bam", **body):
+    payload = {
+        "alias": alias,
+        "decrypted_size": 100,
+        "encrypted_size": 252,
+        "part_size": 8 * 1024 * 1024,
+    } | body
+    headers = wot(app, work_type="create", alias=alias, box_id=str(box.file_upload_box_id))
+    return client.post(
+        f"/upload/boxes/{box.file_upload_box_id}/uploads", json=payload, headers=headers
+    )
+
+
+def test_upload_lifecycle_with_a_part_put_through_the_signed_url(client, app, db, box):
+    fub = box.file_upload_box_id
+    created = create_upload(client, app, box)
+    file_id = created.json["file_id"]
+    part_url = client.get(
+        f"/upload/boxes/{fub}/uploads/{file_id}/parts/1",
+        headers=wot(app, work_type="upload", file_id=file_id, box_id=str(fub)),
+    ).json
+    content = b"\x00" * 252
+
+    put = client.put(part_url.split("127.0.0.1:5000", 1)[1], data=content)
+    listing = client.get(
+        f"/upload/boxes/{fub}/uploads", headers=wot(app, work_type="view", box_id=str(fub))
+    )
+
+    assert created.status_code == 201
+    assert created.json["storage_alias"] == "local"
+    assert put.status_code == 200 and put.data == b""
+    assert listing.json == {
+        "items": [
+            {"id": file_id, "alias": "a.bam", "decrypted_size": 100, "encrypted_size": 252,
+             "state": "init"}
+        ],
+        "total_count": 1,
+    }  # fmt: skip
+    md5 = hashlib.md5(content, usedforsecurity=False).hexdigest()
+    wrong = client.patch(
+        f"/upload/boxes/{fub}/uploads/{file_id}",
+        json={
+            "decrypted_sha256": "ab" * 32,
+            "encrypted_md5": hashlib.md5(bytes.fromhex(md5), usedforsecurity=False).hexdigest()
+            + "-1",
+            "encrypted_parts_md5": ["00" * 16],
+            "encrypted_parts_sha256": [hashlib.sha256(content).hexdigest()],
+        },
+        headers=wot(app, work_type="close", file_id=file_id, box_id=str(fub)),
+    )
+    assert wrong.status_code == 400
+    assert wrong.json["exception_id"] == "checksumMismatch"
+    assert "MD5" in wrong.json["description"]
+
+    deleted = client.delete(
+        f"/upload/boxes/{fub}/uploads/{file_id}",
+        headers=wot(app, work_type="delete", file_id=file_id, box_id=str(fub)),
+    )
+    assert deleted.status_code == 204
+    db.session.expire_all()
+    assert db.session.scalars(select(FileUpload.state)).one() == "cancelled"
+
+
+def test_one_live_upload_per_alias_unless_overwritten(client, app, db, box):
+    first = create_upload(client, app, box)
+    duplicate = create_upload(client, app, box)
+    replaced = create_upload(client, app, box, overwrite=True)
+
+    assert duplicate.status_code == 409
+    assert duplicate.json["exception_id"] == "fileUploadAlreadyExists"
+    assert replaced.status_code == 201
+    db.session.expire_all()
+    states = dict(db.session.execute(select(FileUpload.id, FileUpload.state)).all())
+    assert states[uuid_of(first)] == "cancelled"
+    assert states[uuid_of(replaced)] == "init"
+
+
+def uuid_of(response):
+    from uuid import UUID
+
+    return UUID(response.json["file_id"])
+
+
+def test_uploads_need_an_open_known_box(client, app, db):
+    locked = create_upload_box(state="locked")
+    unknown = type("Box", (), {"file_upload_box_id": uuid4()})
+
+    refused = create_upload(client, app, locked)
+    missing = create_upload(client, app, unknown)
+
+    assert (refused.status_code, refused.json["exception_id"]) == (409, "boxStateError")
+    assert (missing.status_code, missing.json["exception_id"]) == (404, "boxNotFound")
+
+
+def test_part_size_over_the_limit_is_400(client, app, box):
+    response = create_upload(client, app, box, part_size=6 * 1024**3)
+
+    assert response.status_code == 400
+    assert response.json["exception_id"] == "invalidPartSize"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "exception_id"),
+    [
+        (lambda app, box: {}, 401, "wotMissing"),
+        (lambda app, box: {"Authorization": "Bearer nonsense"}, 403, "wotValidationError"),
+        (
+            lambda app, box: wot(app, work_type="view", box_id=str(box.file_upload_box_id)),
+            403,
+            "wotValidationError",
+        ),
+        (
+            lambda app, box: wot(
+                app, work_type="create", alias="other", box_id=str(box.file_upload_box_id)
+            ),
+            403,
+            "wotValidationError",
+        ),
+        (
+            lambda app, box: wot(app, work_type="create", alias="a.bam", box_id=str(uuid4())),
+            403,
+            "wotValidationError",
+        ),
+    ],
+)
+def test_creation_needs_the_right_work_order_token(client, app, box, headers, status, exception_id):
+    response = client.post(
+        f"/upload/boxes/{box.file_upload_box_id}/uploads",
+        json={"alias": "a.bam", "decrypted_size": 1, "encrypted_size": 153, "part_size": 10},
+        headers=headers(app, box),
+    )
+
+    assert response.status_code == status
+    assert response.json["exception_id"] == exception_id
+    assert "description" in response.json and "detail" in response.json
+
+
+def test_an_expired_work_order_token_is_refused(client, app, box):
+    keys = app.extensions["token_keys"]
+    token = jwt.encode(
+        {"work_type": "view", "box_id": str(box.file_upload_box_id),
+         "user_public_crypt4gh_key": USER_KEY, "iat": int(time.time()) - 100,
+         "exp": int(time.time()) - 60},
+        keys.work_order_signing.key, algorithm="ES256", headers={"kid": keys.work_order_kid},
+    )  # fmt: skip
+
+    response = client.get(
+        f"/upload/boxes/{box.file_upload_box_id}/uploads",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 403
+    assert response.json["description"] == "The work order token has expired"
+
+
+def test_drs_answers_404_for_unknown_content_and_202_while_verifying(client, app, db, box):
+    unknown = client.get(
+        "/download/objects/GHGAF1",
+        headers=wot(app, work_type="download", accession="GHGAF1", file_id=str(uuid4())),
+    )
+    created = create_upload(client, app, box)
+    upload = db.session.get(FileUpload, uuid_of(created))
+    upload.state = "inbox"
+    db.session.commit()
+    verifying = client.get(
+        "/download/objects/GHGAF2",
+        headers=wot(app, work_type="download", accession="GHGAF2", file_id=str(upload.id)),
+    )
+    wrong_file = client.get(
+        "/download/objects/GHGAF3",
+        headers=wot(app, work_type="download", accession="GHGAF2", file_id=str(upload.id)),
+    )
+
+    assert (unknown.status_code, unknown.json["exception_id"]) == (404, "noSuchObject")
+    assert verifying.status_code == 202
+    assert verifying.headers["Retry-After"] == "5"
+    assert wrong_file.status_code == 403
+
+
+def test_part_bodies_over_the_limit_are_413(db, instance_path, box):
+    app = create_app(make_settings(instance_path, upload_part_max_bytes=1000))
+    client = app.test_client()
+    created = create_upload(client, app, box, part_size=500)
+    fub, file_id = box.file_upload_box_id, created.json["file_id"]
+    url = client.get(
+        f"/upload/boxes/{fub}/uploads/{file_id}/parts/1",
+        headers=wot(app, work_type="upload", file_id=file_id, box_id=str(fub)),
+    ).json
+
+    response = client.put(url.split("127.0.0.1:5000", 1)[1], data=b"x" * 1001)
+
+    assert response.status_code == 413
