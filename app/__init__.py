@@ -121,12 +121,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.feeds.routes import bp as feeds
     from app.health.routes import bp as health
     from app.storage.routes import bp as storage
-    from app.transfer.routes import download, upload
+    from app.transfer.routes import download, stewardship, upload
     from app.wellknown.routes import bp as wellknown
     from app.work_packages.routes import bp as work_packages
 
     blueprints = (health, wellknown, work_packages, download, upload, storage)
-    for blueprint in (*blueprints, catalog, access, feeds, applications):
+    for blueprint in (*blueprints, catalog, stewardship, access, feeds, applications):
         app.register_blueprint(blueprint)
 
 

@@ -291,3 +291,16 @@ def test_part_bodies_over_the_limit_are_413(db, instance_path, box):
     response = client.put(url.split("127.0.0.1:5000", 1)[1], data=b"x" * 1001)
 
     assert response.status_code == 413
+
+
+def test_stewards_see_uploads_with_file_ids(client, app, db, box, steward_key):
+    created = create_upload(client, app, box)
+
+    listing = client.get(f"/upload-boxes/{box.id}/uploads", headers=steward_key)
+    unknown = client.get(f"/upload-boxes/{uuid4()}/uploads", headers=steward_key)
+
+    assert listing.status_code == 200
+    assert [(i["file_id"], i["alias"], i["state"]) for i in listing.json["items"]] == [
+        (created.json["file_id"], "a.bam", "init")
+    ]
+    assert unknown.status_code == 404

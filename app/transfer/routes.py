@@ -5,6 +5,9 @@ from uuid import UUID
 from flask import Blueprint, Response, current_app
 
 from app.api import json_response, operation
+from app.applications.permissions import Permission, permissions_required
+from app.catalog import services as catalog
+from app.catalog.schemas import UploadBoxPath
 from app.extensions import db
 from app.storage import object_store
 from app.transfer import services
@@ -21,6 +24,8 @@ from app.transfer.schemas import (
     ObjectPath,
     PartPath,
     PartUploadUrl,
+    StewardUploadPage,
+    StewardUploadView,
     UploadClosure,
     UploadCreated,
     UploadCreation,
@@ -32,6 +37,7 @@ from app.transfer.work_orders import work_order_required
 
 download = Blueprint("download", __name__, url_prefix="/download")
 upload = Blueprint("upload", __name__, url_prefix="/upload")
+stewardship = Blueprint("uploads", __name__)
 
 
 @download.get("/health")
@@ -183,3 +189,23 @@ def delete_upload(claims: dict, box_id: UUID, file_id: UUID):
     services.delete_upload(claims, box_id, file_id)
     db.session.commit()
     return "", 204
+
+
+@stewardship.get("/upload-boxes/<box_id>/uploads")
+@permissions_required([Permission.DATA_STEWARD])
+@operation(
+    "Uploads in a research data upload box, with their file ids and states",
+    description="A completed upload's `file_id` is what an accession map points to.",
+    tags=["catalog"],
+    path=UploadBoxPath,
+    query=ListingQuery,
+    responses={200: StewardUploadPage},
+)
+def steward_uploads(box_id: UUID, query: ListingQuery):
+    items, total = services.box_uploads(catalog.get_upload_box(box_id), query.skip, query.limit)
+    return json_response(
+        StewardUploadPage(
+            items=[StewardUploadView.of(upload) for upload in items],
+            total_count=total,
+        )
+    )

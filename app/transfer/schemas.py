@@ -111,3 +111,24 @@ class PartPath(UploadPath):
 
 class ListingQuery(PageQuery):
     pass
+
+
+class StewardUploadView(BaseModel):
+    file_id: UUID
+    alias: str
+    state: str
+    decrypted_size: int
+    decrypted_sha256: str | None
+    failure_reason: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, upload) -> "StewardUploadView":
+        fields = {name: getattr(upload, name) for name in cls.model_fields if name != "file_id"}
+        return cls(file_id=upload.id, **fields)
+
+
+class StewardUploadPage(BaseModel):
+    items: list[StewardUploadView]
+    total_count: int

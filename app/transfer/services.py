@@ -132,8 +132,11 @@ def _upload(box_id: UUID, file_id: UUID, lock: bool = True) -> FileUpload:
 
 def list_uploads(claims: dict, box_id: UUID, skip: int, limit: int):
     _require_box_claim(claims, box_id)
-    _box(box_id)
-    query = select(FileUpload).where(FileUpload.box_id == box_id)
+    return box_uploads(_box(box_id), skip, limit)
+
+
+def box_uploads(box: UploadBox, skip: int, limit: int) -> tuple[list[FileUpload], int]:
+    query = select(FileUpload).where(FileUpload.box_id == box.file_upload_box_id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     items = db.session.scalars(
         query.order_by(FileUpload.created_at, FileUpload.id).offset(skip).limit(limit)
