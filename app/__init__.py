@@ -14,7 +14,7 @@ from app.auth.keys import load_token_keys
 from app.config import Settings, load_settings
 from app.database import render_migration_item
 from app.errors import register_body_limit, register_error_handlers
-from app.extensions import cors, db, migrate
+from app.extensions import cors, db, limiter, migrate
 from app.feeds.appliers import make_appliers
 from app.instance_secrets import instance_secret
 from app.logs import REQUEST_ID_HEADER, configure_logging, register_request_logging
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             origins=settings.cors_allowed_origins,
             expose_headers=[REQUEST_ID_HEADER],
         )
+    limiter.init_app(app)
     celery_init_app(app)
     register_error_handlers(app)
     register_request_logging(app)
@@ -104,6 +105,10 @@ def _flask_config(settings: Settings, instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": settings.max_content_length,
         "APPLICATION_ROOT": settings.api_root_path or "/",
         "JSON_SORT_KEYS": False,
+        "RATELIMIT_STORAGE_URI": _rate_limit_storage(settings),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # A rate limit store that is down must not take signups down with it.
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "SWAGGER": {
             "title": TITLE,
             "openapi": "3.0.3",
@@ -114,8 +119,17 @@ def _flask_config(settings: Settings, instance_path: str) -> dict:
     }
 
 
+def _rate_limit_storage(settings: Settings) -> str:
+    if settings.ratelimit_storage_uri:
+        return settings.ratelimit_storage_uri
+    broker = settings.celery_broker_url or ""
+    return broker if broker.startswith(("redis://", "rediss://")) else "memory://"
+
+
 def _register_blueprints(app: Flask) -> None:
+    from app.access.request_routes import bp as access_requests
     from app.access.routes import bp as access
+    from app.accounts.routes import bp as accounts
     from app.applications.routes import bp as applications
     from app.catalog.routes import bp as catalog
     from app.feeds.routes import bp as feeds
@@ -126,7 +140,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.work_packages.routes import bp as work_packages
 
     blueprints = (health, wellknown, work_packages, download, upload, storage)
-    for blueprint in (*blueprints, catalog, stewardship, access, feeds, applications):
+    operators = (catalog, stewardship, access, access_requests, feeds, applications)
+    for blueprint in (*blueprints, accounts, *operators):
         app.register_blueprint(blueprint)
 
 

@@ -82,12 +82,50 @@ class Settings(BaseSettings):
         "http://127.0.0.1:5000",
         description="Absolute URL clients use to reach this service.",
     )
+    auth_mode: Literal["standalone", "external"] = Field(
+        "standalone",
+        description="`standalone`: this service keeps accounts and issues internal tokens "
+        "(signed with `AUTH_SIGNING_KEY`). `external`: tokens come from another identity "
+        "provider and are verified with `AUTH_KEY`; signup is off.",
+    )
     auth_key: str | None = Field(
         None,
-        description="Public key (JWK JSON, EC P-256) that verifies users' internal "
-        "tokens. Generated with its private half into the instance folder when unset "
-        "(development only).",
+        description="External mode: the identity provider's public key (JWK JSON, EC "
+        "P-256) that verifies internal tokens.",
     )
+    auth_signing_key: SecretStr | None = Field(
+        None,
+        description="Standalone mode: private key (JWK JSON, EC P-256) that signs internal "
+        "tokens. Generated when unset (development only).",
+    )
+    access_token_minutes: int = Field(
+        60, ge=1, le=1440, description="Life of access tokens issued by `/token/refresh`."
+    )
+    refresh_token_days: int = Field(
+        30, ge=1, le=365, description="Life of refresh tokens; each use replaces the token."
+    )
+    initial_admin_email: str | None = Field(
+        None, description="The account signing up with this e-mail is active and admin at once."
+    )
+    signup_rate_limit: str = Field(
+        "5 per minute", description="Signups allowed per client address (flask-limiter syntax)."
+    )
+    ratelimit_storage_uri: str | None = Field(
+        None,
+        description="Where rate limits are counted. Default: the Celery broker if it is "
+        "Redis, else process memory.",
+    )
+    notify_webhook_url: AnyHttpUrl | None = Field(
+        None, description="Slack-compatible webhook told of signups and access requests."
+    )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for account e-mails; unset: none sent."
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port.")
+    smtp_user: str | None = Field(None, description="SMTP user name.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Use STARTTLS.")
+    smtp_from: str = Field("wps@localhost", description="Sender address of account e-mails.")
     auth_algs: list[Literal["ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA"]] = Field(
         ["ES256"],
         min_length=1,

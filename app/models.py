@@ -3,7 +3,8 @@
 Migrations compare the database against this complete set.
 """
 
-from app.access.models import AccessGrant
+from app.access.models import AccessGrant, AccessRequest
+from app.accounts.models import RefreshToken, User
 from app.applications.models import (
     Application,
     ApplicationSystemPermission,
@@ -16,6 +17,7 @@ from app.work_packages.models import WorkPackage, WorkPackageFile
 
 __all__ = [
     "AccessGrant",
+    "AccessRequest",
     "AccessionMap",
     "Application",
     "ApplicationSystemPermission",
@@ -24,9 +26,11 @@ __all__ = [
     "FeedKey",
     "FileUpload",
     "InboxEvent",
+    "RefreshToken",
     "StoredFile",
     "SystemPermission",
     "UploadBox",
+    "User",
     "WorkPackage",
     "WorkPackageFile",
 ]

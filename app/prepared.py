@@ -43,6 +43,8 @@ class PreparedQuery:
         self.name = name
         self.statement = statement
         compiled = statement.compile(dialect=postgresql.psycopg2.dialect())
+        if "POSTCOMPILE" in str(compiled):
+            raise ValueError(f"{name}: IN lists cannot be prepared; spell them as equalities")
         self._defaults = {key: value for key, value in compiled.params.items() if value is not None}
         self._order: list[str] = []
         self._prepare_sql = f"PREPARE {name} AS " + _NAMED_PARAMETER.sub(

@@ -406,7 +406,7 @@ def test_configured_keys_reject_wrong_halves(instance_path):
     with pytest.raises(SettingsError, match="AUTH_KEY: a public key is needed"):
         from app import create_app
 
-        create_app(make_settings(instance_path, auth_key=private))
+        create_app(make_settings(instance_path, auth_mode="external", auth_key=private))
 
 
 def test_other_researchers_cannot_use_someone_elses_listing(client, app, db):

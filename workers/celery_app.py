@@ -5,7 +5,12 @@ import importlib
 from celery import Celery, Task
 from flask import Flask
 
-TASK_MODULES = ["workers.tasks.feeds", "workers.tasks.transfer", "workers.tasks.work_packages"]
+TASK_MODULES = [
+    "workers.tasks.feeds",
+    "workers.tasks.notifications",
+    "workers.tasks.transfer",
+    "workers.tasks.work_packages",
+]
 
 
 def celery_init_app(app: Flask) -> Celery:

@@ -104,10 +104,10 @@ def _operation(spec: OperationSpec, view, rule, components: _Components) -> dict
             "required": True,
             "content": {"application/json": {"schema": components.ref(spec.body, "validation")}},
         }
-    security = _security(view)
-    if security:
-        result["security"] = [{security: []}]
-    result["responses"] = _responses(spec, security, components)
+    schemes = _security(view)
+    if schemes:
+        result["security"] = [{scheme: []} for scheme in schemes]
+    result["responses"] = _responses(spec, bool(schemes), components)
     return result
 
 
@@ -119,10 +119,14 @@ def _description(spec: OperationSpec, view) -> str | None:
     return "\n\n".join(parts) or None
 
 
-def _security(view) -> str | None:
+def _security(view) -> list[str]:
+    """The schemes any one of which admits a request (OpenAPI alternatives)."""
+    if getattr(view, "security_schemes", None):
+        return list(view.security_schemes)
     if getattr(view, "api_key_header", None):
-        return "WorkflowApiKey"
-    return getattr(view, "bearer_scheme", None)
+        return ["WorkflowApiKey"]
+    scheme = getattr(view, "bearer_scheme", None)
+    return [scheme] if scheme else []
 
 
 def _path_parameters(spec, rule, components) -> list[dict]:
@@ -157,7 +161,7 @@ def _query_parameters(spec, components) -> list[dict]:
     ]
 
 
-def _responses(spec: OperationSpec, security: str | None, components) -> dict:
+def _responses(spec: OperationSpec, security: bool, components) -> dict:
     responses: dict[str, dict] = {}
     for status, model in sorted(spec.responses.items()):
         entry: dict = {"description": HTTPStatus(status).phrase}

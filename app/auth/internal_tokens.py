@@ -12,6 +12,7 @@ from uuid import UUID
 import jwt
 from pydantic import BaseModel, EmailStr, ValidationError
 
+from app.accounts.queries import refuse_blocked_user
 from app.auth.bearer import bearer_credential
 from app.auth.keys import TokenKeys, token_keys
 from app.errors import Unauthorized
@@ -87,6 +88,7 @@ def internal_token_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(*args, **kwargs):
         user = verify_internal_token(bearer_credential(), token_keys())
+        refuse_blocked_user(user.id)
         return view(*args, user=user, **kwargs)
 
     wrapper.bearer_scheme = "InternalToken"

@@ -28,12 +28,19 @@ class TokenKeys:
 
 def load_token_keys(settings: Settings, instance_path: str) -> TokenKeys:
     auth_signing_json = None
-    if settings.auth_key:
+    if settings.auth_mode == "external":
+        if not settings.auth_key:
+            raise SettingsError("Invalid setting AUTH_KEY: required when AUTH_MODE=external")
         auth_public_json = settings.auth_key
     else:
-        auth_signing_json = instance_secret(
-            instance_path, "AUTH_KEY", settings.deployment, generate_private_jwk
+        auth_signing_json = (
+            settings.auth_signing_key.get_secret_value()
+            if settings.auth_signing_key
+            else instance_secret(
+                instance_path, "AUTH_SIGNING_KEY", settings.deployment, generate_private_jwk
+            )
         )
+        _parse("AUTH_SIGNING_KEY", auth_signing_json, private=True)
         auth_public_json = json.dumps(public_jwk(auth_signing_json))
     wot_json = (
         settings.work_package_signing_key.get_secret_value()
@@ -47,7 +54,7 @@ def load_token_keys(settings: Settings, instance_path: str) -> TokenKeys:
     return TokenKeys(
         auth_verify=_parse("AUTH_KEY", auth_public_json, private=False),
         auth_algorithms=tuple(settings.auth_algs),
-        auth_signing=_parse("AUTH_KEY", auth_signing_json, private=True)
+        auth_signing=_parse("AUTH_SIGNING_KEY", auth_signing_json, private=True)
         if auth_signing_json
         else None,
         auth_signing_kid=public_jwk(auth_signing_json)["kid"] if auth_signing_json else None,

@@ -12,6 +12,7 @@ from uuid import UUID
 from sqlalchemy import String, Uuid, and_, bindparam, case, exists, select
 
 from app.access import queries as grants
+from app.accounts.queries import user_blocked
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
 from app.database import UTCDateTime
 from app.extensions import db
@@ -39,6 +40,7 @@ class Package:
 class LoadedPackage:
     package: Package
     target_exists: bool
+    user_blocked: bool
     #: Until when the grant behind the package runs; only with local grants.
     access_until: datetime | None
 
@@ -63,13 +65,16 @@ _ACCESS_UNTIL = case(
     ),
 ).label("access_until")
 
+_USER_BLOCKED = user_blocked(WorkPackage.user_id).label("user_blocked")
 _LOAD_WITH_GRANT = PreparedQuery(
-    "wps_load_package_with_grant",
-    select(*_PACKAGE_COLUMNS, _TARGET_EXISTS, _ACCESS_UNTIL).where(WorkPackage.id == _PACKAGE_ID),
+    "wps_load_package_with_grant_v2",
+    select(*_PACKAGE_COLUMNS, _TARGET_EXISTS, _USER_BLOCKED, _ACCESS_UNTIL).where(
+        WorkPackage.id == _PACKAGE_ID
+    ),
 )
 _LOAD_WITHOUT_GRANT = PreparedQuery(
-    "wps_load_package",
-    select(*_PACKAGE_COLUMNS, _TARGET_EXISTS).where(WorkPackage.id == _PACKAGE_ID),
+    "wps_load_package_v2",
+    select(*_PACKAGE_COLUMNS, _TARGET_EXISTS, _USER_BLOCKED).where(WorkPackage.id == _PACKAGE_ID),
 )
 
 
@@ -83,7 +88,8 @@ def load_package(package_id: UUID, now: datetime, with_local_grant: bool) -> Loa
     return LoadedPackage(
         package=Package(*row[:fields]),
         target_exists=bool(row[fields]),
-        access_until=row[fields + 1] if with_local_grant else None,
+        user_blocked=bool(row[fields + 1]),
+        access_until=row[fields + 2] if with_local_grant else None,
     )
 
 

@@ -153,6 +153,10 @@ def authorize(package_id: UUID, access_token: str) -> Package:
     if not package.created <= now < package.expires:
         raise WorkPackageAccessDenied("Work package has expired", code="work_package_expired")
     kind = package.type.title()
+    if loaded.user_blocked:
+        raise WorkPackageAccessDenied(
+            "The account of this work package is disabled", code="account_disabled"
+        )
     if not loaded.target_exists:
         target = "dataset" if package.type == "download" else "upload box"
         raise WorkPackageAccessDenied(

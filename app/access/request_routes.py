@@ -1,0 +1,103 @@
+"""Access requests: users ask (internal token), stewards decide (DATA_STEWARD or admin)."""
+
+from uuid import UUID
+
+from flask import Blueprint
+
+from app.access import requests
+from app.access.request_schemas import (
+    AccessRequestCreation,
+    AccessRequestPage,
+    AccessRequestPath,
+    AccessRequestQuery,
+    AccessRequestView,
+    Decision,
+)
+from app.accounts.actors import actor_required
+from app.api import PageQuery, json_response, operation
+from app.applications.permissions import Permission
+from app.auth.internal_tokens import AuthUser, internal_token_required
+from app.extensions import db
+from app.notifications.dispatch import notify_operators
+
+bp = Blueprint("access_requests", __name__)
+
+
+@bp.post("/access-requests")
+@internal_token_required
+@operation(
+    "Ask for access to a dataset or an upload box",
+    tags=["access"],
+    body=AccessRequestCreation,
+    responses={201: AccessRequestView, 404: None},
+)
+def create(user: AuthUser, body: AccessRequestCreation):
+    request = requests.create(user, body)
+    db.session.commit()
+    target = request.dataset_accession or f"upload box {request.upload_box_id}"
+    notify_operators(
+        f"Access request {request.id}: {user.email} asks for {request.kind} access to {target}"
+    )
+    return json_response(AccessRequestView.of(request), 201)
+
+
+@bp.get("/users/me/access-requests")
+@internal_token_required
+@operation(
+    "The caller's own access requests",
+    tags=["access"],
+    query=PageQuery,
+    responses={200: AccessRequestPage},
+)
+def mine(user: AuthUser, query: PageQuery):
+    items, total = requests.listing(
+        AccessRequestQuery(user_id=user.id, skip=query.skip, limit=query.limit)
+    )
+    return json_response(
+        AccessRequestPage(items=[AccessRequestView.of(r) for r in items], total_count=total)
+    )
+
+
+@bp.get("/access-requests")
+@actor_required(Permission.DATA_STEWARD)
+@operation(
+    "Access requests, filtered by status or user",
+    tags=["access"],
+    query=AccessRequestQuery,
+    responses={200: AccessRequestPage},
+)
+def listing(actor: str, query: AccessRequestQuery):
+    items, total = requests.listing(query)
+    return json_response(
+        AccessRequestPage(items=[AccessRequestView.of(r) for r in items], total_count=total)
+    )
+
+
+@bp.post("/access-requests/<request_id>/allow")
+@actor_required(Permission.DATA_STEWARD)
+@operation(
+    "Allow an access request: the grant is created",
+    tags=["access"],
+    path=AccessRequestPath,
+    body=Decision,
+    responses={200: AccessRequestView, 404: None, 409: None},
+)
+def allow(actor: str, request_id: UUID, body: Decision):
+    request = requests.allow(request_id, body, actor)
+    db.session.commit()
+    return json_response(AccessRequestView.of(request))
+
+
+@bp.post("/access-requests/<request_id>/deny")
+@actor_required(Permission.DATA_STEWARD)
+@operation(
+    "Deny an access request",
+    tags=["access"],
+    path=AccessRequestPath,
+    body=Decision,
+    responses={200: AccessRequestView, 404: None, 409: None},
+)
+def deny(actor: str, request_id: UUID, body: Decision):
+    request = requests.deny(request_id, body, actor)
+    db.session.commit()
+    return json_response(AccessRequestView.of(request))

@@ -1,0 +1,102 @@
+"""Access requests: users ask, data stewards allow (creating the grant) or deny."""
+
+from datetime import timedelta
+from uuid import UUID
+
+from sqlalchemy import func, select
+
+from app.access.models import AccessRequest
+from app.access.request_schemas import AccessRequestCreation, AccessRequestQuery, Decision
+from app.access.schemas import GrantKind, GrantRequest
+from app.access.services import create_grant
+from app.auth.internal_tokens import AuthUser
+from app.catalog import services as catalog
+from app.database import utc_now
+from app.errors import Conflict, NotFound
+from app.extensions import db
+
+DEFAULT_GRANT = timedelta(days=365)
+
+
+class AccessRequestNotFound(NotFound):
+    """Access request not found."""
+
+    code = "access_request_not_found"
+
+
+class AlreadyDecided(Conflict):
+    """The access request was already decided."""
+
+    code = "access_request_decided"
+
+
+def create(user: AuthUser, creation: AccessRequestCreation) -> AccessRequest:
+    if creation.dataset_id is not None:
+        catalog.get_dataset(creation.dataset_id)
+    else:
+        catalog.get_upload_box(creation.research_data_upload_box_id)
+    request = AccessRequest(
+        kind=(GrantKind.DOWNLOAD if creation.dataset_id else GrantKind.UPLOAD).value,
+        user_id=user.id,
+        user_email=str(user.email),
+        dataset_accession=creation.dataset_id,
+        upload_box_id=creation.research_data_upload_box_id,
+        note=creation.note,
+        wished_from=creation.valid_from,
+        wished_until=creation.valid_until,
+        status="pending",
+    )
+    db.session.add(request)
+    db.session.flush()
+    return request
+
+
+def listing(query: AccessRequestQuery) -> tuple[list[AccessRequest], int]:
+    statement = select(AccessRequest)
+    if query.status is not None:
+        statement = statement.where(AccessRequest.status == query.status.value)
+    if query.user_id is not None:
+        statement = statement.where(AccessRequest.user_id == query.user_id)
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    page = statement.order_by(AccessRequest.created_at, AccessRequest.id)
+    return list(db.session.scalars(page.offset(query.skip).limit(query.limit))), total
+
+
+def allow(request_id: UUID, decision: Decision, actor: str) -> AccessRequest:
+    request = _pending(request_id)
+    valid_from = decision.valid_from or request.wished_from or utc_now()
+    valid_until = decision.valid_until or request.wished_until or valid_from + DEFAULT_GRANT
+    grant = create_grant(
+        GrantRequest(
+            user_id=request.user_id,
+            dataset_id=request.dataset_accession,
+            research_data_upload_box_id=request.upload_box_id,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        ),
+        granted_by=actor,
+    )
+    request.grant_id = grant.id
+    return _decide(request, "allowed", decision, actor)
+
+
+def deny(request_id: UUID, decision: Decision, actor: str) -> AccessRequest:
+    return _decide(_pending(request_id), "denied", decision, actor)
+
+
+def _pending(request_id: UUID) -> AccessRequest:
+    request = db.session.get(AccessRequest, request_id, with_for_update=True)
+    if request is None:
+        raise AccessRequestNotFound(f"Access request {request_id} not found")
+    if request.status != "pending":
+        raise AlreadyDecided(f"Access request {request_id} is already {request.status}")
+    return request
+
+
+def _decide(request: AccessRequest, status: str, decision: Decision, actor: str):
+    request.status = status
+    request.decided_by = actor
+    request.decided_at = utc_now()
+    request.decision_note = decision.note
+    db.session.flush()
+    return request

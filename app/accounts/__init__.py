@@ -1,0 +1,1 @@
+"""Accounts: signup, admin approval, refresh and access tokens (standalone mode)."""

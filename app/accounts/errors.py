@@ -1,0 +1,49 @@
+from app.errors import Conflict, Forbidden, NotFound, Unauthorized
+
+
+class UserNotFound(NotFound):
+    """User not found."""
+
+    code = "user_not_found"
+
+
+class EmailTaken(Conflict):
+    """An account with this e-mail address exists."""
+
+    code = "email_taken"
+
+
+class InvalidRefreshToken(Unauthorized):
+    """The refresh token is unknown, spent, revoked or expired."""
+
+    code = "invalid_refresh_token"
+
+
+class AccountPending(Forbidden):
+    """account pending approval"""
+
+    code = "account_pending"
+
+
+class AccountDisabled(Unauthorized):
+    """The account is disabled."""
+
+    code = "account_disabled"
+
+
+class InvalidStatusChange(Conflict):
+    """This status change is not allowed."""
+
+    code = "invalid_status_change"
+
+
+class SignupDisabled(NotFound):
+    """Signup is off: accounts come from the identity provider (AUTH_MODE=external)."""
+
+    code = "signup_disabled"
+
+
+class AdminRequired(Forbidden):
+    """This needs an admin account or an API key with the permission."""
+
+    code = "admin_required"

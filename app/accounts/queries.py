@@ -1,0 +1,30 @@
+"""Account lookups other domains need, free of the account services' imports."""
+
+from uuid import UUID
+
+from sqlalchemy import exists, or_, select
+
+from app.accounts.errors import AccountDisabled
+from app.accounts.models import User, UserStatus
+from app.extensions import db
+
+BLOCKED = (UserStatus.DISABLED.value, UserStatus.REJECTED.value)
+
+
+def refuse_blocked_user(user_id: UUID) -> None:
+    """Tokens of disabled or rejected accounts are refused even before they expire.
+
+    A user without an account here (an external identity provider's, or a
+    development token's) is not blocked.
+    """
+    status = db.session.scalar(select(User.status).where(User.id == user_id))
+    if status in BLOCKED:
+        raise AccountDisabled()
+
+
+def user_blocked(user_id_column):
+    """SQL: is the account behind `user_id_column` disabled or rejected?
+
+    Spelled with plain equalities (no IN list), so it can be a prepared statement.
+    """
+    return exists().where(User.id == user_id_column, or_(*(User.status == s for s in BLOCKED)))

@@ -1,0 +1,132 @@
+"""Accounts: `/users/signup`, `/token/refresh`, `/users/me`, and admin actions on `/users`."""
+
+from uuid import UUID
+
+from flask import Blueprint, current_app
+
+from app.accounts import services
+from app.accounts.actors import actor_required
+from app.accounts.models import UserStatus
+from app.accounts.schemas import (
+    RefreshRequest,
+    SignupRequest,
+    SignupResponse,
+    TokenPair,
+    UserPage,
+    UserPath,
+    UserQuery,
+    UserView,
+)
+from app.api import json_response, operation
+from app.applications.permissions import Permission
+from app.auth.internal_tokens import AuthUser, internal_token_required
+from app.extensions import db, limiter
+from app.notifications.dispatch import email_user, notify_operators
+
+bp = Blueprint("accounts", __name__)
+
+
+def _signup_limit() -> str:
+    return current_app.extensions["settings"].signup_rate_limit
+
+
+@bp.post("/users/signup")
+@limiter.limit(_signup_limit)
+@operation(
+    "Sign up",
+    description="The account is pending until an admin accepts it (the configured "
+    "initial admin is active at once). The answer's `refresh_token` is shown only here. "
+    "404 when AUTH_MODE=external; 429 when a client signs up too often.",
+    tags=["accounts"],
+    body=SignupRequest,
+    responses={201: SignupResponse, 404: None, 409: None, 429: None},
+)
+def signup(body: SignupRequest):
+    user, refresh_token = services.signup(body)
+    db.session.commit()
+    if user.status == UserStatus.PENDING:
+        notify_operators(f"New signup awaiting approval: {user.name} <{user.email}> ({user.id})")
+    view = UserView.of(user).model_dump()
+    return json_response(SignupResponse(**view, refresh_token=refresh_token), 201)
+
+
+@bp.post("/token/refresh")
+@operation(
+    "Trade a refresh token for an access token and a new refresh token",
+    description="The refresh token sent is spent. Sending a spent one again revokes "
+    "every token of its chain. 403 while the account is pending; 401 when disabled.",
+    tags=["accounts"],
+    body=RefreshRequest,
+    responses={200: TokenPair},
+)
+def refresh(body: RefreshRequest):
+    try:
+        pair = services.refresh(body.refresh_token)
+    finally:
+        # A detected reuse revokes the chain even though the request fails.
+        db.session.commit()
+    return json_response(pair)
+
+
+@bp.get("/users/me")
+@internal_token_required
+@operation("The caller's account", tags=["accounts"], responses={200: UserView, 404: None})
+def me(user: AuthUser):
+    return json_response(UserView.of(services.get_user(user.id)))
+
+
+@bp.get("/users")
+@actor_required(Permission.USER_ADMIN)
+@operation(
+    "Accounts, filtered by status", tags=["accounts"], query=UserQuery, responses={200: UserPage}
+)
+def list_users(actor: str, query: UserQuery):
+    items, total = services.list_users(query)
+    return json_response(UserPage(items=[UserView.of(u) for u in items], total_count=total))
+
+
+def _status_action(target: UserStatus, summary: str, then=None):
+    def action(actor: str, user_id: UUID):
+        user = services.change_status(user_id, target, actor)
+        db.session.commit()
+        if then:
+            then(user)
+        return json_response(UserView.of(user))
+
+    action.__name__ = f"{target.value}_user"
+    return operation(
+        summary, tags=["accounts"], path=UserPath, responses={200: UserView, 404: None, 409: None}
+    )(action)
+
+
+def _welcome(user) -> None:
+    email_user(
+        user.email,
+        "Your account is active",
+        f"Dear {user.name},\n\nyour account has been accepted. Trade your refresh token at "
+        "/token/refresh for access tokens.\n",
+    )
+
+
+for path, target, summary, then in (
+    ("accept", UserStatus.ACTIVE, "Accept a pending account (the user is e-mailed)", _welcome),
+    ("reject", UserStatus.REJECTED, "Reject a pending account", None),
+    ("disable", UserStatus.DISABLED, "Disable an account: its tokens and packages stop", None),
+    ("enable", UserStatus.ACTIVE, "Enable a disabled account again", None),
+):
+    view = actor_required(Permission.USER_ADMIN)(_status_action(target, summary, then))
+    bp.add_url_rule(f"/users/<user_id>/{path}", f"{path}_user", view, methods=["POST"])
+
+
+@bp.post("/users/<user_id>/make-admin")
+@actor_required(Permission.USER_ADMIN)
+@operation(
+    "Make an active account admin",
+    tags=["accounts"],
+    path=UserPath,
+    responses={200: UserView, 404: None, 409: None},
+)
+def make_admin(actor: str, user_id: UUID):
+    user = services.make_admin(user_id)
+    db.session.commit()
+    return json_response(UserView.of(user))

@@ -1,0 +1,65 @@
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import UUID4, BaseModel, EmailStr, Field, StringConstraints
+
+from app.accounts.models import UserStatus
+from app.api import Page, PageQuery, StrictModel
+
+PersonName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=256, pattern=r"^[^\x00-\x1f<>]+$"
+    ),
+]
+
+
+class SignupRequest(StrictModel):
+    name: PersonName
+    email: EmailStr
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+
+
+class UserView(BaseModel):
+    id: UUID
+    name: str
+    title: str | None
+    email: str
+    status: UserStatus
+    is_admin: bool
+    created_at: datetime
+    approved_at: datetime | None
+    approved_by: str | None
+
+    @classmethod
+    def of(cls, user) -> "UserView":
+        return cls.model_validate(user, from_attributes=True)
+
+
+class SignupResponse(UserView):
+    refresh_token: str = Field(
+        description="Shown once. Trade it at `/token/refresh` once the account is active."
+    )
+
+
+class RefreshRequest(StrictModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class TokenPair(BaseModel):
+    access_token: str = Field(description="An internal token (ES256 JWT) for the API.")
+    refresh_token: str = Field(description="The next refresh token; the one sent is spent.")
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class UserQuery(PageQuery):
+    status: UserStatus | None = None
+
+
+class UserPage(Page[UserView]):
+    pass
+
+
+class UserPath(BaseModel):
+    user_id: UUID4

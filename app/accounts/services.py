@@ -1,0 +1,168 @@
+"""Accounts: signup, status changes by admins, refresh tokens traded for access tokens."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.errors import (
+    AccountDisabled,
+    AccountPending,
+    EmailTaken,
+    InvalidRefreshToken,
+    InvalidStatusChange,
+    SignupDisabled,
+    UserNotFound,
+)
+from app.accounts.models import TRANSITIONS, RefreshToken, User, UserStatus
+from app.accounts.schemas import SignupRequest, TokenPair, UserQuery
+from app.auth.internal_tokens import AuthUser, issue_internal_token
+from app.auth.keys import token_keys
+from app.database import utc_now
+from app.extensions import db
+
+REFRESH_TOKEN_PREFIX = "wpsrt_"  # noqa: S105 - a marker, not a secret
+
+
+def _settings():
+    return current_app.extensions["settings"]
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def signup(request: SignupRequest) -> tuple[User, str]:
+    """A pending account (active admin for INITIAL_ADMIN_EMAIL) and its first refresh token."""
+    settings = _settings()
+    if settings.auth_mode != "standalone":
+        raise SignupDisabled()
+    email = str(request.email)
+    initial_admin = (settings.initial_admin_email or "").strip().lower() == email.lower()
+    user = User(
+        id=uuid4(),
+        name=request.name,
+        title=request.title or None,
+        email=email,
+        email_key=email.lower(),
+        status=(UserStatus.ACTIVE if initial_admin else UserStatus.PENDING).value,
+        is_admin=initial_admin,
+    )
+    if initial_admin:
+        user.approved_at, user.approved_by = utc_now(), "configuration:INITIAL_ADMIN_EMAIL"
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        raise EmailTaken(f"An account for {email} exists") from None
+    return user, issue_refresh_token(user.id)
+
+
+def issue_refresh_token(user_id: UUID, family_id: UUID | None = None) -> str:
+    token = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(
+        RefreshToken(
+            user_id=user_id,
+            family_id=family_id or uuid4(),
+            token_hash=_hash(token),
+            expires_at=utc_now() + timedelta(days=_settings().refresh_token_days),
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def refresh(presented: str) -> TokenPair:
+    """Spend a refresh token for an access token and its successor.
+
+    A token presented a second time was copied: its whole family is revoked.
+    """
+    record = db.session.scalars(
+        select(RefreshToken).where(RefreshToken.token_hash == _hash(presented)).with_for_update()
+    ).first()
+    now = utc_now()
+    if record is None or record.revoked_at is not None or record.expires_at <= now:
+        raise InvalidRefreshToken()
+    user = db.session.get(User, record.user_id)
+    if record.used_at is not None:
+        revoke_family(record.family_id, "reuse of a spent refresh token")
+        raise InvalidRefreshToken(
+            "This refresh token was already used; every token of its chain is now revoked",
+            code="refresh_token_reused",
+        )
+    if user.status == UserStatus.PENDING:
+        raise AccountPending()
+    if user.status != UserStatus.ACTIVE:
+        raise AccountDisabled()
+    record.used_at = now
+    successor = issue_refresh_token(user.id, record.family_id)
+    lifetime = timedelta(minutes=_settings().access_token_minutes)
+    access = issue_internal_token(token_keys(), _auth_user(user), lifetime)
+    return TokenPair(
+        access_token=access, refresh_token=successor, expires_in=int(lifetime.total_seconds())
+    )
+
+
+def _auth_user(user: User) -> AuthUser:
+    roles = ["admin"] if user.is_admin else []
+    return AuthUser(id=user.id, name=user.name, email=user.email, title=user.title, roles=roles)
+
+
+def revoke_family(family_id: UUID, reason: str) -> None:
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utc_now(), revoked_reason=reason)
+    )
+
+
+def revoke_user_tokens(user_id: UUID, reason: str) -> None:
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utc_now(), revoked_reason=reason)
+    )
+
+
+def get_user(user_id: UUID) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise UserNotFound(f"User {user_id} not found")
+    return user
+
+
+def list_users(query: UserQuery) -> tuple[list[User], int]:
+    statement = select(User)
+    if query.status is not None:
+        statement = statement.where(User.status == query.status.value)
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    page = statement.order_by(User.created_at, User.id).offset(query.skip).limit(query.limit)
+    return list(db.session.scalars(page)), total
+
+
+def change_status(user_id: UUID, target: UserStatus, actor: str) -> User:
+    user = db.session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise UserNotFound(f"User {user_id} not found")
+    if target not in TRANSITIONS.get(UserStatus(user.status), set()):
+        raise InvalidStatusChange(f"A {user.status} account cannot become {target}")
+    user.status = target.value
+    if target == UserStatus.ACTIVE:
+        user.approved_at, user.approved_by = utc_now(), actor
+    if target in (UserStatus.DISABLED, UserStatus.REJECTED):
+        revoke_user_tokens(user.id, f"account {target.value} by {actor}")
+    db.session.flush()
+    return user
+
+
+def make_admin(user_id: UUID) -> User:
+    user = get_user(user_id)
+    if user.status != UserStatus.ACTIVE:
+        raise InvalidStatusChange("Only an active account can become admin")
+    user.is_admin = True
+    db.session.flush()
+    return user
