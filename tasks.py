@@ -322,3 +322,63 @@ def requeue_events(c):
     with _app_context():
         count = enqueue_keys(keys_waiting(utc_now()))
     print(f"enqueued {count} key(s)")
+
+
+@task(
+    help={
+        "name": "the person's name",
+        "email": "e-mail address (unique)",
+        "title": "academic title, e.g. Dr.",
+        "admin": "make the account an active admin at once",
+    }
+)
+def create_user(c, name, email, title="", admin=False):
+    """Create an account (pending, or active admin); prints its id and refresh token once."""
+    from pydantic import ValidationError
+
+    from app.accounts.models import UserStatus
+    from app.accounts.schemas import SignupRequest
+    from app.accounts.services import change_status, make_admin, signup
+    from app.errors import DomainError
+    from app.extensions import db
+
+    try:
+        request = SignupRequest(name=name, email=email, title=title or None)
+    except ValidationError as error:
+        raise Exit(f"error: {error.errors()[0]['msg']}", code=2) from None
+    with _app_context():
+        try:
+            user, refresh_token = signup(request)
+            if admin and user.status != UserStatus.ACTIVE:
+                change_status(user.id, UserStatus.ACTIVE, "operator:invoke")
+                make_admin(user.id)
+        except DomainError as error:
+            raise Exit(f"error: {error.detail}", code=1) from None
+        db.session.commit()
+        print(f"USER_ID={user.id}\nREFRESH_TOKEN={refresh_token}")
+
+
+@task(help={"email": "the pending account's e-mail address"})
+def accept_user(c, email):
+    """Accept a pending account (the user is e-mailed when SMTP is configured)."""
+    from sqlalchemy import select
+
+    from app.accounts.models import User, UserStatus
+    from app.accounts.services import change_status
+    from app.errors import DomainError
+    from app.extensions import db
+    from app.notifications.dispatch import email_user
+
+    with _app_context():
+        user = db.session.scalar(select(User).where(User.email_key == email.strip().lower()))
+        if user is None:
+            raise Exit(f"error: no account for {email}", code=1)
+        try:
+            change_status(user.id, UserStatus.ACTIVE, "operator:invoke")
+        except DomainError as error:
+            raise Exit(f"error: {error.detail}", code=1) from None
+        db.session.commit()
+        email_user(
+            user.email, "Your account is active", f"Dear {user.name},\n\nyour account is active.\n"
+        )
+    print(f"{email}: active")

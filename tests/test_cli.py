@@ -138,3 +138,25 @@ def test_event_commands_list_and_replay_dead_events(client, db, instance_path):
     assert replayed.stdout.strip() == "cli-event: applied"
     assert again.returncode == 1
     assert "not dead" in again.stderr
+
+
+def test_operators_create_and_accept_users(client, db, instance_path):
+    created = invoke(
+        "create-user",
+        "--name",
+        "Grace",
+        "--email",
+        "grace@example.org",
+        instance_path=instance_path,
+    )
+    accepted = invoke("accept-user", "--email", "GRACE@example.org", instance_path=instance_path)
+    again = invoke("accept-user", "--email", "grace@example.org", instance_path=instance_path)
+    unknown = invoke("accept-user", "--email", "nobody@example.org", instance_path=instance_path)
+
+    assert created.returncode == 0, created.stderr
+    refresh_token = created.stdout.split("REFRESH_TOKEN=")[1].strip()
+    assert accepted.stdout.strip() == "GRACE@example.org: active"
+    assert again.returncode == 1 and "cannot become active" in again.stderr
+    assert unknown.returncode == 1
+    tokens = client.post("/token/refresh", json={"refresh_token": refresh_token})
+    assert tokens.status_code == 200

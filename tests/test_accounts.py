@@ -1,0 +1,282 @@
+"""Accounts and access requests, walked through HTTP as users and admins meet them."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from app import create_app
+from app.accounts.models import RefreshToken, User
+from app.extensions import limiter
+from tests.conftest import make_settings
+from tests.factories import ApplicationKeyFactory, create_dataset
+from tests.receivers import MailReceiver, WebhookReceiver
+from tests.users import Researcher
+
+ADMIN_EMAIL = "Admin@Example.org"
+
+
+@pytest.fixture
+def receivers():
+    webhook, mail = WebhookReceiver(), MailReceiver()
+    yield webhook, mail
+    webhook.stop()
+    mail.stop()
+
+
+@pytest.fixture
+def accounts_app(db, instance_path, receivers):
+    webhook, mail = receivers
+    return create_app(
+        make_settings(
+            instance_path,
+            initial_admin_email=ADMIN_EMAIL.lower(),
+            notify_webhook_url=webhook.url,
+            smtp_host="127.0.0.1",
+            smtp_port=mail.port,
+            signup_rate_limit="1000 per minute",
+        )
+    )
+
+
+def signup(client, name, email, title=None):
+    return client.post("/users/signup", json={"name": name, "email": email, "title": title})
+
+
+def refresh(client, token):
+    return client.post("/token/refresh", json={"refresh_token": token})
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_whole_journey(accounts_app, receivers, db):
+    webhook, mail = receivers
+    client = accounts_app.test_client()
+    admin = signup(client, "Ada Admin", ADMIN_EMAIL).json
+    admin_access = refresh(client, admin["refresh_token"]).json["access_token"]
+
+    user = signup(client, "Grace Hopper", "grace@example.org", "Dr.")
+    assert user.status_code == 201
+    assert user.json["status"] == "pending"
+    assert any("grace@example.org" in t for t in webhook.texts)
+    pending = refresh(client, user.json["refresh_token"])
+    assert pending.status_code == 403
+    assert pending.json == {"detail": "account pending approval", "code": "account_pending"}
+
+    listed = client.get("/users?status=pending", headers=bearer(admin_access)).json
+    assert [u["email"] for u in listed["items"]] == ["grace@example.org"]
+    accepted = client.post(f"/users/{user.json['id']}/accept", headers=bearer(admin_access))
+    assert accepted.json["status"] == "active"
+    assert accepted.json["approved_by"] == f"user:{admin['id']}"
+    assert [m.rcpt_tos for m in mail.messages] == [["grace@example.org"]]
+    assert b"Your account is active" in mail.messages[0].content
+
+    pair = refresh(client, user.json["refresh_token"]).json
+    assert pair["expires_in"] == 3600
+    me = client.get("/users/me", headers=bearer(pair["access_token"])).json
+    assert (me["name"], me["title"]) == ("Grace Hopper", "Dr.")
+
+    create_dataset("DS1", files=1)
+    asked = client.post(
+        "/access-requests",
+        json={"dataset_id": "DS1", "note": "for my thesis"},
+        headers=bearer(pair["access_token"]),
+    )
+    assert asked.status_code == 201
+    assert any(asked.json["id"] in t for t in webhook.texts)
+    steward = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
+    queue = client.get("/access-requests?status=pending", headers=steward).json
+    assert [r["id"] for r in queue["items"]] == [asked.json["id"]]
+    allowed = client.post(f"/access-requests/{asked.json['id']}/allow", json={}, headers=steward)
+    assert allowed.json["status"] == "allowed" and allowed.json["grant_id"]
+    mine = client.get("/users/me/access-requests", headers=bearer(pair["access_token"])).json
+    assert [r["status"] for r in mine["items"]] == ["allowed"]
+
+    researcher = Researcher(accounts_app)
+    package = client.post(
+        "/work-packages",
+        json={"type": "download", "dataset_id": "DS1",
+              "user_public_crypt4gh_key": researcher.public_key},
+        headers=bearer(pair["access_token"]),
+    )  # fmt: skip
+    assert package.status_code == 201
+
+
+def test_reusing_a_spent_refresh_token_revokes_the_chain(accounts_app, db):
+    client = accounts_app.test_client()
+    first = signup(client, "Ada Admin", ADMIN_EMAIL).json["refresh_token"]
+    second = refresh(client, first).json["refresh_token"]
+
+    reused = refresh(client, first)
+    after = refresh(client, second)
+
+    assert reused.status_code == 401
+    assert reused.json["code"] == "refresh_token_reused"
+    assert after.status_code == 401
+    assert after.json["code"] == "invalid_refresh_token"
+
+
+def test_the_initial_admin_is_admin_and_others_are_not(accounts_app, db):
+    client = accounts_app.test_client()
+    admin = signup(client, "Ada", ADMIN_EMAIL).json
+    other = signup(client, "Bob", "bob@example.org").json
+
+    assert (admin["status"], admin["is_admin"]) == ("active", True)
+    assert (other["status"], other["is_admin"]) == ("pending", False)
+
+
+def test_nothing_secret_is_stored_in_plaintext(accounts_app, db):
+    client = accounts_app.test_client()
+    first = signup(client, "Ada", ADMIN_EMAIL).json["refresh_token"]
+    pair = refresh(client, first).json
+
+    dump = " ".join(
+        str(value)
+        for table in ("refresh_token", "user_account")
+        for row in db.session.execute(text(f"SELECT * FROM {table}")).all()  # noqa: S608
+        for value in row
+    )
+
+    for secret in (first, pair["refresh_token"], pair["access_token"]):
+        assert secret not in dump
+    hashes = db.session.scalars(select(RefreshToken.token_hash)).all()
+    assert len(hashes) == 2 and all(len(h) == 64 for h in hashes)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"name": "Eve", "email": "ADMIN@example.ORG"}, 409, "email_taken"),
+        ({"name": "Eve", "email": "not-an-email"}, 422, "validation_error"),
+        ({"name": "", "email": "eve@example.org"}, 422, "validation_error"),
+        ({"name": "<script>", "email": "eve@example.org"}, 422, "validation_error"),
+        ({"name": "Eve", "email": "eve@example.org", "role": "admin"}, 422, "validation_error"),
+    ],
+)
+def test_bad_signups(accounts_app, db, body, status, code):
+    client = accounts_app.test_client()
+    signup(client, "Ada", ADMIN_EMAIL)
+
+    response = client.post("/users/signup", json=body)
+
+    assert response.status_code == status
+    assert response.json["code"] == code
+    assert db.session.scalar(select(User).where(User.email_key == "eve@example.org")) is None
+
+
+def test_refresh_refusals(accounts_app, db):
+    client = accounts_app.test_client()
+    admin = signup(client, "Ada", ADMIN_EMAIL).json
+    token = db.session.scalars(select(RefreshToken)).one()
+    token.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    db.session.commit()
+
+    unknown = refresh(client, "wpsrt_nothing")
+    expired = refresh(client, admin["refresh_token"])
+
+    assert (unknown.status_code, expired.status_code) == (401, 401)
+    assert expired.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_disabling_revokes_tokens_and_stops_packages(accounts_app, db):
+    client = accounts_app.test_client()
+    admin = signup(client, "Ada", ADMIN_EMAIL).json
+    admin_access = refresh(client, admin["refresh_token"]).json["access_token"]
+    user = signup(client, "Grace", "grace@example.org").json
+    client.post(f"/users/{user['id']}/accept", headers=bearer(admin_access))
+    pair = refresh(client, user["refresh_token"]).json
+    create_dataset("DS1", files=1)
+    steward = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
+    client.post(
+        "/access-grants",
+        json={"user_id": user["id"], "dataset_id": "DS1",
+              "valid_until": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
+        headers=steward,
+    )  # fmt: skip
+    researcher = Researcher(accounts_app)
+    package = client.post(
+        "/work-packages",
+        json={"type": "download", "dataset_id": "DS1",
+              "user_public_crypt4gh_key": researcher.public_key},
+        headers=bearer(pair["access_token"]),
+    ).json  # fmt: skip
+
+    disabled = client.post(f"/users/{user['id']}/disable", headers=bearer(admin_access))
+
+    assert disabled.json["status"] == "disabled"
+    assert refresh(client, pair["refresh_token"]).status_code == 401
+    assert client.get("/users/me", headers=bearer(pair["access_token"])).status_code == 401
+    wpat = researcher.open_sealed(package["token"])
+    details = client.get(f"/work-packages/{package['id']}", headers=bearer(wpat))
+    assert details.status_code == 403
+    assert details.json["code"] == "account_disabled"
+
+
+def test_admin_actions_need_an_admin(accounts_app, db):
+    client = accounts_app.test_client()
+    signup(client, "Ada", ADMIN_EMAIL)
+    user = signup(client, "Grace", "grace@example.org").json
+    worker = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("WORKER",)).key}
+    user_admin = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("USER_ADMIN",)).key}
+    not_admin = Researcher(accounts_app).headers()
+
+    assert client.get("/users", headers=not_admin).status_code == 403
+    assert client.get("/users", headers=worker).status_code == 403
+    assert client.get("/users").status_code == 401
+    accepted = client.post(f"/users/{user['id']}/accept", headers=user_admin)
+    assert accepted.json["approved_by"].startswith("application:")
+    again = client.post(f"/users/{user['id']}/accept", headers=user_admin)
+    assert (again.status_code, again.json["code"]) == (409, "invalid_status_change")
+
+
+def test_a_decided_request_cannot_be_decided_again(accounts_app, db):
+    client = accounts_app.test_client()
+    create_dataset("DS1", files=1)
+    researcher = Researcher(accounts_app)
+    asked = client.post(
+        "/access-requests", json={"dataset_id": "DS1"}, headers=researcher.headers()
+    )
+    steward = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
+
+    denied = client.post(
+        f"/access-requests/{asked.json['id']}/deny", json={"note": "no"}, headers=steward
+    )
+    again = client.post(f"/access-requests/{asked.json['id']}/allow", json={}, headers=steward)
+    unknown_target = client.post(
+        "/access-requests", json={"dataset_id": "NOPE"}, headers=researcher.headers()
+    )
+
+    assert denied.json["status"] == "denied"
+    assert (again.status_code, again.json["code"]) == (409, "access_request_decided")
+    assert unknown_target.status_code == 404
+
+
+def test_signup_flood_is_429(db, instance_path):
+    app = create_app(make_settings(instance_path, signup_rate_limit="3 per minute"))
+    client = app.test_client()
+    with app.app_context():
+        limiter.reset()
+
+    statuses = [signup(client, f"User {n}", f"user{n}@example.org").status_code for n in range(5)]
+
+    assert statuses == [201, 201, 201, 429, 429]
+    blocked = signup(client, "Late", "late@example.org")
+    assert blocked.json["code"] == "too_many_requests"
+    with app.app_context():
+        limiter.reset()
+
+
+def test_signup_is_off_with_an_external_identity_provider(db, instance_path):
+    import json
+
+    from app.auth.jwk import generate_private_jwk, public_jwk
+
+    public = json.dumps(public_jwk(generate_private_jwk()))
+    app = create_app(make_settings(instance_path, auth_mode="external", auth_key=public))
+
+    response = signup(app.test_client(), "Eve", "eve@example.org")
+
+    assert response.status_code == 404
+    assert response.json["code"] == "signup_disabled"
