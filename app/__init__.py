@@ -134,13 +134,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.catalog.routes import bp as catalog
     from app.feeds.routes import bp as feeds
     from app.health.routes import bp as health
+    from app.jobs.routes import bp as jobs
     from app.storage.routes import bp as storage
     from app.transfer.routes import download, stewardship, upload
     from app.wellknown.routes import bp as wellknown
     from app.work_packages.routes import bp as work_packages
 
     blueprints = (health, wellknown, work_packages, download, upload, storage)
-    operators = (catalog, stewardship, access, access_requests, feeds, applications)
+    operators = (catalog, stewardship, access, access_requests, feeds, jobs, applications)
     for blueprint in (*blueprints, accounts, *operators):
         app.register_blueprint(blueprint)
 

@@ -223,6 +223,11 @@ class Settings(BaseSettings):
     upload_part_max_bytes: int = Field(
         5 * 1024**3, gt=0, description="Largest accepted upload part in bytes."
     )
+    input_dir: Path | None = Field(
+        None,
+        description="Folder of importable dataset manifests (`<ACCESSION>.json`). Default: "
+        "`input/` in the instance folder.",
+    )
     work_package_retention_days: float = Field(
         30, ge=0, description="Work packages are deleted this long after they expired."
     )

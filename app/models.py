@@ -12,6 +12,7 @@ from app.applications.models import (
 )
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
 from app.feeds.models import FeedKey, InboxEvent
+from app.jobs.models import Job, JobLogEntry, MaintenanceChange
 from app.transfer.models import FileUpload, StoredFile
 from app.work_packages.models import WorkPackage, WorkPackageFile
 
@@ -26,6 +27,9 @@ __all__ = [
     "FeedKey",
     "FileUpload",
     "InboxEvent",
+    "Job",
+    "JobLogEntry",
+    "MaintenanceChange",
     "RefreshToken",
     "StoredFile",
     "SystemPermission",

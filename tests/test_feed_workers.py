@@ -123,3 +123,44 @@ def test_events_wait_in_the_inbox_while_the_broker_is_unreachable(workers, db, i
     time.sleep(0.2)  # older than EVENT_REQUEUE_AFTER_SECONDS
     workers.extensions["celery"].send_task("feeds.requeue_pending")
     wait_until(lambda: statuses(db) == {"late": "applied"})
+
+
+def test_jobs_run_on_real_workers_and_wait_out_maintenance(workers, db, app):
+    import json
+    from pathlib import Path
+
+    from app.extensions import db as workers_db
+    from app.jobs import services
+    from app.jobs.dispatch import enqueue_jobs
+    from app.jobs.schemas import JobRequest
+    from tests.factories import dataset_payload
+
+    client = workers.test_client()
+    key = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("JOBS_ADMIN",)).key}
+    folder = Path(app.instance_path) / "input"
+    folder.mkdir(exist_ok=True)
+    (folder / "JOBDS.json").write_text(json.dumps(dataset_payload("JOBDS", 2)))
+    try:
+        with workers.app_context():  # a job queued just before maintenance starts
+            _, created = services.create_jobs([JobRequest(operation="ADD", target="JOBDS")], "t")
+            workers_db.session.commit()
+        client.post("/maintenance-status", json={"msg": "upgrade", "paused": True}, headers=key)
+        with workers.app_context():
+            enqueue_jobs(created)
+        refused = client.post(
+            "/jobs", json={"jobs": [{"operation": "REMOVE", "target": "JOBDS"}]}, headers=key
+        ).json
+        time.sleep(1.0)  # the workers receive the job and leave it queued
+        held = client.get(f"/jobs/{created[0]}", headers=key).json["status"]
+
+        client.post("/maintenance-status", json={"msg": "done", "paused": False}, headers=key)
+
+        wait_until(
+            lambda: client.get(f"/jobs/{created[0]}", headers=key).json["status"] == "completed"
+        )
+        assert refused[0] == {"job_id": None, "status": "FAILED", "msg": "maintenance: upgrade"}
+        assert held == "queued"
+        db.session.rollback()
+        assert db.session.get(Dataset, "JOBDS") is not None
+    finally:
+        (folder / "JOBDS.json").unlink()

@@ -7,6 +7,7 @@ from flask import Flask
 
 TASK_MODULES = [
     "workers.tasks.feeds",
+    "workers.tasks.jobs",
     "workers.tasks.notifications",
     "workers.tasks.transfer",
     "workers.tasks.work_packages",
@@ -56,6 +57,7 @@ def beat_schedule(settings) -> dict:
             "schedule": settings.event_requeue_after_seconds,
         },
         "purge-finished-events": {"task": "feeds.purge_finished", "schedule": 3600.0},
+        "requeue-queued-jobs": {"task": "jobs.requeue_queued", "schedule": 60.0},
         "requeue-waiting-verifications": {
             "task": "transfer.requeue_verifications",
             "schedule": 60.0,

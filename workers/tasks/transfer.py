@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from app.database import utc_now
 from app.extensions import db
+from app.jobs import services as jobs
+from app.jobs.models import JobStatus, Operation
 from app.transfer import services
 from app.transfer.dispatch import enqueue_verification
 from app.transfer.models import FileUpload, UploadState
@@ -18,7 +20,18 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="transfer.verify_upload", soft_time_limit=3300, time_limit=3600)
 def verify_upload(file_id: str) -> str:
-    """Verify one upload; whatever happens, it ends completed or failed."""
+    """Verify one upload; whatever happens, it ends completed or failed (and so does its job)."""
+    job = jobs.record(Operation.UPLOAD_VERIFY, file_id, "system:worker", "verifying upload")
+    db.session.commit()
+    state = _verify(file_id)
+    if job is not None:
+        outcome = JobStatus.COMPLETED if state == UploadState.COMPLETED else JobStatus.FAILED
+        jobs.finish(job.id, outcome, f"upload {state}")
+        db.session.commit()
+    return state
+
+
+def _verify(file_id: str) -> str:
     try:
         state = services.verify_upload(UUID(file_id))
         db.session.commit()

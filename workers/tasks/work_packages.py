@@ -8,6 +8,8 @@ from flask import current_app
 
 from app.database import utc_now
 from app.extensions import db
+from app.jobs import services as jobs
+from app.jobs.models import JobStatus, Operation
 from app.work_packages.services import sweep_expired
 
 log = logging.getLogger(__name__)
@@ -17,7 +19,12 @@ log = logging.getLogger(__name__)
 def sweep_expired_work_packages() -> int:
     """Delete work packages that expired longer ago than the retention."""
     settings = current_app.extensions["settings"]
+    job = jobs.record(Operation.SWEEP, "work-packages", "system:beat", "sweeping")
+    db.session.commit()
+    if job is None:
+        return 0  # another sweep is running
     swept = sweep_expired(utc_now() - timedelta(days=settings.work_package_retention_days))
+    jobs.finish(job.id, JobStatus.COMPLETED, f"deleted {swept} expired work packages")
     db.session.commit()
     log.info("swept %d expired work packages", swept)
     return swept

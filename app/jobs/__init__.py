@@ -1,0 +1,1 @@
+"""Jobs: background work operators care about, one active job per target, maintenance mode."""
