@@ -1,6 +1,6 @@
 """The declarative base every model of the application derives from."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, func, select
 from sqlalchemy.orm import DeclarativeBase
 
 from roles.columns import UTCDateTime, utc_now
@@ -55,3 +55,9 @@ def insert_ignoring_conflicts(session, model, values: dict, conflict_columns: li
         .returning(*primary_key)
     )
     return session.execute(statement).first()
+
+
+def fetch_page(session, statement, skip: int, limit: int) -> tuple[list, int]:
+    """One page of an ordered SELECT, and how many rows the whole SELECT has."""
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    return list(session.scalars(statement.offset(skip).limit(limit))), total

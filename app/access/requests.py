@@ -3,7 +3,7 @@
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.access.models import AccessRequest
 from app.access.request_schemas import AccessRequestCreation, AccessRequestQuery, Decision
@@ -11,7 +11,7 @@ from app.access.schemas import GrantKind, GrantRequest
 from app.access.services import create_grant
 from app.auth.internal_tokens import AuthUser
 from app.catalog import services as catalog
-from app.database import utc_now
+from app.database import fetch_page, utc_now
 from app.errors import Conflict, NotFound
 from app.extensions import db
 
@@ -57,9 +57,8 @@ def listing(query: AccessRequestQuery) -> tuple[list[AccessRequest], int]:
         statement = statement.where(AccessRequest.status == query.status.value)
     if query.user_id is not None:
         statement = statement.where(AccessRequest.user_id == query.user_id)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    page = statement.order_by(AccessRequest.created_at, AccessRequest.id)
-    return list(db.session.scalars(page.offset(query.skip).limit(query.limit))), total
+    ordered = statement.order_by(AccessRequest.created_at, AccessRequest.id)
+    return fetch_page(db.session, ordered, query.skip, query.limit)
 
 
 def allow(request_id: UUID, decision: Decision, actor: str) -> AccessRequest:

@@ -2,12 +2,12 @@
 
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.access.models import AccessGrant
 from app.access.schemas import GrantKind, GrantQuery, GrantRequest
 from app.catalog import services as catalog
-from app.database import utc_now
+from app.database import fetch_page, utc_now
 from app.errors import NotFound, RequestValidationFailed
 from app.extensions import db
 
@@ -61,13 +61,8 @@ def list_grants(query: GrantQuery) -> tuple[list[AccessGrant], int]:
         statement = statement.where(
             AccessGrant.revoked_at.is_(None), AccessGrant.valid_until > utc_now()
         )
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    items = db.session.scalars(
-        statement.order_by(AccessGrant.created_at, AccessGrant.id)
-        .offset(query.skip)
-        .limit(query.limit)
-    )
-    return list(items), total
+    ordered = statement.order_by(AccessGrant.created_at, AccessGrant.id)
+    return fetch_page(db.session, ordered, query.skip, query.limit)
 
 
 def revoke_grant(grant_id: UUID) -> AccessGrant:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.errors import (
@@ -22,7 +22,7 @@ from app.accounts.models import TRANSITIONS, RefreshToken, User, UserStatus
 from app.accounts.schemas import SignupRequest, TokenPair, UserQuery
 from app.auth.internal_tokens import AuthUser, issue_internal_token
 from app.auth.keys import token_keys
-from app.database import utc_now
+from app.database import fetch_page, utc_now
 from app.extensions import db
 
 REFRESH_TOKEN_PREFIX = "wpsrt_"  # noqa: S105 - a marker, not a secret
@@ -139,9 +139,8 @@ def list_users(query: UserQuery) -> tuple[list[User], int]:
     statement = select(User)
     if query.status is not None:
         statement = statement.where(User.status == query.status.value)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    page = statement.order_by(User.created_at, User.id).offset(query.skip).limit(query.limit)
-    return list(db.session.scalars(page)), total
+    ordered = statement.order_by(User.created_at, User.id)
+    return fetch_page(db.session, ordered, query.skip, query.limit)
 
 
 def change_status(user_id: UUID, target: UserStatus, actor: str) -> User:

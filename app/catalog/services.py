@@ -2,10 +2,11 @@
 
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
 from app.catalog.schemas import DatasetPayload, UploadBoxPayload
+from app.database import fetch_page
 from app.errors import Conflict, NotFound
 from app.extensions import db
 
@@ -156,6 +157,4 @@ def delete_accession_map(accession: str) -> None:
 
 
 def _page(query, skip: int, limit: int) -> tuple[list, int]:
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = list(db.session.scalars(query.offset(skip).limit(limit)))
-    return items, total
+    return fetch_page(db.session, query, skip, limit)

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from pydantic import ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
-from app.database import insert_ignoring_conflicts, utc_now
+from app.database import fetch_page, insert_ignoring_conflicts, utc_now
 from app.errors import Conflict, NotFound, RequestValidationFailed
 from app.extensions import db
 from app.feeds.appliers import Applier, Outcome
@@ -229,11 +229,7 @@ def list_events(query: EventQuery) -> tuple[list[InboxEvent], int]:
         statement = statement.where(InboxEvent.topic == query.topic)
     if query.key is not None:
         statement = statement.where(InboxEvent.key == query.key)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    items = db.session.scalars(
-        statement.order_by(InboxEvent.id).offset(query.skip).limit(query.limit)
-    )
-    return list(items), total
+    return fetch_page(db.session, statement.order_by(InboxEvent.id), query.skip, query.limit)
 
 
 def replay(event_id: str) -> InboxEvent:

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from uuid import UUID, uuid4
 
 from nacl.public import PrivateKey, PublicKey, SealedBox
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog.models import UploadBox
-from app.database import utc_now
+from app.database import fetch_page, utc_now
 from app.extensions import db
 from app.storage import object_store
 from app.storage.keys import storage_keys
@@ -137,11 +137,8 @@ def list_uploads(claims: dict, box_id: UUID, skip: int, limit: int):
 
 def box_uploads(box: UploadBox, skip: int, limit: int) -> tuple[list[FileUpload], int]:
     query = select(FileUpload).where(FileUpload.box_id == box.file_upload_box_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.order_by(FileUpload.created_at, FileUpload.id).offset(skip).limit(limit)
-    )
-    return list(items), total
+    ordered = query.order_by(FileUpload.created_at, FileUpload.id)
+    return fetch_page(db.session, ordered, skip, limit)
 
 
 def create_upload(claims: dict, box_id: UUID, creation: UploadCreation, max_part: int):
