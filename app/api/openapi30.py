@@ -17,6 +17,8 @@ def to_openapi30(node):
     for combinator in ("anyOf", "oneOf"):
         if NULL in node.get(combinator, []):
             node = _nullable(node, combinator)
+    if node.get("format") in ("uuid1", "uuid3", "uuid4", "uuid5"):
+        node["format"] = "uuid"  # the format OpenAPI tools know
     if "const" in node:
         node["enum"] = [node.pop("const")]
     for bound, inclusive in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):

@@ -80,8 +80,10 @@ def parse_path(model: type[BaseModel], view_args: dict) -> dict:
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
+    """The query string as `model`; an empty value (`?status=`) counts as absent."""
+    values = {name: value for name, value in request.args.items() if value != ""}
     try:
-        return model.model_validate(request.args.to_dict())
+        return model.model_validate(values)
     except ValidationError as error:
         raise RequestValidationFailed.from_pydantic(error, "query") from None
 

@@ -29,7 +29,7 @@ class ErrorBody(BaseModel):
 
 
 class PageQuery(BaseModel):
-    skip: int = Field(0, ge=0, description="Items to skip.")
+    skip: int = Field(0, ge=0, le=2**31 - 1, description="Items to skip.")
     limit: int = Field(100, ge=1, le=1000, description="Largest number of items returned.")
 
 

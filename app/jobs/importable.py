@@ -49,7 +49,11 @@ def _path(name: str) -> Path:
     folder = input_dir()
     path = folder / f"{name}.json"
     # Names are validated by the route; this also refuses symlinks out of the folder.
-    if not path.is_file() or not _inside(path, folder):
+    try:
+        usable = path.is_file() and _inside(path, folder)
+    except OSError:  # e.g. a name longer than the filesystem allows
+        usable = False
+    if not usable:
         raise ManifestNotFound(f"No importable dataset {name}")
     return path
 

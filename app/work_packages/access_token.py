@@ -14,17 +14,17 @@ from app.work_packages.schemas import PackagePath
 def work_package_access_required(view: Callable) -> Callable:
     """Admit requests whose bearer WPAT opens the package in the path.
 
-    The view receives the authorised package as `package=`. A malformed package
-    id is a 422; a missing token a 401; anything else that fails is a 403.
+    The view receives the authorised package as `package=`. A missing token is a
+    401 (checked first); a malformed package id a 422; anything else that fails 403.
     """
 
     @wraps(view)
     def wrapper(*args, **kwargs):
+        token = bearer_credential()
         try:
             path = PackagePath.model_validate({"work_package_id": kwargs["work_package_id"]})
         except ValidationError as error:
             raise RequestValidationFailed.from_pydantic(error, "path") from None
-        token = bearer_credential()
         package = services.authorize(path.work_package_id, token)
         return view(*args, package=package, **kwargs)
 

@@ -1,0 +1,47 @@
+"""schemathesis against the served /openapi.json, with real database and credentials.
+
+Every operation gets generated requests (bounded for CI); no answer may be a 5xx,
+and every answer must conform to the document: status code, content type, schema,
+headers. The heuristic checks that a schema-valid request is accepted (or an
+invalid one refused) are left out: OpenAPI cannot state rules such as "the
+accession in the body equals the one in the path", and lenient parsing (`0` for
+`false`) is a choice, not a defect.
+"""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from tests.factories import ApplicationKeyFactory, create_dataset, create_upload_box
+from tests.users import Researcher
+
+MAX_EXAMPLES = 12
+HEURISTIC_CHECKS = [positive_data_acceptance, negative_data_rejection]
+
+
+@pytest.fixture
+def api_schema(app):
+    return schemathesis.openapi.from_wsgi("/openapi.json", app)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@pytest.fixture
+def credentials(app, db):
+    create_dataset("DS1", files=2)
+    create_upload_box()
+    key = ApplicationKeyFactory(permissions=("ADMIN",)).key
+    return {"Workflow-API-Key": key, "Authorization": f"Bearer {Researcher(app).token()}"}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_operations_conform_and_never_fail_on_the_server(case, credentials):
+    case.call_and_validate(headers=credentials, excluded_checks=HEURISTIC_CHECKS)
