@@ -192,6 +192,7 @@ BAD_TOKENS = {
     "alg none": _alg_none,
     "HS256 with the public key": _hs256_with_public_key,
     "signed by another key": lambda r: _token(r, key=ec.generate_private_key(ec.SECP256R1())),
+    "unknown kid": lambda r: _token(r, headers={"kid": "someone-elses-key"}),
     "tampered payload": _tampered,
     "missing email": lambda r: _token(r, email=None),
     "missing exp": lambda r: _token(r, exp=None),

@@ -43,6 +43,12 @@ class InvalidToken(Unauthorized):
 
 def verify_internal_token(token: str, keys: TokenKeys) -> AuthUser:
     try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError:
+        raise InvalidToken() from None
+    if kid is not None and keys.auth_verify_kid is not None and kid != keys.auth_verify_kid:
+        raise InvalidToken("The token was signed by an unknown key")
+    try:
         claims = jwt.decode(
             token,
             keys.auth_verify.key,

@@ -16,6 +16,8 @@ WORK_ORDER_ALGORITHM = "ES256"
 @dataclass(frozen=True)
 class TokenKeys:
     auth_verify: jwt.PyJWK
+    #: The verifying key's id; a token naming another `kid` is refused.
+    auth_verify_kid: str | None
     auth_algorithms: tuple[str, ...]
     # The private half exists only when this service issues internal tokens itself
     # (generated development key); with an external identity provider it is None.
@@ -53,6 +55,7 @@ def load_token_keys(settings: Settings, instance_path: str) -> TokenKeys:
     published = public_jwk(wot_json) | {"use": "sig", "alg": WORK_ORDER_ALGORITHM}
     return TokenKeys(
         auth_verify=_parse("AUTH_KEY", auth_public_json, private=False),
+        auth_verify_kid=json.loads(auth_public_json).get("kid"),
         auth_algorithms=tuple(settings.auth_algs),
         auth_signing=_parse("AUTH_SIGNING_KEY", auth_signing_json, private=True)
         if auth_signing_json
