@@ -18,6 +18,7 @@ from app.extensions import cors, db, limiter, migrate
 from app.feeds.appliers import make_appliers
 from app.instance_secrets import instance_secret
 from app.logs import REQUEST_ID_HEADER, configure_logging, register_request_logging
+from app.metrics import register_metrics
 from app.storage import make_object_store
 from app.storage.keys import load_storage_keys
 from workers.celery_app import celery_init_app
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     register_request_logging(app)
     register_body_limit(app)
+    register_metrics(app)
     _register_blueprints(app)
     _register_api_docs(app, settings)
     return app

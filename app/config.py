@@ -223,6 +223,11 @@ class Settings(BaseSettings):
     upload_part_max_bytes: int = Field(
         5 * 1024**3, gt=0, description="Largest accepted upload part in bytes."
     )
+    metrics_enabled: bool = Field(
+        False,
+        description="Serve Prometheus metrics at `/metrics` (keep it off the public "
+        "network). With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR too.",
+    )
     input_dir: Path | None = Field(
         None,
         description="Folder of importable dataset manifests (`<ACCESSION>.json`). Default: "

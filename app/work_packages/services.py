@@ -22,6 +22,7 @@ from app.catalog.models import Dataset, DatasetFile, UploadBox
 from app.database import utc_now
 from app.errors import Conflict, Forbidden
 from app.extensions import db
+from app.metrics import count_work_order_token
 from app.work_packages import queries
 from app.work_packages.models import WorkPackage, WorkPackageFile
 from app.work_packages.queries import Package
@@ -228,7 +229,9 @@ def upload_work_order_token(package: Package, box_id: UUID, request: UploadWorkO
 
 
 def _sealed(claims: dict, package: Package) -> str:
-    return seal(sign_work_order(claims, token_keys()), package.user_public_crypt4gh_key)
+    sealed = seal(sign_work_order(claims, token_keys()), package.user_public_crypt4gh_key)
+    count_work_order_token(claims["work_type"])
+    return sealed
 
 
 def accessible_datasets(user_id: UUID) -> list[DatasetWithExpiration]:

@@ -1,0 +1,75 @@
+"""Prometheus metrics: requests per endpoint, tokens issued, and state read at scrape time."""
+
+import os
+import time
+
+from flask import Flask, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from app.metrics.state import StateCollector
+
+
+class Metrics:
+    def __init__(self):
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "wps_http_requests", "HTTP requests answered", ["endpoint", "method", "status"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "wps_http_request_duration_seconds", "Time to answer, by endpoint",
+            ["endpoint", "method"], registry=self.registry,
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+        )  # fmt: skip
+        self.work_order_tokens = Counter(
+            "wps_work_order_tokens_issued", "Work order tokens issued", ["work_type"],
+            registry=self.registry,
+        )  # fmt: skip
+
+    def exposition(self, app: Flask) -> bytes:
+        """This process's (or, with PROMETHEUS_MULTIPROC_DIR, all workers') metrics and state."""
+        counted = self.registry
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            counted = CollectorRegistry()
+            multiprocess.MultiProcessCollector(counted)
+        state = CollectorRegistry()
+        state.register(StateCollector(app))
+        return generate_latest(counted) + generate_latest(state)
+
+
+def register_metrics(app: Flask) -> None:
+    if not app.extensions["settings"].metrics_enabled:
+        app.extensions["metrics"] = None
+        return
+    metrics = Metrics()
+    app.extensions["metrics"] = metrics
+
+    @app.before_request
+    def start_timer():
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def count(response):
+        endpoint = request.endpoint or "unmatched"
+        metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+        started = g.get("metrics_started")
+        if started is not None:
+            metrics.latency.labels(endpoint, request.method).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics")
+    def serve_metrics():
+        return metrics.exposition(app), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+
+def count_work_order_token(work_type: str) -> None:
+    metrics = current_app.extensions.get("metrics")
+    if metrics is not None:
+        metrics.work_order_tokens.labels(work_type).inc()
