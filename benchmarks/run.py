@@ -8,7 +8,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import environment, transfer, wot_issuance
+from benchmarks import environment, scale, transfer, wot_issuance
 from benchmarks.load import run_wrk, wrk_available
 
 RESULTS = environment.ROOT / "bench-results"
@@ -24,6 +24,8 @@ def run(
     workers: int,
     threads: int,
     runs: int = 3,
+    load_seconds: int = 60,
+    big_table: int = 1_000_000,
 ) -> dict:
     if not wrk_available() or not shutil.which("curl"):
         raise SystemExit("wrk and curl are needed for the load figures: apt-get install wrk curl")
@@ -36,7 +38,9 @@ def run(
         floor = wot_issuance.crypto_floor_per_second(app)
         stored = transfer.seed_stored_file(app, TRANSFER_SIZE)
         bare_decryption, verification = transfer.verification_figures(app, TRANSFER_SIZE)
-        with environment.api_server(env, port, workers, threads):
+        big = scale.seed_big_dataset(app)
+        scale.fill_work_packages(app, 1_000)
+        with environment.api_server(env, port, workers, threads) as server:
             raw_read = transfer.raw_read_mb_per_second(app, stored)
             signed_url = transfer.signed_url_mb_per_second(app, stored)
             url = (
@@ -46,6 +50,14 @@ def run(
             headers = {"Authorization": f"Bearer {seeded.access_token}"}
             run_wrk(url, "POST", headers, connections, 2)  # warm-up
             loads = [run_wrk(url, "POST", headers, connections, seconds) for _ in range(runs)]
+            small_table = run_wrk(url, "POST", headers, connections, seconds)
+            creation_ms = scale.package_creation_ms(f"http://127.0.0.1:{port}", big)
+            memory_start = scale.process_memory_mib(server.pid)
+            long_run = run_wrk(url, "POST", headers, connections, load_seconds)
+            memory_end = scale.process_memory_mib(server.pid)
+            scale.fill_work_packages(app, big_table)
+            run_wrk(url, "POST", headers, connections, 2)  # warm-up after the bulk insert
+            large_table = run_wrk(url, "POST", headers, connections, seconds)
     # The machines are shared and noisy: report the run with the median rate.
     load = sorted(loads, key=lambda result: result.requests_per_second)[len(loads) // 2]
     figures = {
@@ -63,6 +75,22 @@ def run(
             "crypto_floor_per_second_one_core": round(floor, 1),
             "ratio_to_floor": round(load.requests_per_second / floor, 3),
             "target_ratio": 0.35,
+        },
+        "cost_against_size": {
+            "p50_ms_with_1k_packages": small_table.p50_ms,
+            "p50_ms_with_many_packages": large_table.p50_ms,
+            "packages": big_table,
+            "change": round(large_table.p50_ms / small_table.p50_ms - 1, 3),
+            "target_change": 0.15,
+        },
+        "package_for_10000_files_ms": {"median": round(creation_ms, 1), "target": 200},
+        "long_load": {
+            "seconds": load_seconds,
+            "requests": long_run.requests,
+            "errors": long_run.errors,
+            "rate_per_second": round(long_run.requests_per_second, 1),
+            "memory_mib_start": round(memory_start, 1),
+            "memory_mib_end": round(memory_end, 1),
         },
         "download": {
             "size_mib": TRANSFER_SIZE // MiB,
@@ -113,6 +141,25 @@ def table(figures: dict) -> str:
         ("sign+seal floor (one core)", f"{wot['crypto_floor_per_second_one_core']:.0f}/s", ""),
         ("ratio to floor", f"{wot['ratio_to_floor']:.3f}", f">= {wot['target_ratio']} ({verdict})"),
         ("errors", str(wot["errors"]), "0"),
+    ]
+    size = figures["cost_against_size"]
+    size_held = "holds" if abs(size["change"]) <= size["target_change"] else "MISSED"
+    creation = figures["package_for_10000_files_ms"]
+    creation_held = "holds" if creation["median"] < creation["target"] else "MISSED"
+    long_load = figures["long_load"]
+    rows += [
+        (
+            f"WOT p50, 1k vs {size['packages']:,} packages",
+            f"{size['p50_ms_with_1k_packages']:.1f} vs {size['p50_ms_with_many_packages']:.1f} ms",
+            f"within 15% ({size_held})",
+        ),
+        ("package for 10,000 files", f"{creation['median']:.0f} ms", f"< 200 ms ({creation_held})"),
+        (
+            f"{long_load['seconds']} s load: errors, memory",
+            f"{long_load['errors']} errors, {long_load['memory_mib_start']:.0f} -> "
+            f"{long_load['memory_mib_end']:.0f} MiB",
+            "0 errors",
+        ),
     ]
     for name, key, fast, floor in (
         ("download via signed URL", "download", "signed_url_mb_per_second",

@@ -3,6 +3,7 @@
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
 from app.catalog.schemas import DatasetPayload, UploadBoxPayload
@@ -64,8 +65,9 @@ def _replace_files(dataset: Dataset, payload: DatasetPayload) -> None:
     dataset.files = files
 
 
-def get_dataset(accession: str) -> Dataset:
-    dataset = db.session.get(Dataset, accession)
+def get_dataset(accession: str, with_files: bool = True) -> Dataset:
+    options = [] if with_files else [lazyload(Dataset.files)]
+    dataset = db.session.get(Dataset, accession, options=options)
     if dataset is None:
         raise DatasetNotFound(f"Dataset {accession} not found")
     return dataset

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Uuid, delete, insert, literal, select
 
 from app.access.policy import access_policy
 from app.auth.crypt4gh_keys import seal
@@ -71,36 +71,34 @@ def _create_download_package(user: AuthUser, request: CreationRequest) -> Create
     access_until = access_policy().download_access_until(user.id, request.dataset_id)
     if access_until is None:
         raise AccessDenied("Missing dataset access permission")
-    dataset = catalog.get_dataset(request.dataset_id)
+    dataset = catalog.get_dataset(request.dataset_id, with_files=False)
     if dataset.stage != "download":
         raise DatasetNotDownloadable(
             f"Dataset {dataset.accession} is in the {dataset.stage} stage and cannot be "
             "downloaded yet"
         )
-    files = _chosen_files(dataset.accession, request.file_ids)
-    if not files:
-        raise AccessDenied("No existing files have been specified", code="no_files")
     package, token = _new_package(user, request, access_until, dataset_accession=dataset.accession)
-    db.session.execute(
-        insert(WorkPackageFile),
-        [
-            {"work_package_id": package.id, "accession": accession, "position": i, "extension": ext}
-            for i, (accession, ext) in enumerate(files)
-        ],
-    )
+    if not _copy_files(package.id, dataset.accession, request.file_ids):
+        raise AccessDenied("No existing files have been specified", code="no_files")
     return Created(package, seal(token, request.user_public_crypt4gh_key))
 
 
-def _chosen_files(dataset_accession: str, wanted: list[str] | None) -> list[tuple[str, str]]:
-    rows = db.session.execute(
-        select(DatasetFile.accession, DatasetFile.extension)
-        .where(DatasetFile.dataset_accession == dataset_accession)
-        .order_by(DatasetFile.position)
-    ).all()
-    if wanted is None:
-        return [tuple(row) for row in rows]
-    wanted_set = set(wanted)
-    return [tuple(row) for row in rows if row[0] in wanted_set]
+def _copy_files(package_id: UUID, dataset_accession: str, wanted: list[str] | None) -> int:
+    """Copy the dataset's (chosen) files into the package inside the database.
+
+    One INSERT ... SELECT: a 10,000-file dataset never becomes Python objects.
+    Accessions the dataset does not list are dropped by the join itself.
+    """
+    source = select(
+        literal(package_id, Uuid),
+        DatasetFile.accession,
+        DatasetFile.position,
+        DatasetFile.extension,
+    ).where(DatasetFile.dataset_accession == dataset_accession)
+    if wanted is not None:
+        source = source.where(DatasetFile.accession.in_(set(wanted)))
+    columns = ["work_package_id", "accession", "position", "extension"]
+    return db.session.execute(insert(WorkPackageFile).from_select(columns, source)).rowcount
 
 
 def _create_upload_package(user: AuthUser, request: CreationRequest) -> Created:
