@@ -1,5 +1,6 @@
 """Fixtures: settings -> app -> db -> factories, on real PostgreSQL and Redis."""
 
+import logging
 import os
 
 import pytest
@@ -24,6 +25,42 @@ def make_settings(instance_path, **overrides) -> Settings:
         "log_format": "json",
     } | overrides
     return Settings(**values)
+
+
+class _EverythingLogged(logging.Handler):
+    """Keeps every log line of the run, as the configured formatter writes it."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        formatter = next(
+            (h.formatter for h in logging.getLogger().handlers if getattr(h, "wps_handler", 0)),
+            None,
+        )
+        self.lines.append((formatter or logging.Formatter()).format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_logs(tmp_path_factory):
+    """After the whole run: no API key, WPAT, WOT, refresh or access token in any log.
+
+    The run's own log records are captured here; the live service's and the worker
+    processes' logs are read from their files.
+    """
+    from tests.secrets_seen import SECRETS
+
+    capture = _EverythingLogged()
+    logging.getLogger().addHandler(capture)
+    yield
+    logging.getLogger().removeHandler(capture)
+    texts = list(capture.lines)
+    for log_file in tmp_path_factory.getbasetemp().rglob("*.log"):
+        texts.append(log_file.read_text(errors="replace"))
+    leaked = {secret[:12] + "…" for secret in SECRETS for text in texts if secret in text}
+    assert SECRETS, "the run made no secrets to look for"
+    assert not leaked, f"secrets found in logs: {sorted(leaked)}"
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from app.applications.services import create_application_key
 from app.catalog import services as catalog
 from app.catalog.schemas import DatasetPayload, UploadBoxPayload
 from app.extensions import db
+from tests.secrets_seen import remember
 
 
 class ApplicationKeyFactory(factory.Factory):
@@ -27,6 +28,7 @@ class ApplicationKeyFactory(factory.Factory):
     def _create(cls, model_class, name, permissions, expires_at):
         issued = create_application_key(name, list(permissions), expires_at)
         db.session.commit()
+        remember(issued.key)
         return issued
 
 

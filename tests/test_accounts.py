@@ -11,6 +11,7 @@ from app.extensions import limiter
 from tests.conftest import make_settings
 from tests.factories import ApplicationKeyFactory, create_dataset
 from tests.receivers import MailReceiver, WebhookReceiver
+from tests.secrets_seen import remember
 from tests.users import Researcher
 
 ADMIN_EMAIL = "Admin@Example.org"
@@ -40,11 +41,18 @@ def accounts_app(db, instance_path, receivers):
 
 
 def signup(client, name, email, title=None):
-    return client.post("/users/signup", json={"name": name, "email": email, "title": title})
+    response = client.post("/users/signup", json={"name": name, "email": email, "title": title})
+    if response.status_code == 201:
+        remember(response.json["refresh_token"])
+    return response
 
 
 def refresh(client, token):
-    return client.post("/token/refresh", json={"refresh_token": token})
+    response = client.post("/token/refresh", json={"refresh_token": token})
+    if response.status_code == 200:
+        remember(response.json["access_token"])
+        remember(response.json["refresh_token"])
+    return response
 
 
 def bearer(token):

@@ -9,6 +9,7 @@ import jwt
 from nacl.public import PrivateKey, SealedBox
 
 from app.auth.internal_tokens import AuthUser, issue_internal_token
+from tests.secrets_seen import remember
 
 
 @dataclass
@@ -26,14 +27,14 @@ class Researcher:
 
     def token(self, lifetime=timedelta(hours=1)) -> str:
         user = AuthUser(id=self.id, name=self.name, email=self.email, title=self.title)
-        return issue_internal_token(self.app.extensions["token_keys"], user, lifetime)
+        return remember(issue_internal_token(self.app.extensions["token_keys"], user, lifetime))
 
     def headers(self) -> dict:
         return {"Authorization": f"Bearer {self.token()}"}
 
     def open_sealed(self, sealed: str) -> str:
         """Decrypt as ghga-connector does: base64, then a NaCl sealed box."""
-        return SealedBox(self.crypt4gh).decrypt(base64.b64decode(sealed)).decode()
+        return remember(SealedBox(self.crypt4gh).decrypt(base64.b64decode(sealed)).decode())
 
 
 def verify_work_order_token(token: str, jwks: dict) -> dict:
