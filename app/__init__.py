@@ -21,6 +21,7 @@ from app.logs import REQUEST_ID_HEADER, configure_logging, register_request_logg
 from app.metrics import register_metrics
 from app.storage import make_object_store
 from app.storage.keys import load_storage_keys
+from app.tracing import configure_tracing
 from workers.celery_app import celery_init_app
 
 __version__ = "0.1.0"
@@ -28,7 +29,7 @@ TITLE = "Work Package Service"
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     """A configured application; reads the environment only when no settings are given."""
     settings = settings or load_settings()
     app = Flask(
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_metrics(app)
     _register_blueprints(app)
     _register_api_docs(app, settings)
+    configure_tracing(app, settings, span_exporter)
     return app
 
 

@@ -223,6 +223,15 @@ class Settings(BaseSettings):
     upload_part_max_bytes: int = Field(
         5 * 1024**3, gt=0, description="Largest accepted upload part in bytes."
     )
+    enable_opentelemetry: bool = Field(
+        False,
+        description="Trace requests, SQL and Celery tasks with OpenTelemetry, exported over "
+        "OTLP/HTTP (`OTEL_EXPORTER_OTLP_ENDPOINT`, default http://localhost:4318).",
+    )
+    otel_trace_sampling_rate: float = Field(
+        1.0, ge=0, le=1, description="Share of traces sampled (parent-based)."
+    )
+    otel_service_name: str = Field("wps", description="`service.name` of the traces.")
     metrics_enabled: bool = Field(
         False,
         description="Serve Prometheus metrics at `/metrics` (keep it off the public "

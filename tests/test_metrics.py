@@ -40,3 +40,25 @@ def test_metrics_count_requests_tokens_events_and_jobs(db, instance_path, resear
     assert 'wps_inbox_events{status="applied"} 1.0' in text
     assert "wps_http_request_duration_seconds_bucket" in text
     assert "wps_celery_queue_depth" in text
+
+
+def test_tracing_is_off_by_default(app):
+    assert "tracer_provider" not in app.extensions
+
+
+def test_tracing_records_requests_and_sql(db, instance_path, steward_key):
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    spans = InMemorySpanExporter()
+    app = create_app(
+        make_settings(instance_path, enable_opentelemetry=True, otel_trace_sampling_rate=1.0),
+        span_exporter=spans,
+    )
+
+    app.test_client().get("/datasets", headers=steward_key)
+
+    finished = spans.get_finished_spans()
+    server = [s for s in finished if s.kind.name == "SERVER"]
+    assert [s.name for s in server] == ["GET /datasets"]
+    sql = [s for s in finished if s.attributes.get("db.system") == "postgresql"]
+    assert sql and all(s.context.trace_id == server[0].context.trace_id for s in sql)
