@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         None,
         description="Run tasks inside the calling process. Default: true when no broker is set.",
     )
+    celery_visibility_timeout: int = Field(
+        3600,
+        ge=1,
+        description="Redis broker: seconds before a task taken by a worker that vanished "
+        "is handed out again. Longer than the longest task.",
+    )
     secret_key: SecretStr | None = Field(
         None,
         description="Flask secret and HMAC key for signed URLs. Generated into the "

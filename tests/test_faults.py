@@ -139,3 +139,65 @@ def test_redis_down_tokens_still_issued_and_events_wait(db, instance_path, own_r
 def steward(app) -> dict:
     with app.app_context():
         return {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
+
+
+def test_a_job_whose_worker_was_killed_completes_once_on_another(db, app, instance_path, tmp_path):
+    """acks_late: the task of a killed worker is handed out again and finishes once."""
+    import json
+    import signal
+    from pathlib import Path
+
+    from app.jobs import services
+    from app.jobs.dispatch import enqueue_jobs
+    from app.jobs.models import Job
+    from app.jobs.schemas import JobRequest
+    from tests.factories import dataset_payload
+    from tests.worker_processes import worker_processes
+
+    settings = {"celery_visibility_timeout": 4}
+    api = create_app(make_settings(instance_path, celery_always_eager=False, **settings))
+    folder = Path(app.instance_path) / "input"
+    folder.mkdir(exist_ok=True)
+    (folder / "HUGE.json").write_text(json.dumps(dataset_payload("HUGE", 60_000)))
+    celery = api.extensions["celery"]
+    celery.control.purge()
+    try:
+        with api.app_context():
+            _, created = services.create_jobs([JobRequest(operation="ADD", target="HUGE")], "t")
+            from app.extensions import db as api_db
+
+            api_db.session.commit()
+        with worker_processes(
+            celery, instance_path, count=1, log_dir=tmp_path, **settings
+        ) as first:
+            with api.app_context():
+                enqueue_jobs(created)
+            _wait(lambda: _job_status(db, created[0]) == "in_progress")
+            first[0].send_signal(signal.SIGKILL)
+            first[0].wait(timeout=10)
+        assert _job_status(db, created[0]) == "in_progress"
+        (tmp_path / "again").mkdir()
+        with worker_processes(
+            celery, instance_path, count=1, log_dir=tmp_path / "again", **settings
+        ):
+            _wait(lambda: _job_status(db, created[0]) == "completed", timeout=90)
+        db.session.rollback()
+        log = [entry.message for entry in services.view(db.session.get(Job, created[0])).log]
+        assert log.count("completed") == 1
+        assert "started again after a worker was lost" in log
+    finally:
+        (folder / "HUGE.json").unlink()
+
+
+def _job_status(db, job_id) -> str:
+    from app.jobs.models import Job
+
+    db.session.rollback()
+    return db.session.get(Job, job_id).status
+
+
+def _wait(condition, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)

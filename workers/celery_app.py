@@ -40,7 +40,15 @@ def celery_init_app(app: Flask) -> Celery:
         task_soft_time_limit=540,
         broker_connection_retry_on_startup=True,
         # Publishing must not hang a request when the broker is down.
-        broker_transport_options={"max_retries": 1, "interval_start": 0},
+        broker_transport_options={
+            "max_retries": 1,
+            "interval_start": 0,
+            "visibility_timeout": settings.celery_visibility_timeout,
+            # Look for tasks of vanished workers every few seconds (a cheap sorted-set
+            # read), so that a short visibility timeout takes effect promptly.
+            "unacked_restore_interval": min(10, max(1, settings.celery_visibility_timeout // 4)),
+            "unacked_restore_throttle": 1,
+        },
         task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
         task_ignore_result=True,
         beat_schedule=beat_schedule(settings),
