@@ -304,3 +304,26 @@ def test_stewards_see_uploads_with_file_ids(client, app, db, box, steward_key):
         (created.json["file_id"], "a.bam", "init")
     ]
     assert unknown.status_code == 404
+
+
+def test_kept_upload_parts_serve_every_range_across_part_boundaries(client, app):
+    import io
+
+    store = app.extensions["object_store"]
+    header, first, second = b"H" * 10, bytes(range(256)) * 4, bytes(range(255, -1, -1)) * 3
+    upload_id = store.begin_upload("kept")
+    store.receive_part("kept", 1, io.BytesIO(header + first))
+    store.receive_part("kept", 2, io.BytesIO(second))
+    content = first + second
+
+    size = store.keep_upload("kept", upload_id, "kept-object", len(header), iter([]))
+    url = store.download_url("kept-object").split("127.0.0.1:5000", 1)[1]
+
+    assert size == len(content)
+    assert client.get(url).data == content
+    for start, end in [(0, 0), (1000, 1030), (1023, 1024), (len(content) - 7, len(content) - 1)]:
+        ranged = client.get(url, headers={"Range": f"bytes={start}-{end}"})
+        assert ranged.status_code == 206
+        assert ranged.data == content[start : end + 1], (start, end)
+    store.delete_object("kept-object")
+    assert client.get(url).status_code == 404

@@ -35,6 +35,20 @@ class ObjectStore(Protocol):
     def write_object(self, object_key: str, chunks: Iterator[bytes]) -> int:
         """Store an object from chunks; returns its size."""
 
+    def keep_upload(
+        self,
+        upload_key: str,
+        upload_id: str,
+        object_key: str,
+        offset: int,
+        content: Iterator[bytes],
+    ) -> int:
+        """Make the upload, past its first `offset` bytes, the object; returns its size.
+
+        `content` yields those same bytes and must be consumed (the caller checks them
+        on the way); a backend may store them, or keep the uploaded bytes in place.
+        """
+
     def download_url(self, object_key: str) -> str:
         """A URL serving the object with HTTP Range."""
 

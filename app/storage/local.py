@@ -17,6 +17,7 @@ from app.storage.backend import PartRecord
 from app.storage.signed_urls import sign_url
 
 CHUNK = 1024 * 1024
+MANIFEST = "manifest.json"
 WRITE_BATCH = 8 * CHUNK
 
 
@@ -94,15 +95,47 @@ class LocalStore:
         os.replace(temporary, target)
         return size
 
+    def keep_upload(self, upload_key, upload_id, object_key, offset, content) -> int:
+        """Keep the part files as the object, with the offset past the header: no copy."""
+        for _ in content:  # the caller checks every segment on the way
+            pass
+        parts = self.uploaded_parts(upload_key, upload_id)
+        target = self._parts_object_dir(object_key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._upload_dir(upload_key), target)
+        manifest = {"offset": offset, "parts": [[f"{p.number}.part", p.size] for p in parts]}
+        (target / MANIFEST).write_text(json.dumps(manifest))
+        return sum(part.size for part in parts) - offset
+
+    def object_extent(self, object_key: str) -> tuple[int, list[tuple[Path, int]], int] | None:
+        """(size, [(file, bytes)], offset) of a stored object, or None if there is none.
+
+        An object is one file, or the kept part files of an upload read from `offset`.
+        """
+        single = self.object_path(object_key)
+        if single.is_file():
+            size = single.stat().st_size
+            return size, [(single, size)], 0
+        folder = self._parts_object_dir(object_key)
+        if not (folder / MANIFEST).is_file():
+            return None
+        manifest = json.loads((folder / MANIFEST).read_text())
+        files = [(folder / name, size) for name, size in manifest["parts"]]
+        return sum(size for _, size in files) - manifest["offset"], files, manifest["offset"]
+
     def download_url(self, object_key: str) -> str:
         path = f"/storage/{self.alias}/objects/{object_key}"
         return sign_url(self.public_base_url, self.secret, "GET", path, self.valid_seconds)
 
     def delete_object(self, object_key: str) -> None:
         self.object_path(object_key).unlink(missing_ok=True)
+        shutil.rmtree(self._parts_object_dir(object_key), ignore_errors=True)
 
     def object_path(self, object_key: str) -> Path:
         return self.root / "objects" / object_key
+
+    def _parts_object_dir(self, object_key: str) -> Path:
+        return self.root / "objects" / f"{object_key}.parts"
 
     def _upload_dir(self, upload_key: str) -> Path:
         return self.root / "uploads" / upload_key
@@ -134,3 +167,22 @@ class _ConcatenatedFiles(io.RawIOBase):
         if self._current is not None:
             self._current.close()
         super().close()
+
+
+def read_extent(
+    files: list[tuple[Path, int]], offset: int, start: int, end: int
+) -> Iterator[bytes]:
+    """Bytes `start`..`end` (inclusive) of the object made of `files` read from `offset`."""
+    position, remaining = offset + start, end - start + 1
+    for path, size in files:
+        if remaining <= 0:
+            return
+        if position >= size:
+            position -= size
+            continue
+        with path.open("rb") as file:
+            file.seek(position)
+            while remaining > 0 and (chunk := file.read(min(CHUNK, remaining))):
+                remaining -= len(chunk)
+                yield chunk
+        position = 0

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, request, send_file
 
 from app.errors import DomainError, Forbidden, NotFound, body_limit
 from app.storage import object_store
-from app.storage.local import LocalStore
+from app.storage.local import LocalStore, read_extent
 from app.storage.signed_urls import signature_is_valid
 
 bp = Blueprint("storage", __name__, url_prefix="/storage")
@@ -45,15 +45,26 @@ def _check_signature(method: str) -> None:
 def get_object(alias: str, object_key: str):
     """Serve an object, or the requested byte range of it, as a stream."""
     _check_signature("GET")
-    path = _local_store(alias).object_path(object_key)
-    if not path.is_file():
+    extent = _local_store(alias).object_extent(object_key)
+    if extent is None:
         raise NotFound("No such object")
-    # Refuse what cannot be served in our error shape; Werkzeug then serves the
-    # range (206) from the file, handing it to the server's sendfile when it can.
-    _byte_range(request.headers.get("Range"), path.stat().st_size)
-    return send_file(
-        path, mimetype="application/octet-stream", conditional=True, etag=False, max_age=0
-    )
+    size, files, offset = extent
+    start, end = _byte_range(request.headers.get("Range"), size)
+    if len(files) == 1 and offset == 0:
+        # A single file: Werkzeug serves the range, with sendfile where the server can.
+        return send_file(
+            files[0][0],
+            mimetype="application/octet-stream",
+            conditional=True,
+            etag=False,
+            max_age=0,
+        )
+    headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
+    status = 200
+    if request.headers.get("Range"):
+        status, headers["Content-Range"] = 206, f"bytes {start}-{end}/{size}"
+    body = read_extent(files, offset, start, end)
+    return Response(body, status=status, headers=headers, mimetype="application/octet-stream")
 
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int]:

@@ -287,8 +287,10 @@ def verify_upload(file_id: UUID) -> str:
     store, keys = object_store(), storage_keys()
     digest, size = hashlib.sha256(), 0
     try:
-        with store.open_upload(str(file_id), upload.storage_upload_id) as stream:
+        with store.open_upload(str(file_id), upload.storage_upload_id) as raw:
+            stream = _CountingReader(raw)
             key = crypt4gh_files.read_data_key(stream, keys.private)
+            header_length = stream.count
 
             def content():
                 nonlocal size
@@ -297,7 +299,9 @@ def verify_upload(file_id: UUID) -> str:
                     size += len(plaintext)
                     yield encrypted
 
-            content_size = store.write_object(str(file_id), content())
+            content_size = store.keep_upload(
+                str(file_id), upload.storage_upload_id, str(file_id), header_length, content()
+            )
         if size != upload.decrypted_size:
             raise VerificationFailed(f"decrypted size {size} != announced {upload.decrypted_size}")
         if digest.hexdigest() != upload.decrypted_sha256:
@@ -316,3 +320,20 @@ def verify_upload(file_id: UUID) -> str:
     store.discard_upload(str(file_id), upload.storage_upload_id)
     db.session.flush()
     return upload.state
+
+
+class _CountingReader:
+    """A stream that counts the bytes read from it (the header's length)."""
+
+    def __init__(self, stream):
+        self._stream, self.count = stream, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.count += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        count = self._stream.readinto(buffer)
+        self.count += count
+        return count
