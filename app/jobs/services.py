@@ -49,13 +49,7 @@ def create_jobs(requests: list[JobRequest], actor: str) -> tuple[list[JobResult]
             parameters=request.parameters,
             created_by=actor,
         )
-        try:
-            with db.session.begin_nested():
-                db.session.add(job)
-                db.session.flush()
-                db.session.add(JobLogEntry(job_id=job.id, message=f"queued by {actor}"))
-                db.session.flush()
-        except IntegrityError:
+        if not _insert(job, f"queued by {actor}"):
             msg = f"target {request.target} already has an active job"
             results.append(JobResult(job_id=None, status="FAILED", msg=msg))
             continue
@@ -89,15 +83,20 @@ def record(operation: Operation, target: str, actor: str, message: str) -> Job |
         parameters={},
         description="",
     )
+    return job if _insert(job, message) else None
+
+
+def _insert(job: Job, first_log: str) -> bool:
+    """Store a new active job; False when its target already has one (the index decides)."""
     try:
         with db.session.begin_nested():
             db.session.add(job)
             db.session.flush()
-            db.session.add(JobLogEntry(job_id=job.id, message=message))
+            db.session.add(JobLogEntry(job_id=job.id, message=first_log))
             db.session.flush()
     except IntegrityError:
-        return None
-    return job
+        return False
+    return True
 
 
 def view(job: Job) -> JobView:
