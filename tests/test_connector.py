@@ -6,7 +6,6 @@ processes; a small proxy in front of it can corrupt what crosses the network.
 
 import json
 import os
-import time
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -28,6 +27,7 @@ from tests.factories import (
 )
 from tests.live_service import service_stack
 from tests.users import Researcher
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.connector]
 
@@ -102,16 +102,6 @@ def test_download_gives_back_identical_files(db, app, service, connector, tmp_pa
     assert (tmp_path / "plain" / "GHGAFDL10001.fastq.gz").read_bytes() == small
     parts = [path for method, path, _ in service.seen if method == "GET" and "/storage/" in path]
     assert len(parts) >= 4  # the big file came in several ranged parts
-
-
-def wait_for(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def upload_states(db, box) -> dict[str, list[str]]:

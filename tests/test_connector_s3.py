@@ -18,9 +18,9 @@ from tests.test_connector import (
     random_file,
     seed_download,
     upload_states,
-    wait_for,
 )
 from tests.users import Researcher
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.connector]
 

@@ -12,6 +12,7 @@ from app import create_app
 from tests.conftest import TEST_DATABASE_URL, make_settings
 from tests.factories import ApplicationKeyFactory, dataset_event
 from tests.live_service import free_port
+from tests.waiting import wait_for
 
 
 def _terminate_other_connections():
@@ -130,10 +131,12 @@ def test_redis_down_tokens_still_issued_and_events_wait(db, instance_path, own_r
     with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         with app.app_context():
             requeue_pending.run()  # what beat does every few seconds
-        deadline = time.monotonic() + 30
-        while client.get("/events/while-down", headers=steward(app)).json["status"] != "applied":
-            assert time.monotonic() < deadline, "the event was not applied after Redis returned"
-            time.sleep(0.1)
+        wait_for(
+            lambda: (
+                client.get("/events/while-down", headers=steward(app)).json["status"] == "applied"
+            ),
+            timeout=30,
+        )
 
 
 def steward(app) -> dict:
@@ -172,7 +175,7 @@ def test_a_job_whose_worker_was_killed_completes_once_on_another(db, app, instan
         ) as first:
             with api.app_context():
                 enqueue_jobs(created)
-            _wait(lambda: _job_status(db, created[0]) == "in_progress")
+            wait_for(lambda: _job_status(db, created[0]) == "in_progress")
             first[0].send_signal(signal.SIGKILL)
             first[0].wait(timeout=10)
         assert _job_status(db, created[0]) == "in_progress"
@@ -180,7 +183,7 @@ def test_a_job_whose_worker_was_killed_completes_once_on_another(db, app, instan
         with worker_processes(
             celery, instance_path, count=1, log_dir=tmp_path / "again", **settings
         ):
-            _wait(lambda: _job_status(db, created[0]) == "completed", timeout=90)
+            wait_for(lambda: _job_status(db, created[0]) == "completed", timeout=90)
         db.session.rollback()
         log = [entry.message for entry in services.view(db.session.get(Job, created[0])).log]
         assert log.count("completed") == 1
@@ -194,10 +197,3 @@ def _job_status(db, job_id) -> str:
 
     db.session.rollback()
     return db.session.get(Job, job_id).status
-
-
-def _wait(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)

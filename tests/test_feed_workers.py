@@ -11,6 +11,7 @@ from app.catalog.models import Dataset, UploadBox
 from app.feeds.models import InboxEvent
 from tests.conftest import make_settings
 from tests.factories import ApplicationKeyFactory, box_event, dataset_event, upload_box_payload
+from tests.waiting import wait_for
 from tests.worker_processes import worker_processes
 
 pytestmark = pytest.mark.worker
@@ -45,15 +46,6 @@ def workers(running_workers, db):
     return running_workers
 
 
-def wait_until(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 def statuses(db) -> dict[str, str]:
     db.session.rollback()
     return dict(db.session.execute(select(InboxEvent.event_id, InboxEvent.status)).all())
@@ -70,7 +62,7 @@ def test_events_of_one_key_are_applied_in_order_by_two_workers(workers, db):
         others = [dataset_event(f"X{n}", files=1, event_id=f"other-{n}")]
         assert client.post("/events", json=[event, *others], headers=key).status_code == 202
 
-    wait_until(lambda: set(statuses(db).values()) == {"applied"})
+    wait_for(lambda: set(statuses(db).values()) == {"applied"}, timeout=30)
 
     db.session.rollback()
     assert db.session.get(Dataset, "DS1").title == "version 11"
@@ -90,19 +82,19 @@ def test_poison_event_goes_dead_after_its_attempts_and_replays_after_a_fix(worke
     owner = upload_box_payload(file_upload_box_id=shared)
     poison = upload_box_payload(file_upload_box_id=shared)
     client.post("/events", json=box_event(owner, event_id="owner"), headers=key)
-    wait_until(lambda: statuses(db).get("owner") == "applied")
+    wait_for(lambda: statuses(db).get("owner") == "applied", timeout=30)
 
     client.post("/events", json=box_event(poison, event_id="poison"), headers=key)
     client.post("/events", json=dataset_event("FLOWING", event_id="flowing"), headers=key)
 
-    wait_until(lambda: statuses(db).get("poison") == "dead")
+    wait_for(lambda: statuses(db).get("poison") == "dead", timeout=30)
     dead = client.get("/events/poison", headers=steward).json
     assert dead["attempts"] == 3
     assert statuses(db)["flowing"] == "applied"
 
     client.delete(f"/upload-boxes/{owner['id']}", headers=steward)
     assert client.post("/events/poison/replay", headers=steward).status_code == 200
-    wait_until(lambda: statuses(db).get("poison") == "applied")
+    wait_for(lambda: statuses(db).get("poison") == "applied", timeout=30)
     db.session.rollback()
     assert db.session.get(UploadBox, poison["id"]) is not None
 
@@ -122,7 +114,7 @@ def test_events_wait_in_the_inbox_while_the_broker_is_unreachable(workers, db, i
     # The broker is back: beat's next requeue run hands the waiting key to a worker.
     time.sleep(0.2)  # older than EVENT_REQUEUE_AFTER_SECONDS
     workers.extensions["celery"].send_task("feeds.requeue_pending")
-    wait_until(lambda: statuses(db) == {"late": "applied"})
+    wait_for(lambda: statuses(db) == {"late": "applied"}, timeout=30)
 
 
 def test_jobs_run_on_real_workers_and_wait_out_maintenance(workers, db, app):
@@ -155,8 +147,9 @@ def test_jobs_run_on_real_workers_and_wait_out_maintenance(workers, db, app):
 
         client.post("/maintenance-status", json={"msg": "done", "paused": False}, headers=key)
 
-        wait_until(
-            lambda: client.get(f"/jobs/{created[0]}", headers=key).json["status"] == "completed"
+        wait_for(
+            lambda: client.get(f"/jobs/{created[0]}", headers=key).json["status"] == "completed",
+            timeout=30,
         )
         assert refused[0] == {"job_id": None, "status": "FAILED", "msg": "maintenance: upgrade"}
         assert held == "queued"
