@@ -22,6 +22,7 @@ from app.metrics import register_metrics
 from app.storage import make_object_store
 from app.storage.keys import load_storage_keys
 from app.tracing import configure_tracing
+from app.web import init_web
 from workers.celery_app import celery_init_app
 
 __version__ = "0.1.0"
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
         instance_path=str(settings.instance_path.resolve())
         if settings.instance_path
         else str(REPOSITORY_ROOT / "instance"),
+        template_folder="web/templates",
+        static_folder="web/static",
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_logging(settings)
@@ -74,6 +77,7 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     register_request_logging(app)
     register_body_limit(app)
     register_metrics(app)
+    init_web(app)
     _register_blueprints(app)
     _register_api_docs(app, settings)
     configure_tracing(app, settings, span_exporter)

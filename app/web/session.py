@@ -1,0 +1,110 @@
+"""Who is signed in, in a browser session, and how far they have proved it.
+
+The session (a signed cookie) holds the account id, when the person signed in
+through the identity provider, and when they last passed the second factor.
+Views use the decorators; they never read the session keys themselves.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from urllib.parse import urlencode
+from uuid import UUID
+
+from flask import g, redirect, request, session, url_for
+
+from app.accounts.models import User, UserStatus
+from app.errors import Forbidden
+from app.extensions import db
+
+PERSON_KEY = "person_id"
+SIGNED_IN_AT_KEY = "signed_in_at"
+SECOND_FACTOR_AT_KEY = "second_factor_at"
+
+
+def sign_in(user: User, **extra) -> None:
+    """Start a new session for `user`; nothing of the previous session survives."""
+    session.clear()
+    session[PERSON_KEY] = str(user.id)
+    session[SIGNED_IN_AT_KEY] = datetime.now(UTC).timestamp()
+    session.update(extra)
+    session.permanent = False
+    g.pop("person", None)
+
+
+def sign_out() -> None:
+    session.clear()
+    g.pop("person", None)
+
+
+def current_person(active_only: bool = False) -> User | None:
+    """The signed-in account, or None; with `active_only`, None unless it is active."""
+    if "person" not in g:
+        g.person = _load_person()
+    person = g.person
+    if person is not None and active_only and person.status != UserStatus.ACTIVE:
+        return None
+    return person
+
+
+def _load_person() -> User | None:
+    raw = session.get(PERSON_KEY)
+    if not raw:
+        return None
+    try:
+        person = db.session.get(User, UUID(raw))
+    except ValueError:
+        person = None
+    if person is None:
+        session.clear()
+    return person
+
+
+def person_role(user: User) -> str:
+    """`researcher`, `steward` or `admin` (the identity feature keeps it on the account)."""
+    role = getattr(user, "role", None)
+    if role:
+        return role
+    return "admin" if user.is_admin else "researcher"
+
+
+def login_url(next_path: str | None = None) -> str:
+    return url_for("identity.login") + "?" + urlencode({"next": next_path or request.full_path})
+
+
+def person_required(view: Callable) -> Callable:
+    """A signed-in, active person; anonymous browsers go to the sign-in page.
+
+    A signed-in person who is not active (pending, rejected, disabled) is sent to
+    the page that explains their status.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        person = current_person()
+        if person is None:
+            return redirect(login_url(request.full_path.rstrip("?")))
+        if person.status != UserStatus.ACTIVE:
+            return redirect(url_for("identity.status"))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def role_required(*roles: str) -> Callable:
+    """An active person holding one of `roles`; others get a 403 page."""
+
+    def decorator(view: Callable) -> Callable:
+        @person_required
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if person_role(current_person()) not in roles:
+                raise Forbidden(
+                    "This page is for " + " or ".join(f"{r}s" for r in roles) + ".",
+                    code="role_required",
+                )
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
