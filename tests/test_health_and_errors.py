@@ -1,5 +1,6 @@
 """Health, request ids and the one JSON error shape."""
 
+import io
 import logging
 
 from flask import Blueprint
@@ -89,6 +90,30 @@ def _app_with_probe_routes(instance_path):
 
     app.register_blueprint(probes)
     return app
+
+
+def chunked(body: bytes, piece: int = 1000):
+    """A body sent without Content-Length, as Transfer-Encoding: chunked delivers it."""
+    return {
+        "input_stream": io.BytesIO(body),
+        "environ_overrides": {"wsgi.input_terminated": True},
+        "headers": {"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+    }
+
+
+def test_a_chunked_body_over_the_limit_is_413_and_one_at_the_limit_is_read(instance_path):
+    app = _app_with_probe_routes(instance_path)
+    client = app.test_client()
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    name = "a" * (limit - len('{"name": ""}'))
+    at_the_limit = f'{{"name": "{name}"}}'.encode()
+
+    over = client.post("/probe/greet", **chunked(at_the_limit + b" "))
+    exact = client.post("/probe/greet", **chunked(at_the_limit))
+
+    assert (over.status_code, over.json["code"]) == (413, "request_entity_too_large")
+    assert exact.status_code == 200
+    assert exact.json == {"text": f"hello {name}"}
 
 
 def test_invalid_body_is_422_with_field_errors(instance_path):
