@@ -10,7 +10,7 @@ import re
 
 from flask import Flask, jsonify, request
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.extensions import db
@@ -138,6 +138,15 @@ def register_error_handlers(app: Flask) -> None:
         _discard_session()
         return error_response(
             409, "The request conflicts with data stored meanwhile; retry", "conflict"
+        )
+
+    @app.errorhandler(DataError)
+    def unstorable_value(error: DataError):
+        # Request rules refuse such values first; this keeps one they missed a 4xx.
+        log.warning("the database refused a value: %s", error.orig.__class__.__name__)
+        _discard_session()
+        return error_response(
+            422, "A value is outside what the database can store", "unstorable_value"
         )
 
     @app.errorhandler(Exception)

@@ -77,7 +77,7 @@ class UploadBoxPayload(_EventPayload):
     """A research data upload box as the `upserted` upload box event carries it."""
 
     id: UUID4
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=2**31 - 1)
     state: UploadBoxState
     title: str = Field(min_length=1)
     description: str | None = None
