@@ -2,7 +2,11 @@
 
 import io
 import logging
+import socket
+import time
+from contextlib import contextmanager
 
+import pytest
 from flask import Blueprint
 from pydantic import BaseModel, Field
 
@@ -16,6 +20,51 @@ def test_health_answers_ok_without_credentials(client):
 
     assert response.status_code == 200
     assert response.json == {"status": "OK"}
+
+
+def test_ready_when_the_database_and_the_broker_answer(client):
+    response = client.get("/health/ready")
+
+    assert response.status_code == 200
+    assert response.json == {"status": "OK", "checked": ["database", "broker"]}
+
+
+@contextmanager
+def silent_server():
+    """A TCP port that accepts connections and never says a word."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield server.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("failing", "expected"),
+    [
+        ({"sqlalchemy_database_uri": "postgresql://postgres@127.0.0.1:1/nothing"}, "database"),
+        ({"celery_broker_url": "redis://127.0.0.1:1/0"}, "broker"),
+        ({"celery_broker_url": "amqp://guest:guest@127.0.0.1:1//"}, "broker"),
+        ({"sqlalchemy_database_uri": "postgresql://postgres@127.0.0.1:{silent}/x"}, "database"),
+        ({"celery_broker_url": "redis://127.0.0.1:{silent}/0"}, "broker"),
+    ],
+)
+def test_not_ready_names_what_did_not_answer_within_a_second(instance_path, failing, expected):
+    with silent_server() as silent:
+        failing = {name: value.format(silent=silent) for name, value in failing.items()}
+        app = create_app(make_settings(instance_path, **failing))
+        client = app.test_client()
+
+        started = time.monotonic()
+        ready = client.get("/health/ready")
+        elapsed = time.monotonic() - started
+        alive = client.get("/health")
+
+    assert ready.status_code == 503
+    assert ready.json["code"] == "not_ready"
+    assert expected in ready.json["detail"]
+    assert ({"database", "broker"} - {expected}).isdisjoint(ready.json["detail"].split())
+    assert elapsed < 2.5
+    assert alive.status_code == 200
 
 
 def test_request_id_is_echoed_when_given(client):
