@@ -55,7 +55,7 @@ def operation(
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(**view_args):
-            _refuse_unstorable(view_args, "path")
+            _refuse_unstorable(request.view_args, "path")
             arguments = parse_path(path, view_args) if path else view_args
             if query is not None:
                 arguments["query"] = parse_query(query)
