@@ -17,5 +17,9 @@ RUN useradd --create-home wps && mkdir -p /service/instance && chown wps /servic
 USER wps
 
 EXPOSE 5000
+# Liveness: the process answers. Readiness (database and broker) is GET /health/ready,
+# for the orchestrator's readiness probe (docker-compose.yml uses it).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/health', timeout=3)"
 # Migrations run as a separate step (`flask --app run db upgrade`), see docker-compose.yml.
 CMD ["gunicorn", "run:app", "--bind", "0.0.0.0:5000", "--workers", "2", "--threads", "4"]

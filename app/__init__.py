@@ -115,8 +115,10 @@ def _flask_config(settings: Settings, instance_path: str) -> dict:
         "JSON_SORT_KEYS": False,
         "RATELIMIT_STORAGE_URI": _rate_limit_storage(settings),
         "RATELIMIT_HEADERS_ENABLED": True,
-        # A rate limit store that is down must not take signups down with it.
+        # A rate limit store that is down takes neither the limited routes down nor
+        # their limits: each process counts in memory (logged once) until it is back.
         "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "SWAGGER": {
             "title": TITLE,
             "openapi": "3.0.3",

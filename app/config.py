@@ -49,7 +49,9 @@ class Settings(BaseSettings):
         None, description="Celery broker, e.g. `redis://127.0.0.1:6379/0`."
     )
     celery_result_backend: str | None = Field(
-        None, description="Celery result backend. Default: the broker URL."
+        None,
+        description="Celery result backend (e.g. `redis://...`). Default: none; the "
+        "service reads no task results.",
     )
     celery_always_eager: bool | None = Field(
         None,

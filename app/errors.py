@@ -10,7 +10,7 @@ import re
 
 from flask import Flask, jsonify, request
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.extensions import db
@@ -140,6 +140,15 @@ def register_error_handlers(app: Flask) -> None:
             409, "The request conflicts with data stored meanwhile; retry", "conflict"
         )
 
+    @app.errorhandler(DataError)
+    def unstorable_value(error: DataError):
+        # Request rules refuse such values first; this keeps one they missed a 4xx.
+        log.warning("the database refused a value: %s", error.orig.__class__.__name__)
+        _discard_session()
+        return error_response(
+            422, "A value is outside what the database can store", "unstorable_value"
+        )
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         if isinstance(error, DBAPIError) and error.connection_invalidated:
@@ -164,7 +173,7 @@ def body_limit(setting: str):
 
 
 def register_body_limit(app: Flask) -> None:
-    """Refuse a declared oversize body before any view or credential check runs."""
+    """413 for a body over the limit: at once when declared, while read when chunked."""
 
     @app.before_request
     def refuse_oversized_body():
@@ -173,5 +182,26 @@ def register_body_limit(app: Flask) -> None:
         if setting:
             request.max_content_length = getattr(app.extensions["settings"], setting)
         limit = request.max_content_length
-        if limit is not None and (request.content_length or 0) > limit:
+        if limit is None:
+            return
+        if request.content_length is None:
+            # Werkzeug stops a chunked body at the limit without saying so, and the
+            # truncated body would fail as invalid instead; one byte more tells.
+            request.environ["wsgi.input"] = _BoundedInput(request.environ["wsgi.input"], limit)
+            request.max_content_length = limit + 1
+        elif request.content_length > limit:
             raise RequestEntityTooLarge(f"The request body exceeds {limit} bytes")
+
+
+class _BoundedInput:
+    """A request body stream that raises 413 once more than `limit` bytes were read."""
+
+    def __init__(self, stream, limit: int):
+        self._stream, self._limit, self._count = stream, limit, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._count += len(data)
+        if self._count > self._limit:
+            raise RequestEntityTooLarge(f"The request body exceeds {self._limit} bytes")
+        return data

@@ -13,13 +13,15 @@ from app.extensions import db as _db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The Celery broker of the run: Redis, or RabbitMQ in CI's second run of the worker tests.
+TEST_BROKER_URL = os.environ.get("TEST_BROKER_URL", TEST_REDIS_URL)
 
 
 def make_settings(instance_path, **overrides) -> Settings:
     values = {
         "sqlalchemy_database_uri": TEST_DATABASE_URL,
         "instance_path": instance_path,
-        "celery_broker_url": TEST_REDIS_URL,
+        "celery_broker_url": TEST_BROKER_URL,
         "celery_always_eager": True,
         "secret_key": "test-secret-key",
         "log_format": "json",

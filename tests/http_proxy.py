@@ -9,12 +9,16 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection
 
 # A hook sees (method, path, body) before forwarding and returns the body to send.
 RequestHook = Callable[[str, str, bytes], bytes]
+# A response hook sees (method, path, status) after the service answered; True drops
+# the answer: the client's connection closes without a response, as on a network fault.
+ResponseHook = Callable[[str, str, int], bool]
 
 
 class FaultProxy:
     def __init__(self, backend_port: int):
         self.backend_port = backend_port
         self.hooks: list[RequestHook] = []
+        self.response_hooks: list[ResponseHook] = []
         self.seen: list[tuple[str, str, int]] = []
         proxy = self
 
@@ -36,6 +40,10 @@ class FaultProxy:
                 finally:
                     backend.close()
                 proxy.seen.append((self.command, self.path, response.status))
+                answer = (self.command, self.path, response.status)
+                if any(hook(*answer) for hook in list(proxy.response_hooks)):
+                    self.close_connection = True
+                    return
                 self.send_response(response.status)
                 for name, value in response.getheaders():
                     if name.lower() not in HOP_BY_HOP | {"content-length"}:

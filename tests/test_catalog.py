@@ -54,6 +54,32 @@ def test_dataset_list_pages(client, db, steward_key):
     assert [d["accession"] for d in page.json["items"]] == ["DS1"]
 
 
+def test_dataset_list_counts_files_instead_of_listing_them(client, db, steward_key):
+    client.put("/datasets/BIG", json=dataset_payload("BIG", files=5), headers=steward_key)
+    client.put("/datasets/EMPTY", json=dataset_payload("EMPTY", files=0), headers=steward_key)
+
+    listed = client.get("/datasets", headers=steward_key).json["items"]
+
+    assert [(d["accession"], d["file_count"]) for d in listed] == [("BIG", 5), ("EMPTY", 0)]
+    assert all("files" not in d for d in listed)
+
+
+def test_dataset_files_are_paged_in_dataset_order(client, db, steward_key):
+    client.put("/datasets/DS1", json=dataset_payload("DS1", files=5), headers=steward_key)
+
+    page = client.get("/datasets/DS1/files?skip=1&limit=2", headers=steward_key)
+    whole = client.get("/datasets/DS1", headers=steward_key)
+    missing = client.get("/datasets/NOPE/files", headers=steward_key)
+    too_many = client.get("/datasets/DS1/files?limit=1001", headers=steward_key)
+
+    assert page.status_code == 200
+    assert page.json["total_count"] == 5
+    assert [f["accession"] for f in page.json["items"]] == ["GHGAFDS10001", "GHGAFDS10002"]
+    assert len(whole.json["files"]) == 5
+    assert missing.status_code == 404
+    assert too_many.status_code == 422
+
+
 def test_dataset_delete_then_404(client, db, steward_key):
     client.put("/datasets/DS1", json=dataset_payload("DS1"), headers=steward_key)
 

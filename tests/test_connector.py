@@ -52,6 +52,7 @@ def connector(service, connector_bin, tmp_path):
     tool = Connector(connector_bin, tmp_path, f"http://127.0.0.1:{service.port}/.well-known")
     tool.make_keys()
     service.hooks.clear()
+    service.response_hooks.clear()
     return tool
 
 
@@ -210,6 +211,43 @@ def test_a_corrupted_part_is_refused_at_close_and_the_connector_retries(
     )
     retried = [alias for alias, history in states.items() if history[:-1] == ["cancelled"]]
     assert len(retried) == 1, states
+
+
+def test_a_lost_answer_to_upload_creation_is_retried_and_the_file_arrives(
+    db, service, connector, upload_setup
+):
+    _, box, token, tsv, _ = upload_setup
+    dropped = []
+
+    def drop_the_first_creation_answer(method, path, status):
+        if method == "POST" and path.endswith("/uploads") and status == 201 and not dropped:
+            dropped.append(path)
+            return True
+        return False
+
+    service.response_hooks.append(drop_the_first_creation_answer)
+
+    uploaded = connector.batch_upload(token, tsv)
+
+    output = uploaded.stdout + uploaded.stderr
+    assert dropped
+    assert uploaded.returncode == 0, output
+    assert "did not upload" not in output, output
+    assert "Successfully uploaded reads.bam" in output, output
+    states = wait_for(
+        lambda: (
+            (s := upload_states(db, box))
+            and len(s) == 2
+            and all(h[-1] == "completed" for h in s.values())
+            and s
+        )
+    )
+    # The retried creation got the upload the lost answer announced: no second one.
+    assert states == {"reads.bam": ["completed"], "notes.txt": ["completed"]}
+    creations = [
+        status for method, path, status in service.seen if method == "POST" and path == dropped[0]
+    ]
+    assert 409 not in creations
 
 
 def test_a_wrong_decrypted_checksum_ends_in_state_failed(db, service, connector, upload_setup):

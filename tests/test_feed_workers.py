@@ -1,4 +1,5 @@
-"""Feeds with real Celery workers on Redis and PostgreSQL."""
+"""Feeds and jobs with real Celery workers on PostgreSQL and Redis (or RabbitMQ: CI runs
+this module again with TEST_BROKER_URL=amqp://...)."""
 
 import time
 from uuid import uuid4
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from app import create_app
 from app.catalog.models import Dataset, UploadBox
 from app.feeds.models import InboxEvent
-from tests.conftest import make_settings
+from tests.conftest import TEST_BROKER_URL, make_settings
 from tests.factories import ApplicationKeyFactory, box_event, dataset_event, upload_box_payload
 from tests.waiting import wait_for
 from tests.worker_processes import worker_processes
@@ -44,6 +45,14 @@ def running_workers(app, instance_path, tmp_path_factory):
 def workers(running_workers, db):
     running_workers.extensions["celery"].control.purge()
     return running_workers
+
+
+def unreachable(broker_url: str) -> str:
+    """The same kind of broker on a port where nothing listens."""
+    scheme, rest = broker_url.split("://", 1)
+    credentials = rest.rsplit("@", 1)[0] + "@" if "@" in rest else ""
+    path = rest.split("/", 1)[1] if "/" in rest else ""
+    return f"{scheme}://{credentials}127.0.0.1:1/{path}"
 
 
 def statuses(db) -> dict[str, str]:
@@ -100,7 +109,7 @@ def test_poison_event_goes_dead_after_its_attempts_and_replays_after_a_fix(worke
 
 
 def test_events_wait_in_the_inbox_while_the_broker_is_unreachable(workers, db, instance_path):
-    cut_off = worker_app(instance_path, celery_broker_url="redis://127.0.0.1:1/15")
+    cut_off = worker_app(instance_path, celery_broker_url=unreachable(TEST_BROKER_URL))
     client = cut_off.test_client()
     key = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key}
 

@@ -1,7 +1,12 @@
 """Health, request ids and the one JSON error shape."""
 
+import io
 import logging
+import socket
+import time
+from contextlib import contextmanager
 
+import pytest
 from flask import Blueprint
 from pydantic import BaseModel, Field
 
@@ -15,6 +20,51 @@ def test_health_answers_ok_without_credentials(client):
 
     assert response.status_code == 200
     assert response.json == {"status": "OK"}
+
+
+def test_ready_when_the_database_and_the_broker_answer(client):
+    response = client.get("/health/ready")
+
+    assert response.status_code == 200
+    assert response.json == {"status": "OK", "checked": ["database", "broker"]}
+
+
+@contextmanager
+def silent_server():
+    """A TCP port that accepts connections and never says a word."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield server.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("failing", "expected"),
+    [
+        ({"sqlalchemy_database_uri": "postgresql://postgres@127.0.0.1:1/nothing"}, "database"),
+        ({"celery_broker_url": "redis://127.0.0.1:1/0"}, "broker"),
+        ({"celery_broker_url": "amqp://guest:guest@127.0.0.1:1//"}, "broker"),
+        ({"sqlalchemy_database_uri": "postgresql://postgres@127.0.0.1:{silent}/x"}, "database"),
+        ({"celery_broker_url": "redis://127.0.0.1:{silent}/0"}, "broker"),
+    ],
+)
+def test_not_ready_names_what_did_not_answer_within_a_second(instance_path, failing, expected):
+    with silent_server() as silent:
+        failing = {name: value.format(silent=silent) for name, value in failing.items()}
+        app = create_app(make_settings(instance_path, **failing))
+        client = app.test_client()
+
+        started = time.monotonic()
+        ready = client.get("/health/ready")
+        elapsed = time.monotonic() - started
+        alive = client.get("/health")
+
+    assert ready.status_code == 503
+    assert ready.json["code"] == "not_ready"
+    assert expected in ready.json["detail"]
+    assert ({"database", "broker"} - {expected}).isdisjoint(ready.json["detail"].split())
+    assert elapsed < 2.5
+    assert alive.status_code == 200
 
 
 def test_request_id_is_echoed_when_given(client):
@@ -89,6 +139,30 @@ def _app_with_probe_routes(instance_path):
 
     app.register_blueprint(probes)
     return app
+
+
+def chunked(body: bytes, piece: int = 1000):
+    """A body sent without Content-Length, as Transfer-Encoding: chunked delivers it."""
+    return {
+        "input_stream": io.BytesIO(body),
+        "environ_overrides": {"wsgi.input_terminated": True},
+        "headers": {"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+    }
+
+
+def test_a_chunked_body_over_the_limit_is_413_and_one_at_the_limit_is_read(instance_path):
+    app = _app_with_probe_routes(instance_path)
+    client = app.test_client()
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    name = "a" * (limit - len('{"name": ""}'))
+    at_the_limit = f'{{"name": "{name}"}}'.encode()
+
+    over = client.post("/probe/greet", **chunked(at_the_limit + b" "))
+    exact = client.post("/probe/greet", **chunked(at_the_limit))
+
+    assert (over.status_code, over.json["code"]) == (413, "request_entity_too_large")
+    assert exact.status_code == 200
+    assert exact.json == {"text": f"hello {name}"}
 
 
 def test_invalid_body_is_422_with_field_errors(instance_path):

@@ -203,6 +203,8 @@ def test_filters_combine(client, db, jobs_key):
     assert targets("operation=ADD,REMOVE&ignoreCompleted=true") == ["B", "D"]
     assert targets("status=completed&operation=REMOVE,SWEEP") == ["C", "E"]
     assert client.get("/jobs?operation=EXPLODE", headers=jobs_key).status_code == 422
+    assert targets("skip=1&limit=2") == ["B", "C"]
+    assert client.get("/jobs?limit=1001", headers=jobs_key).status_code == 422
     latest = client.get("/targets", headers=jobs_key).json
     assert [t["name"] for t in latest] == ["A", "B", "C", "D", "E"]
     assert [j["target"] for j in client.get("/targets/C/jobs", headers=jobs_key).json] == ["C"]

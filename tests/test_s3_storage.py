@@ -26,7 +26,7 @@ def test_presigned_part_uploads_are_listed_and_read_back_in_order(store):
     upload_id = store.begin_upload("u1")
 
     for number, content in enumerate(parts, 1):
-        url = store.part_upload_url("u1", upload_id, number)
+        url = store.part_upload_url("u1", upload_id, number, len(content))
         assert requests.put(url, data=content, timeout=30).status_code == 200
 
     listed = store.uploaded_parts("u1", upload_id)

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import io
 import time
 from uuid import uuid4
 
@@ -162,9 +163,34 @@ def test_upload_lifecycle_with_a_part_put_through_the_signed_url(client, app, db
     assert db.session.scalars(select(FileUpload.state)).one() == "cancelled"
 
 
+def part_url(client, app, box, file_id, number: int = 1) -> str:
+    fub = box.file_upload_box_id
+    url = client.get(
+        f"/upload/boxes/{fub}/uploads/{file_id}/parts/{number}",
+        headers=wot(app, work_type="upload", file_id=file_id, box_id=str(fub)),
+    ).json
+    return url.split("127.0.0.1:5000", 1)[1]
+
+
+def test_a_repeated_creation_returns_the_same_upload_until_a_part_arrives(client, app, db, box):
+    first = create_upload(client, app, box)
+    repeated = create_upload(client, app, box)
+    other_sizes = create_upload(client, app, box, encrypted_size=253)
+    client.put(part_url(client, app, box, first.json["file_id"]), data=b"x" * 252)
+    after_a_part = create_upload(client, app, box)
+
+    assert (first.status_code, repeated.status_code) == (201, 201)
+    assert repeated.json == first.json
+    assert other_sizes.status_code == 409
+    assert other_sizes.json["exception_id"] == "fileUploadAlreadyExists"
+    assert after_a_part.status_code == 409
+    db.session.expire_all()
+    assert db.session.scalars(select(FileUpload.state)).all() == ["init"]
+
+
 def test_one_live_upload_per_alias_unless_overwritten(client, app, db, box):
     first = create_upload(client, app, box)
-    duplicate = create_upload(client, app, box)
+    duplicate = create_upload(client, app, box, part_size=1024)
     replaced = create_upload(client, app, box, overwrite=True)
 
     assert duplicate.status_code == 409
@@ -293,6 +319,36 @@ def test_part_bodies_over_the_limit_are_413(db, instance_path, box):
     assert response.status_code == 413
 
 
+@pytest.mark.parametrize(("number", "size"), [(1, 101), (2, 51)])
+def test_a_part_larger_than_the_part_size_is_400_and_not_stored(client, app, box, number, size):
+    created = create_upload(client, app, box, encrypted_size=150, part_size=100)
+    file_id = created.json["file_id"]
+    url = part_url(client, app, box, file_id, number)
+
+    declared = client.put(url, data=b"x" * size)
+    streamed = client.put(url, input_stream=io.BytesIO(b"x" * size))
+    fitting = client.put(url, data=b"x" * (size - 1))
+
+    assert (declared.status_code, declared.json["code"]) == (400, "part_too_large")
+    assert (streamed.status_code, streamed.json["code"]) == (400, "part_too_large")
+    assert fitting.status_code == 200
+    parts = object_store_of(app).uploaded_parts(file_id, file_id)
+    assert [(p.number, p.size) for p in parts] == [(number, size - 1)]
+
+
+def test_a_part_url_with_a_changed_size_bound_is_403(client, app, box):
+    created = create_upload(client, app, box, encrypted_size=150, part_size=100)
+    url = part_url(client, app, box, created.json["file_id"])
+
+    response = client.put(url.replace("max_bytes=100", "max_bytes=1000"), data=b"x" * 101)
+
+    assert response.status_code == 403
+
+
+def object_store_of(app):
+    return app.extensions["object_store"]
+
+
 def test_stewards_see_uploads_with_file_ids(client, app, db, box, steward_key):
     created = create_upload(client, app, box)
 
@@ -307,7 +363,6 @@ def test_stewards_see_uploads_with_file_ids(client, app, db, box, steward_key):
 
 
 def test_kept_upload_parts_serve_every_range_across_part_boundaries(client, app):
-    import io
 
     store = app.extensions["object_store"]
     header, first, second = b"H" * 10, bytes(range(256)) * 4, bytes(range(255, -1, -1)) * 3

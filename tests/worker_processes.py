@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from app.config import Settings
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+from tests.conftest import TEST_BROKER_URL, TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +17,7 @@ def worker_environment(instance_path, **settings) -> dict:
     env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
     env |= {
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
-        "CELERY_BROKER_URL": TEST_REDIS_URL,
+        "CELERY_BROKER_URL": TEST_BROKER_URL,
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": "test-secret-key",
     }

@@ -3,7 +3,11 @@
 import importlib
 
 from celery import Celery, Task
+from celery.app.backends import by_url
 from flask import Flask
+from kombu.transport import get_transport_cls
+
+from app.config import SettingsError
 
 TASK_MODULES = [
     "workers.tasks.feeds",
@@ -28,9 +32,12 @@ def celery_init_app(app: Flask) -> Celery:
     for module in TASK_MODULES:
         importlib.import_module(module)
     broker = settings.celery_broker_url or "memory://"
+    _refuse_unusable(broker, settings.celery_result_backend)
     celery.conf.update(
         broker_url=broker,
-        result_backend=settings.celery_result_backend or settings.celery_broker_url,
+        # No task result is read, so none is stored unless a backend is asked for (a
+        # broker URL is no backend: Celery has none for amqp://).
+        result_backend=settings.celery_result_backend,
         task_always_eager=settings.eager_tasks,
         task_eager_propagates=True,
         task_acks_late=True,
@@ -56,6 +63,35 @@ def celery_init_app(app: Flask) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+def _refuse_unusable(broker: str, result_backend: str | None) -> None:
+    """Stop start-up (API, worker and beat alike) on a URL Celery cannot use.
+
+    The message names the setting and never echoes the URL, which may hold a password.
+    """
+    scheme = broker.split("://", 1)[0].split("+", 1)[0] if "://" in broker else ""
+    try:
+        get_transport_cls(scheme)
+    except (KeyError, ImportError, ValueError) as error:
+        raise SettingsError(
+            f"Invalid setting CELERY_BROKER_URL: Celery has no usable broker transport "
+            f"{scheme or '(none)'}:// ({_first_line(error)})"
+        ) from None
+    if result_backend is None:
+        return
+    try:
+        by_url(result_backend)
+    except Exception as error:  # unknown alias, module or missing library
+        raise SettingsError(
+            "Invalid setting CELERY_RESULT_BACKEND: Celery cannot use it as a result "
+            f"backend ({_first_line(error)}); leave it unset unless results are read"
+        ) from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def beat_schedule(settings) -> dict:

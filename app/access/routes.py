@@ -52,9 +52,9 @@ def list_grants(query: GrantQuery):
     description="Work packages made with it stop answering at their next use.",
     tags=["access"],
     path=GrantPath,
-    responses={200: GrantView},
+    responses={204: None},
 )
 def revoke_grant(grant_id: UUID):
-    grant = services.revoke_grant(grant_id)
+    services.revoke_grant(grant_id)
     db.session.commit()
-    return json_response(GrantView.of(grant))
+    return "", 204

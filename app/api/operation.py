@@ -6,6 +6,7 @@ feed the OpenAPI document. Put it innermost, below any authentication
 decorator, so that credentials are checked before the body is read.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -13,6 +14,7 @@ from functools import wraps
 from flask import request
 from pydantic import BaseModel, ValidationError
 
+from app.api.storable_text import may_hold_unstorable_text, unstorable_text_errors
 from app.errors import RequestValidationFailed
 
 
@@ -53,6 +55,7 @@ def operation(
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(**view_args):
+            _refuse_unstorable(request.view_args, "path")
             arguments = parse_path(path, view_args) if path else view_args
             if query is not None:
                 arguments["query"] = parse_query(query)
@@ -82,6 +85,7 @@ def parse_path(model: type[BaseModel], view_args: dict) -> dict:
 def parse_query(model: type[BaseModel]) -> BaseModel:
     """The query string as `model`; an empty value (`?status=`) counts as absent."""
     values = {name: value for name, value in request.args.items() if value != ""}
+    _refuse_unstorable(values, "query")
     try:
         return model.model_validate(values)
     except ValidationError as error:
@@ -95,7 +99,22 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         raise RequestValidationFailed(
             [{"loc": ["body"], "msg": "A JSON body is required", "type": "missing"}]
         )
+    if may_hold_unstorable_text(raw):
+        _refuse_unstorable(_json_or_none(raw), "body")
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
         raise RequestValidationFailed.from_pydantic(error, "body") from None
+
+
+def _json_or_none(raw: bytes):
+    try:
+        return json.loads(raw)
+    except ValueError:  # not JSON: the model's own parsing says what is wrong
+        return None
+
+
+def _refuse_unstorable(values, location: str) -> None:
+    errors = unstorable_text_errors(values, [location])
+    if errors:
+        raise RequestValidationFailed(errors)

@@ -11,9 +11,12 @@ from app.catalog.schemas import (
     AccessionMapPayload,
     AccessionMapView,
     AccessionPath,
+    DatasetFilePage,
+    DatasetFileView,
     DatasetPage,
     DatasetPath,
     DatasetPayload,
+    DatasetSummary,
     DatasetView,
     UploadBoxPage,
     UploadBoxPath,
@@ -60,9 +63,31 @@ def put_dataset(accession: str, body: DatasetPayload):
 
 @bp.get("/datasets/<accession>")
 @steward_only
-@operation("A dataset", tags=["catalog"], path=DatasetPath, responses={200: DatasetView})
+@operation(
+    "A dataset with its files",
+    description="Every file of the dataset; `/datasets/{accession}/files` pages them.",
+    tags=["catalog"],
+    path=DatasetPath,
+    responses={200: DatasetView},
+)
 def get_dataset(accession: str):
     return json_response(DatasetView.of(services.get_dataset(accession)))
+
+
+@bp.get("/datasets/<accession>/files")
+@steward_only
+@operation(
+    "A dataset's files, in the dataset's order",
+    tags=["catalog"],
+    path=DatasetPath,
+    query=PageQuery,
+    responses={200: DatasetFilePage},
+)
+def list_dataset_files(accession: str, query: PageQuery):
+    items, total = services.list_dataset_files(accession, query.skip, query.limit)
+    return json_response(
+        DatasetFilePage(items=[DatasetFileView.of(f) for f in items], total_count=total)
+    )
 
 
 @bp.delete("/datasets/<accession>")
@@ -83,11 +108,17 @@ def delete_dataset(accession: str):
 @bp.get("/datasets")
 @steward_only
 @operation(
-    "Datasets, by accession", tags=["catalog"], query=PageQuery, responses={200: DatasetPage}
+    "Datasets, by accession, with their file counts",
+    description="Files are not listed here: `/datasets/{accession}/files` pages them.",
+    tags=["catalog"],
+    query=PageQuery,
+    responses={200: DatasetPage},
 )
 def list_datasets(query: PageQuery):
     items, total = services.list_datasets(query.skip, query.limit)
-    return json_response(DatasetPage(items=[DatasetView.of(d) for d in items], total_count=total))
+    return json_response(
+        DatasetPage(items=[DatasetSummary.of(d, count) for d, count in items], total_count=total)
+    )
 
 
 @bp.put("/upload-boxes/<box_id>")

@@ -77,7 +77,7 @@ class UploadBoxPayload(_EventPayload):
     """A research data upload box as the `upserted` upload box event carries it."""
 
     id: UUID4
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=2**31 - 1)
     state: UploadBoxState
     title: str = Field(min_length=1)
     description: str | None = None
@@ -93,6 +93,36 @@ class DatasetFileView(BaseModel):
     accession: str
     description: str | None
     file_extension: str
+
+    @classmethod
+    def of(cls, file) -> "DatasetFileView":
+        return cls(
+            accession=file.accession, description=file.description, file_extension=file.extension
+        )
+
+
+class DatasetSummary(BaseModel):
+    """A dataset in a list: its file count, not its files (see `/datasets/{accession}/files`)."""
+
+    accession: str
+    title: str
+    stage: DatasetStage
+    description: str | None
+    dac_alias: str
+    dac_email: str
+    file_count: int
+
+    @classmethod
+    def of(cls, dataset, file_count: int) -> "DatasetSummary":
+        return cls(
+            accession=dataset.accession,
+            title=dataset.title,
+            stage=dataset.stage,
+            description=dataset.description,
+            dac_alias=dataset.dac_alias,
+            dac_email=dataset.dac_email,
+            file_count=file_count,
+        )
 
 
 class DatasetView(BaseModel):
@@ -113,14 +143,7 @@ class DatasetView(BaseModel):
             description=dataset.description,
             dac_alias=dataset.dac_alias,
             dac_email=dataset.dac_email,
-            files=[
-                DatasetFileView(
-                    accession=file.accession,
-                    description=file.description,
-                    file_extension=file.extension,
-                )
-                for file in dataset.files
-            ],
+            files=[DatasetFileView.of(file) for file in dataset.files],
         )
 
 
@@ -155,7 +178,11 @@ class AccessionPath(BaseModel):
     accession: FileAccession
 
 
-class DatasetPage(Page[DatasetView]):
+class DatasetPage(Page[DatasetSummary]):
+    pass
+
+
+class DatasetFilePage(Page[DatasetFileView]):
     pass
 
 

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
@@ -78,8 +78,29 @@ def delete_dataset(accession: str) -> None:
     db.session.flush()
 
 
-def list_datasets(skip: int, limit: int) -> tuple[list[Dataset], int]:
-    return _page(select(Dataset).order_by(Dataset.accession), skip, limit)
+def list_datasets(skip: int, limit: int) -> tuple[list[tuple[Dataset, int]], int]:
+    """One page of datasets, each with its number of files (the files stay unloaded)."""
+    file_count = (
+        select(func.count())
+        .where(DatasetFile.dataset_accession == Dataset.accession)
+        .correlate(Dataset)
+        .scalar_subquery()
+    )
+    query = select(Dataset, file_count).options(lazyload(Dataset.files)).order_by(Dataset.accession)
+    total = db.session.scalar(select(func.count()).select_from(Dataset))
+    rows = db.session.execute(query.offset(skip).limit(limit)).all()
+    return [(dataset, count) for dataset, count in rows], total
+
+
+def list_dataset_files(accession: str, skip: int, limit: int) -> tuple[list[DatasetFile], int]:
+    """One page of a dataset's files, in the dataset's order."""
+    get_dataset(accession, with_files=False)
+    query = (
+        select(DatasetFile)
+        .where(DatasetFile.dataset_accession == accession)
+        .order_by(DatasetFile.position, DatasetFile.accession)
+    )
+    return _page(query, skip, limit)
 
 
 def upsert_upload_box(payload: UploadBoxPayload) -> tuple[UploadBox, bool]:

@@ -21,6 +21,7 @@ class EventEnvelope(StrictModel):
     sequence: int | None = Field(
         None,
         ge=0,
+        le=2**63 - 1,
         description="Optional producer order (e.g. a Kafka offset). An event whose "
         "sequence is not above the last applied one of its key is skipped as stale.",
     )

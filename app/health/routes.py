@@ -1,7 +1,12 @@
-from flask import Blueprint
+"""Liveness and readiness answers for load balancers, orchestrators and clients."""
+
+from flask import Blueprint, current_app
 from pydantic import BaseModel
 
 from app.api import operation
+from app.errors import DomainError
+from app.extensions import db
+from app.health.readiness import TIMEOUT_SECONDS, broker_check, database_check, failed_checks
 
 bp = Blueprint("health", __name__)
 
@@ -10,7 +15,43 @@ class Health(BaseModel):
     status: str
 
 
+class Readiness(BaseModel):
+    status: str
+    checked: list[str]
+
+
+class NotReady(DomainError):
+    """A service this one needs did not answer."""
+
+    status, code = 503, "not_ready"
+
+
 @bp.get("/health")
-@operation("Is the service up?", tags=["health"], responses={200: Health})
+@operation(
+    "Is the service up? (liveness; asks no other service)",
+    tags=["health"],
+    responses={200: Health},
+)
 def health():
     return Health(status="OK").model_dump()
+
+
+@bp.get("/health/ready")
+@operation(
+    "Can the service do its work? (readiness)",
+    description=f"200 when the database, and the Celery broker if one is set, answer "
+    f"within {TIMEOUT_SECONDS:g} s; else 503 `not_ready` naming what failed.",
+    tags=["health"],
+    responses={200: Readiness, 503: None},
+)
+def ready():
+    checks = {"database": database_check(db.engine)}
+    broker = current_app.extensions["settings"].celery_broker_url
+    if broker:
+        checks["broker"] = broker_check(broker)
+    failed = failed_checks(checks)
+    if failed:
+        raise NotReady(
+            f"Not ready: {' and '.join(failed)} did not answer within {TIMEOUT_SECONDS:g} s"
+        )
+    return Readiness(status="OK", checked=list(checks)).model_dump()

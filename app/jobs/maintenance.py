@@ -23,8 +23,13 @@ def change(msg: str, paused: bool, actor: str) -> MaintenanceView:
     return _view(record)
 
 
+HISTORY_LIMIT = 1000
+
+
 def history() -> list[MaintenanceView]:
-    rows = db.session.scalars(select(MaintenanceChange).order_by(MaintenanceChange.id.desc()))
+    """The newest changes first, at most HISTORY_LIMIT of them."""
+    newest = select(MaintenanceChange).order_by(MaintenanceChange.id.desc())
+    rows = db.session.scalars(newest.limit(HISTORY_LIMIT))
     return [_view(row) for row in rows]
 
 

@@ -78,6 +78,9 @@ class JobQuery(BaseModel):
     status: JobStatus | None = None
     operation: str | None = Field(None, description="Comma-separated operations, e.g. ADD,REMOVE")
     ignoreCompleted: bool = False
+    # The answer stays a bare list (as the workflow service's), but a bounded one.
+    skip: int = Field(0, ge=0, le=2**31 - 1, description="Jobs to skip.")
+    limit: int = Field(1000, ge=1, le=1000, description="Largest number of jobs returned.")
 
     @field_validator("operation")
     @classmethod

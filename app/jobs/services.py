@@ -132,7 +132,8 @@ def list_jobs(query: JobQuery) -> list[Job]:
         statement = statement.where(Job.operation.in_(query.operation.split(",")))
     if query.ignoreCompleted:
         statement = statement.where(Job.status != JobStatus.COMPLETED.value)
-    return list(db.session.scalars(statement.order_by(Job.created_at, Job.id)))
+    ordered = statement.order_by(Job.created_at, Job.id).offset(query.skip).limit(query.limit)
+    return list(db.session.scalars(ordered))
 
 
 def update_job(job_id: UUID, change: JobUpdate, actor: str) -> Job:

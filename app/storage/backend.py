@@ -20,8 +20,10 @@ class ObjectStore(Protocol):
     def begin_upload(self, upload_key: str) -> str:
         """Prepare a multipart upload; returns the store's upload id."""
 
-    def part_upload_url(self, upload_key: str, upload_id: str, part_number: int) -> str:
-        """A URL that accepts `PUT` of one part."""
+    def part_upload_url(
+        self, upload_key: str, upload_id: str, part_number: int, max_bytes: int
+    ) -> str:
+        """A URL that accepts `PUT` of one part of at most `max_bytes`."""
 
     def uploaded_parts(self, upload_key: str, upload_id: str) -> list[PartRecord]:
         """The parts received so far, by number."""

@@ -21,6 +21,12 @@ MANIFEST = "manifest.json"
 WRITE_BATCH = 8 * CHUNK
 
 
+class PartTooLarge(ValueError):
+    def __init__(self, max_bytes: int):
+        super().__init__(f"This part may hold at most {max_bytes} bytes")
+        self.max_bytes = max_bytes
+
+
 class LocalStore:
     def __init__(
         self, alias: str, root: Path, public_base_url: str, secret: str, valid_seconds: int
@@ -37,23 +43,38 @@ class LocalStore:
         self._upload_dir(upload_key).mkdir(parents=True, exist_ok=True)
         return upload_key
 
-    def part_upload_url(self, upload_key: str, upload_id: str, part_number: int) -> str:
+    def part_upload_url(
+        self, upload_key: str, upload_id: str, part_number: int, max_bytes: int
+    ) -> str:
         path = f"/storage/{self.alias}/uploads/{upload_key}/parts/{part_number}"
-        return sign_url(self.public_base_url, self.secret, "PUT", path, self.valid_seconds)
+        return sign_url(
+            self.public_base_url, self.secret, "PUT", path, self.valid_seconds, max_bytes
+        )
 
-    def receive_part(self, upload_key: str, part_number: int, stream: BinaryIO) -> PartRecord:
-        """Store one part as it streams in, computing its checksums on the way."""
+    def receive_part(
+        self, upload_key: str, part_number: int, stream: BinaryIO, max_bytes: int | None = None
+    ) -> PartRecord:
+        """Store one part as it streams in, computing its checksums on the way.
+
+        A part that grows past `max_bytes` raises PartTooLarge and leaves nothing stored.
+        """
         folder = self._upload_dir(upload_key)
         if not folder.is_dir():
             raise FileNotFoundError(upload_key)
         md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
         temporary = folder / f"{part_number}.part.incoming"
-        with temporary.open("wb") as target:
-            while chunk := stream.read(CHUNK):
-                md5.update(chunk)
-                sha256.update(chunk)
-                size += len(chunk)
-                target.write(chunk)
+        try:
+            with temporary.open("wb") as target:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise PartTooLarge(max_bytes)
+                    md5.update(chunk)
+                    sha256.update(chunk)
+                    target.write(chunk)
+        except BaseException:  # too large, too long for the server, or cut off
+            temporary.unlink(missing_ok=True)
+            raise
         record = PartRecord(part_number, size, md5.hexdigest(), sha256.hexdigest())
         os.replace(temporary, folder / f"{part_number}.part")
         (folder / f"{part_number}.json").write_text(json.dumps(record.__dict__))

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, request, send_file
 
 from app.errors import DomainError, Forbidden, NotFound, body_limit
 from app.storage import object_store
-from app.storage.local import LocalStore, read_extent
+from app.storage.local import LocalStore, PartTooLarge, read_extent
 from app.storage.signed_urls import signature_is_valid
 
 bp = Blueprint("storage", __name__, url_prefix="/storage")
@@ -26,6 +26,12 @@ class RangeNotSatisfiable(DomainError):
         return {"Content-Range": f"bytes */{self.size}"}
 
 
+class OversizedPart(DomainError):
+    """The part is larger than the upload's part size allows."""
+
+    status, code = 400, "part_too_large"
+
+
 def _local_store(alias: str) -> LocalStore:
     store = object_store()
     if not isinstance(store, LocalStore) or store.alias != alias:
@@ -35,8 +41,14 @@ def _local_store(alias: str) -> LocalStore:
 
 def _check_signature(method: str) -> None:
     secret = current_app.config["SECRET_KEY"]
+    args = request.args
     if not signature_is_valid(
-        secret, method, request.path, request.args.get("expires"), request.args.get("signature")
+        secret,
+        method,
+        request.path,
+        args.get("expires"),
+        args.get("signature"),
+        args.get("max_bytes"),
     ):
         raise Forbidden("The URL signature is invalid or has expired", code="invalid_signature")
 
@@ -90,8 +102,13 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int]:
 def put_part(alias: str, upload_key: str, part_number: int):
     """Store one part as it streams in; answers exactly 200 with no body."""
     _check_signature("PUT")
+    max_bytes = request.args.get("max_bytes", type=int)
+    if max_bytes is not None and (request.content_length or 0) > max_bytes:
+        raise OversizedPart(f"This part may hold at most {max_bytes} bytes")
     try:
-        _local_store(alias).receive_part(upload_key, part_number, request.stream)
+        _local_store(alias).receive_part(upload_key, part_number, request.stream, max_bytes)
     except FileNotFoundError:
         raise NotFound("No such upload") from None
+    except PartTooLarge as error:
+        raise OversizedPart(str(error)) from None
     return Response(status=200)

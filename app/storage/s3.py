@@ -40,7 +40,10 @@ class S3Store:
         created = self.client.create_multipart_upload(Bucket=self.bucket, Key=_upload(upload_key))
         return created["UploadId"]
 
-    def part_upload_url(self, upload_key: str, upload_id: str, part_number: int) -> str:
+    def part_upload_url(
+        self, upload_key: str, upload_id: str, part_number: int, max_bytes: int
+    ) -> str:
+        # A presigned S3 URL cannot bound the body; an oversized part is refused at close.
         return self.client.generate_presigned_url(
             "upload_part",
             Params={

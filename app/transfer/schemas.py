@@ -55,9 +55,9 @@ class UploadCreation(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     alias: str = Field(min_length=1, max_length=512)
-    decrypted_size: int = Field(ge=0)
-    encrypted_size: int = Field(ge=0)
-    part_size: int = Field(gt=0)
+    decrypted_size: int = Field(ge=0, le=2**63 - 1)
+    encrypted_size: int = Field(ge=0, le=2**63 - 1)
+    part_size: int = Field(gt=0, le=2**63 - 1)
     overwrite: bool = False
 
 

@@ -142,6 +142,13 @@ def box_uploads(box: UploadBox, skip: int, limit: int) -> tuple[list[FileUpload]
 
 
 def create_upload(claims: dict, box_id: UUID, creation: UploadCreation, max_part: int):
+    """A new upload for the alias, or the same request's upload when it is repeated.
+
+    A client that lost the answer to its first request retries it: an upload for the
+    alias that is still `init`, with the same sizes and part size and no part
+    received yet, is that request's upload and is returned again. With `overwrite`
+    such an upload is replaced instead, as any unverified one is.
+    """
     _require_box_claim(claims, box_id)
     if claims.get("alias") != creation.alias:
         raise InvalidWorkOrderToken("The work order token is for another alias")
@@ -150,7 +157,11 @@ def create_upload(claims: dict, box_id: UUID, creation: UploadCreation, max_part
         raise BoxNotOpen(f"Upload box {box.id} is {box.state}; uploads need an open box")
     if creation.part_size > max_part:
         raise InvalidPartSize(f"Parts may be at most {max_part} bytes")
-    _make_room(box_id, creation)
+    existing = _live_upload(box_id, creation.alias)
+    if existing is not None:
+        if not creation.overwrite and _is_repeat_of(existing, creation):
+            return existing
+        _make_room(existing, creation)
     store = object_store()
     file_id = uuid4()
     upload = FileUpload(
@@ -172,18 +183,31 @@ def create_upload(claims: dict, box_id: UUID, creation: UploadCreation, max_part
     return upload
 
 
-def _make_room(box_id: UUID, creation: UploadCreation) -> None:
-    existing = db.session.scalars(
+def _live_upload(box_id: UUID, alias: str) -> FileUpload | None:
+    return db.session.scalars(
         select(FileUpload)
         .where(
             FileUpload.box_id == box_id,
-            FileUpload.alias == creation.alias,
+            FileUpload.alias == alias,
             FileUpload.state.in_([state.value for state in LIVE_STATES]),
         )
         .with_for_update()
     ).first()
-    if existing is None:
-        return
+
+
+def _is_repeat_of(existing: FileUpload, creation: UploadCreation) -> bool:
+    same_request = (
+        existing.state == UploadState.INIT
+        and existing.decrypted_size == creation.decrypted_size
+        and existing.encrypted_size == creation.encrypted_size
+        and existing.part_size == creation.part_size
+    )
+    return same_request and not object_store().uploaded_parts(
+        str(existing.id), existing.storage_upload_id
+    )
+
+
+def _make_room(existing: FileUpload, creation: UploadCreation) -> None:
     replaceable = existing.state in (UploadState.INIT, UploadState.INBOX)
     if not (creation.overwrite and replaceable):
         raise UploadAlreadyExists(
@@ -209,7 +233,11 @@ def part_upload_url(claims: dict, box_id: UUID, file_id: UUID, part_number: int)
     parts_needed = max(1, -(-upload.encrypted_size // upload.part_size))
     if part_number > parts_needed:
         raise InvalidPartSize(f"Upload {file_id} has {parts_needed} part(s)")
-    return object_store().part_upload_url(str(file_id), upload.storage_upload_id, part_number)
+    # Every part but the last is at most part_size; the last is at most what remains.
+    max_bytes = min(upload.part_size, upload.encrypted_size - (part_number - 1) * upload.part_size)
+    return object_store().part_upload_url(
+        str(file_id), upload.storage_upload_id, part_number, max(max_bytes, 0)
+    )
 
 
 def close_upload(claims: dict, box_id: UUID, file_id: UUID, closure: UploadClosure) -> bool:
@@ -223,7 +251,7 @@ def close_upload(claims: dict, box_id: UUID, file_id: UUID, closure: UploadClosu
     if upload.state != UploadState.INIT:
         raise UploadStateError(f"Upload {file_id} is {upload.state} and cannot be closed")
     parts = object_store().uploaded_parts(str(file_id), upload.storage_upload_id)
-    problem = _checksum_problem(parts, closure, upload.encrypted_size)
+    problem = _checksum_problem(parts, closure, upload.encrypted_size, upload.part_size)
     if problem:
         log.warning("upload %s: %s", file_id, problem)
         raise ChecksumMismatch(f"The uploaded parts do not match: {problem}")
@@ -234,10 +262,15 @@ def close_upload(claims: dict, box_id: UUID, file_id: UUID, closure: UploadClosu
     return True
 
 
-def _checksum_problem(parts, closure: UploadClosure, encrypted_size: int) -> str | None:
+def _checksum_problem(
+    parts, closure: UploadClosure, encrypted_size: int, part_size: int
+) -> str | None:
     numbers = [part.number for part in parts]
     if numbers != list(range(1, len(closure.encrypted_parts_md5) + 1)):
         return f"received parts {numbers}, expected {len(closure.encrypted_parts_md5)}"
+    # Backends whose part URLs cannot bound a body (S3) meet an oversized part here.
+    if any(part.size > part_size for part in parts):
+        return f"a part is larger than the part size {part_size}"
     if [p.md5 for p in parts] != [m.lower() for m in closure.encrypted_parts_md5]:
         return "part MD5 checksums differ"
     known = [
