@@ -7,7 +7,7 @@ from flask import Flask
 from pydantic import BaseModel
 
 from app.api.openapi30 import to_openapi30
-from app.api.operation import OperationSpec
+from app.api.operation import OperationSpec, body_is_optional
 from app.api.schemas import ErrorBody
 
 OPENAPI_VERSION = "3.0.3"
@@ -101,7 +101,7 @@ def _operation(spec: OperationSpec, view, rule, components: _Components) -> dict
         result["parameters"] = parameters
     if spec.body is not None:
         result["requestBody"] = {
-            "required": True,
+            "required": not body_is_optional(spec.body),
             "content": {"application/json": {"schema": components.ref(spec.body, "validation")}},
         }
     schemes = _security(view)
