@@ -114,19 +114,18 @@ def _wait_for_group_to_end(group: int) -> None:
     os.killpg(group, signal.SIGKILL)
 
 
-def test_the_readme_walk_throughs_run_as_written(server, tmp_path):
+def _run(script: str, server, folder: Path) -> subprocess.CompletedProcess:
+    """`script` in bash, from a copy of the repository, against the test's server."""
     url, instance = server
-    repository = _repository_copy(tmp_path / "repository")
+    repository = _repository_copy(folder / "repository")
     (repository / "demo").mkdir()
     (repository / "demo" / "connector").symlink_to(ensure_connector().parent)
-    script = "\n".join(walk_through_blocks(README.read_text()))
     env = _clean_environment() | {
         "INSTANCE_PATH": str(instance),
         "WPS": url,
-        "PATH": f"{_pipenv_shim(tmp_path / 'bin')}:{os.environ['PATH']}",
+        "PATH": f"{_pipenv_shim(folder / 'bin')}:{os.environ['PATH']}",
     }
-
-    result = subprocess.run(
+    return subprocess.run(
         ["bash", "-c", script],
         cwd=repository,
         env=env,
@@ -135,9 +134,28 @@ def test_the_readme_walk_throughs_run_as_written(server, tmp_path):
         timeout=600,
     )
 
+
+def test_the_readme_walk_throughs_run_as_written(server, tmp_path):
+    result = _run("\n".join(walk_through_blocks(README.read_text())), server, tmp_path)
+
     output = f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
     assert result.returncode == 0, output
     # The connector walk-through's last step: the file came back byte-identical.
     assert "identical" in result.stdout.splitlines(), output
     assert '"status":"allowed"' in result.stdout.replace(" ", ""), output
     assert "it needs ADMIN or DATA_STEWARD (it holds JOBS_ADMIN)" in result.stdout, output
+
+
+def test_a_walk_through_stops_at_its_first_failed_step(server, tmp_path):
+    setup, first_walk_through = walk_through_blocks(README.read_text())[:2]
+    taken = "pipenv run invoke create-application-key -n steward -p DATA_STEWARD || true\n"
+
+    result = _run(taken + setup + first_walk_through, server, tmp_path)
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: application 'steward' already has a live key; revoke it first "
+        "(invoke revoke-application-key -n steward) or choose another name"
+    )
+    # Step 2 would have printed the dataset; nothing ran after the failed step.
+    assert "DS1" not in result.stdout
