@@ -3,6 +3,7 @@
 import sys
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import wraps
 from pathlib import Path
 
 from invoke import Exit, task
@@ -19,6 +20,50 @@ def _app_context():
     app = create_app()
     with app.app_context():
         yield app
+
+
+def one_line_errors(body):
+    """An operator command whose expected failures end in one line on stderr and exit 1.
+
+    Scripts read the exit status; people read one sentence, not a traceback.
+    Anything not listed here is a bug and keeps its traceback.
+    """
+
+    @wraps(body)
+    def command(c, *args, **kwargs):
+        from pydantic import ValidationError
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from app.errors import DomainError
+
+        try:
+            return body(c, *args, **kwargs)
+        except ValidationError as error:
+            message = "; ".join(_field_message(item) for item in error.errors())
+        except DomainError as error:
+            detail = error.detail
+            message = detail if isinstance(detail, str) else "; ".join(map(_field_message, detail))
+        except SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            message = "database: " + str(cause).strip().splitlines()[0]
+        except (ValueError, OSError) as error:
+            message = str(error)
+        raise Exit(f"error: {message}", code=1)
+
+    return command
+
+
+def _number(text: str, option: str, kind=int):
+    # Options are taken as text: invoke's own conversion would fail with a traceback.
+    try:
+        return kind(text)
+    except ValueError:
+        raise Exit(f"error: --{option} takes a number, not {text!r}", code=2) from None
+
+
+def _field_message(item: dict) -> str:
+    place = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+    return f"{place}: {item['msg']}" if place else item["msg"]
 
 
 def _flask(c, command: str) -> None:
@@ -116,15 +161,24 @@ def precommit(c):
         "expires_days": "days until the key expires (default: never)",
     },
 )
-def create_application_key(c, name, permission, expires_days=0):
+@one_line_errors
+def create_application_key(c, name, permission, expires_days="0"):
     """Create an application key; prints API_TOKEN=<key>, the only time it is shown."""
     from app.applications.services import create_application_key as create
     from app.extensions import db
+    from roles import ApplicationNameTaken
 
-    expires_at = datetime.now(UTC) + timedelta(days=int(expires_days)) if expires_days else None
+    days = _number(expires_days, "expires-days")
+    expires_at = datetime.now(UTC) + timedelta(days=days) if days else None
     with _app_context():
         try:
             issued = create(name, permission, expires_at)
+        except ApplicationNameTaken as error:
+            raise Exit(
+                f"error: {error}; revoke it first (invoke revoke-application-key -n {name}) "
+                "or choose another name",
+                code=1,
+            ) from None
         except ValueError as error:
             raise Exit(f"error: {error}", code=2) from None
         db.session.commit()
@@ -132,6 +186,7 @@ def create_application_key(c, name, permission, expires_days=0):
 
 
 @task(help={"name": "application name"})
+@one_line_errors
 def revoke_application_key(c, name):
     """Revoke every live key of the named application."""
     from app.applications.services import revoke_application_key as revoke
@@ -146,6 +201,7 @@ def revoke_application_key(c, name):
 
 
 @task(help={"all": "include revoked keys"})
+@one_line_errors
 def list_applications(c, all=False):
     """List applications: name, key prefix, permissions, state."""
     from app.applications.services import list_applications as listing
@@ -168,7 +224,8 @@ def list_applications(c, all=False):
         "days": "how long the access lasts",
     }
 )
-def grant_access(c, user_id, dataset="", box="", days=365):
+@one_line_errors
+def grant_access(c, user_id, dataset="", box="", days="365"):
     """Grant a user download access to a dataset or upload access to a box."""
     from pydantic import ValidationError
 
@@ -182,7 +239,7 @@ def grant_access(c, user_id, dataset="", box="", days=365):
             user_id=user_id,
             dataset_id=dataset or None,
             research_data_upload_box_id=box or None,
-            valid_until=datetime.now(UTC) + timedelta(days=float(days)),
+            valid_until=datetime.now(UTC) + timedelta(days=_number(days, "days", float)),
         )
     except ValidationError as error:
         raise Exit(f"error: {error.errors()[0]['msg']}", code=2) from None
@@ -204,8 +261,9 @@ def grant_access(c, user_id, dataset="", box="", days=365):
         "minutes": "lifetime of the token",
     }
 )
+@one_line_errors
 def issue_dev_token(
-    c, user_id="", name="Ada Lovelace", email="ada@example.org", title="", minutes=60
+    c, user_id="", name="Ada Lovelace", email="ada@example.org", title="", minutes="60"
 ):
     """Print an internal token signed with the development key (embedded default only)."""
     from uuid import uuid4
@@ -220,7 +278,7 @@ def issue_dev_token(
             raise Exit(
                 "error: AUTH_KEY is configured; tokens come from that identity provider", code=1
             )
-        print(issue_internal_token(keys, user, timedelta(minutes=int(minutes))))
+        print(issue_internal_token(keys, user, timedelta(minutes=_number(minutes, "minutes"))))
 
 
 @task(
@@ -272,13 +330,14 @@ def bench(
 
 
 @task(help={"status": "pending, applied, skipped, dead or discarded", "limit": "most shown"})
-def events(c, status="", limit=50):
+@one_line_errors
+def events(c, status="", limit="50"):
     """List inbox events, oldest first."""
     from app.feeds.schemas import EventQuery
     from app.feeds.services import list_events
 
     with _app_context():
-        items, total = list_events(EventQuery(status=status or None, limit=int(limit)))
+        items, total = list_events(EventQuery(status=status or None, limit=_number(limit, "limit")))
         for event in items:
             error = f"\t{event.last_error}" if event.last_error else ""
             print(
@@ -307,18 +366,21 @@ def _finish_dead_event(action: str, event_id: str) -> None:
 
 
 @task(help={"event_id": "the dead event's event_id"})
+@one_line_errors
 def replay_event(c, event_id):
     """Make a dead event pending again (after fixing its cause)."""
     _finish_dead_event("replay", event_id)
 
 
 @task(help={"event_id": "the dead event's event_id"})
+@one_line_errors
 def discard_event(c, event_id):
     """Give up on a dead event so the later events of its key flow again."""
     _finish_dead_event("discard", event_id)
 
 
 @task
+@one_line_errors
 def requeue_events(c):
     """Hand every key with waiting events to the workers (what beat does every few seconds)."""
     from app.database import utc_now
@@ -338,6 +400,7 @@ def requeue_events(c):
         "admin": "make the account an active admin at once",
     }
 )
+@one_line_errors
 def create_user(c, name, email, title="", admin=False):
     """Create an account (pending, or active admin); prints its id and refresh token once."""
     from pydantic import ValidationError
@@ -364,27 +427,32 @@ def create_user(c, name, email, title="", admin=False):
         print(f"USER_ID={user.id}\nREFRESH_TOKEN={refresh_token}")
 
 
-@task(help={"email": "the pending account's e-mail address"})
+@task(help={"email": "the pending account's e-mail address (or its id)"})
+@one_line_errors
 def accept_user(c, email):
     """Accept a pending account (the user is e-mailed when SMTP is configured)."""
-    from sqlalchemy import select
-
-    from app.accounts.models import User, UserStatus
-    from app.accounts.services import change_status
-    from app.errors import DomainError
+    from app.accounts.models import UserStatus
+    from app.accounts.services import change_status, find_account
     from app.extensions import db
     from app.notifications.dispatch import email_user
 
     with _app_context():
-        user = db.session.scalar(select(User).where(User.email_key == email.strip().lower()))
-        if user is None:
-            raise Exit(f"error: no account for {email}", code=1)
-        try:
-            change_status(user.id, UserStatus.ACTIVE, "operator:invoke")
-        except DomainError as error:
-            raise Exit(f"error: {error.detail}", code=1) from None
+        user = change_status(find_account(email).id, UserStatus.ACTIVE, "operator:invoke")
         db.session.commit()
         email_user(
             user.email, "Your account is active", f"Dear {user.name},\n\nyour account is active.\n"
         )
     print(f"{email}: active")
+
+
+@task(help={"account": "the account's id, or an e-mail address naming exactly one account"})
+@one_line_errors
+def issue_refresh_token(c, account):
+    """Print a new refresh token for an account, once; its earlier refresh tokens are revoked."""
+    from app.accounts.services import find_account, reissue_refresh_token
+    from app.extensions import db
+
+    with _app_context():
+        user, refresh_token = reissue_refresh_token(find_account(account).id, "operator:invoke")
+        db.session.commit()
+        print(f"USER_ID={user.id}\nREFRESH_TOKEN={refresh_token}")

@@ -6,13 +6,19 @@ reach the current session.
 """
 
 from roles.decorators import make_permission_decorator
-from roles.errors import AuthenticationFailed, PermissionDenied, RolesError
+from roles.errors import (
+    ApplicationNameTaken,
+    AuthenticationFailed,
+    PermissionDenied,
+    RolesError,
+)
 from roles.keys import API_KEY_HEADER, hash_key
 from roles.models import RoleModels, define_role_models
 from roles.store import ApplicationStore, IssuedKey
 
 __all__ = [
     "API_KEY_HEADER",
+    "ApplicationNameTaken",
     "ApplicationStore",
     "AuthenticationFailed",
     "IssuedKey",

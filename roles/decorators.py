@@ -28,6 +28,7 @@ def make_permission_decorator(
         unknown = [p for p in required if not isinstance(p, permissions)]
         if unknown or not required:
             raise ValueError(f"permissions must be members of {permissions.__name__}")
+        accepted = required | ({superuser} if superuser is not None else set())
 
         def decorator(view: Callable) -> Callable:
             @wraps(view)
@@ -35,7 +36,7 @@ def make_permission_decorator(
                 application = store.authenticate(request.headers.get(API_KEY_HEADER))
                 held = store.granted(application)
                 if superuser not in held and not (held & required):
-                    raise PermissionDenied("This API key lacks the permission for this operation")
+                    raise PermissionDenied.lacking(accepted, held)
                 g.application = application
                 return view(*args, **kwargs)
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from roles.columns import utc_now
-from roles.errors import AuthenticationFailed
+from roles.errors import ApplicationNameTaken, AuthenticationFailed
 from roles.keys import generate_key, hash_key, key_prefix
 from roles.models import RoleModels
 
@@ -57,6 +57,8 @@ class ApplicationStore:
         wanted = set(permissions)
         if not wanted:
             raise ValueError("an application needs at least one permission")
+        if self._live_named(name) is not None:
+            raise ApplicationNameTaken(f"application {name!r} already has a live key")
         self._ensure_permission_rows()
         key = generate_key()
         application = self.models.application(
@@ -115,6 +117,15 @@ class ApplicationStore:
         if not include_revoked:
             query = query.where(self.models.application.revoked_at.is_(None))
         return list(self.session.scalars(query))
+
+    def _live_named(self, name: str):
+        # The partial unique index still decides a race between two creators.
+        return self.session.scalars(
+            select(self.models.application).where(
+                self.models.application.name == name,
+                self.models.application.revoked_at.is_(None),
+            )
+        ).first()
 
     def _ensure_permission_rows(self) -> None:
         existing = set(self.session.scalars(select(self.models.system_permission.id)))

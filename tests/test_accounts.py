@@ -1,5 +1,6 @@
 """Accounts and access requests, walked through HTTP as users and admins meet them."""
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -288,3 +289,59 @@ def test_signup_is_off_with_an_external_identity_provider(db, instance_path):
 
     assert response.status_code == 404
     assert response.json["code"] == "signup_disabled"
+
+
+def test_allowing_a_request_needs_no_body(accounts_app, db):
+    client = accounts_app.test_client()
+    create_dataset("DS1", files=1)
+    researcher = Researcher(accounts_app)
+    asked = client.post(
+        "/access-requests", json={"dataset_id": "DS1"}, headers=researcher.headers()
+    ).json
+    steward = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
+
+    allowed = client.post(f"/access-requests/{asked['id']}/allow", headers=steward)
+
+    assert allowed.status_code == 200
+    assert allowed.json["status"] == "allowed" and allowed.json["grant_id"]
+    grants = client.get(f"/access-grants?user_id={researcher.id}", headers=steward).json
+    until = datetime.fromisoformat(grants["items"][0]["valid_until"])
+    assert timedelta(days=364) < until - datetime.now(UTC) <= timedelta(days=366)
+
+
+def test_a_person_locked_out_gets_a_new_refresh_token(accounts_app, db):
+    client = accounts_app.test_client()
+    admin = signup(client, "Ada", ADMIN_EMAIL).json
+    admin_access = refresh(client, admin["refresh_token"]).json["access_token"]
+    user = signup(client, "Grace", "grace@example.org").json
+    client.post(f"/users/{user['id']}/accept", headers=bearer(admin_access))
+    spent = refresh(client, user["refresh_token"]).json["refresh_token"]
+    client.post(f"/users/{user['id']}/disable", headers=bearer(admin_access))
+    reissue = f"/users/{user['id']}/refresh-token"
+
+    while_disabled = client.post(reissue, headers=bearer(admin_access))
+    by_the_person = client.post(reissue, headers=Researcher(accounts_app).headers())
+    client.post(f"/users/{user['id']}/enable", headers=bearer(admin_access))
+    first = client.post(reissue, headers=bearer(admin_access))
+    second = client.post(reissue, headers=bearer(admin_access))
+    remember(first.json["refresh_token"])
+    remember(second.json["refresh_token"])
+
+    assert (while_disabled.status_code, while_disabled.json["code"]) == (409, "account_blocked")
+    assert (
+        while_disabled.json["detail"] == "A disabled account gets no refresh token; enable it first"
+    )
+    assert by_the_person.status_code == 403
+    assert first.status_code == 201
+    assert first.headers["Cache-Control"] == "no-store"
+    assert first.json["user_id"] == user["id"]
+    assert refresh(client, spent).status_code == 401
+    # A newer token replaces the older one; the newest lets the person in.
+    assert refresh(client, first.json["refresh_token"]).status_code == 401
+    pair = refresh(client, second.json["refresh_token"])
+    assert pair.status_code == 200
+    assert pair.headers["Cache-Control"] == "no-store"
+    me = client.get("/users/me", headers=bearer(pair.json["access_token"])).json
+    assert me["email"] == "grace@example.org"
+    stored = db.session.scalars(select(RefreshToken.token_hash)).all()
+    assert hashlib.sha256(second.json["refresh_token"].encode()).hexdigest() in stored

@@ -63,3 +63,19 @@ def test_use_is_stamped_on_the_application(client, db):
 
     db.session.expire_all()
     assert db.session.scalars(select(Application)).one().last_used_at is not None
+
+
+def test_a_key_without_the_permission_is_told_which_one_it_needs(client, db):
+    publisher = ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key
+
+    listing = client.get("/datasets", headers={"Workflow-API-Key": publisher})
+    accounts = client.get("/users", headers={"Workflow-API-Key": publisher})
+
+    assert (listing.status_code, listing.json["code"]) == (403, "permission_denied")
+    assert listing.json["detail"].endswith(
+        "it needs ADMIN or DATA_STEWARD (it holds FEED_PUBLISHER)"
+    )
+    assert accounts.status_code == 403
+    assert accounts.json["detail"].endswith(
+        "it needs ADMIN or USER_ADMIN (it holds FEED_PUBLISHER)"
+    )

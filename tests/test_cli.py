@@ -4,9 +4,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from uuid import uuid4
+
+import pytest
 
 from app.config import Settings
 from tests.conftest import TEST_DATABASE_URL
+from tests.secrets_seen import remember
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,7 +160,96 @@ def test_operators_create_and_accept_users(client, db, instance_path):
     assert created.returncode == 0, created.stderr
     refresh_token = created.stdout.split("REFRESH_TOKEN=")[1].strip()
     assert accepted.stdout.strip() == "GRACE@example.org: active"
-    assert again.returncode == 1 and "cannot become active" in again.stderr
+    assert again.returncode == 1 and "The account is active already" in again.stderr
     assert unknown.returncode == 1
     tokens = client.post("/token/refresh", json={"refresh_token": refresh_token})
     assert tokens.status_code == 200
+
+
+def _one_line_refusal(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_a_taken_application_name_is_one_line_and_a_failure(client, instance_path):
+    first = invoke("create-application-key", "-n", "steward", "-p", "DATA_STEWARD",
+                   instance_path=instance_path)  # fmt: skip
+    again = invoke("create-application-key", "-n", "steward", "-p", "DATA_STEWARD",
+                   instance_path=instance_path)  # fmt: skip
+
+    assert first.returncode == 0
+    assert _one_line_refusal(again) == (
+        "error: application 'steward' already has a live key; revoke it first "
+        "(invoke revoke-application-key -n steward) or choose another name"
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("issue-dev-token", "--user-id", "nope"), "error: id: Input should be a valid UUID"),
+        (("grant-access", "--user-id", "x", "--dataset", "D"), "error: Input should be a valid"),
+        (("grant-access", "--user-id", str(uuid4()), "--dataset", "D", "--days", "1y"),
+         "error: --days takes a number, not '1y'"),
+        (("events", "--status", "lost"), "error: status: Input should be 'pending'"),
+        (("create-user", "--name", "A", "--email", "no-at-sign"), "error: value is not a valid"),
+        (("accept-user", "--email", "nobody@example.org"), "error: No account for nobody@"),
+        (("issue-refresh-token", "nobody@example.org"), "error: No account for nobody@"),
+        (("revoke-application-key", "-n", "never-made"), "error: no live key for application"),
+    ],
+)  # fmt: skip
+def test_operator_command_failures_are_one_line(client, instance_path, arguments, message):
+    assert _one_line_refusal(invoke(*arguments, instance_path=instance_path)).startswith(message)
+
+
+def test_an_operator_issues_a_new_refresh_token_by_email_or_id(client, db, instance_path):
+    created = invoke("create-user", "--name", "Grace", "--email", "grace@example.org",
+                     instance_path=instance_path)  # fmt: skip
+    user_id = created.stdout.split("USER_ID=")[1].split()[0]
+    first = remember(created.stdout.split("REFRESH_TOKEN=")[1].strip())
+    invoke("accept-user", "--email", "grace@example.org", instance_path=instance_path)
+    spent = client.post("/token/refresh", json={"refresh_token": first})
+    remember(spent.json["refresh_token"])
+    remember(spent.json["access_token"])
+
+    by_email = invoke("issue-refresh-token", "GRACE@example.org", instance_path=instance_path)
+    by_id = invoke("issue-refresh-token", user_id, instance_path=instance_path)
+
+    assert by_email.returncode == by_id.returncode == 0
+    assert by_email.stdout.startswith(f"USER_ID={user_id}\nREFRESH_TOKEN=wpsrt_")
+    newest = remember(by_id.stdout.split("REFRESH_TOKEN=")[1].strip())
+    older = remember(by_email.stdout.split("REFRESH_TOKEN=")[1].strip())
+    assert client.post("/token/refresh", json={"refresh_token": first}).status_code == 401
+    assert client.post("/token/refresh", json={"refresh_token": older}).status_code == 401
+    pair = client.post("/token/refresh", json={"refresh_token": newest})
+    assert pair.status_code == 200
+    remember(pair.json["refresh_token"])
+    remember(pair.json["access_token"])
+
+
+def test_a_disabled_account_gets_no_token_until_it_is_enabled(client, db, instance_path):
+    from app.accounts.models import User
+
+    invoke("create-user", "--name", "Ada", "--email", "ada@example.org", "--admin",
+           instance_path=instance_path)  # fmt: skip
+    user = db.session.query(User).one()
+    user.status = "disabled"
+    db.session.commit()
+
+    refused = invoke("issue-refresh-token", "ada@example.org", instance_path=instance_path)
+    user.status = "active"
+    db.session.commit()
+    issued = invoke("issue-refresh-token", "ada@example.org", instance_path=instance_path)
+
+    assert _one_line_refusal(refused) == (
+        "error: A disabled account gets no refresh token; enable it first"
+    )
+    token = remember(issued.stdout.split("REFRESH_TOKEN=")[1].strip())
+    pair = client.post("/token/refresh", json={"refresh_token": token})
+    assert pair.status_code == 200
+    remember(pair.json["refresh_token"])
+    remember(pair.json["access_token"])

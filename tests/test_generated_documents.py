@@ -42,3 +42,29 @@ def test_readme_settings_table_is_current():
     readme = (ROOT / "README.md").read_text()
 
     assert readme == readme_with_settings_table(readme), "run `invoke config-docs`"
+
+
+def test_the_api_guide_names_only_endpoints_and_commands_that_exist(client):
+    import re
+
+    from invoke import Collection
+
+    import tasks
+
+    document = client.get("/openapi.json").json
+    guide = document["info"]["description"]
+    commands = Collection.from_module(tasks).task_names
+
+    named_endpoints = re.findall(r"`(GET|POST|PUT|DELETE) (/[^`\s]*)`", guide)
+    named_commands = re.findall(r"`invoke ([a-z-]+)", guide)
+
+    for credential in ("Application key", "Refresh token", "Access token",
+                       "Work package access token", "Work order token"):  # fmt: skip
+        assert f"**{credential}**" in guide
+    assert len(named_endpoints) >= 8 and len(named_commands) >= 3
+    for method, path in named_endpoints:
+        assert method.lower() in document["paths"][path], f"{method} {path}"
+    for command in named_commands:
+        assert command in commands, command
+    for link in re.findall(r"\]\(\.\./([^)]+)\)", guide):
+        assert client.get(f"/{link}").status_code == 200, link

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from app import create_app
 from app.api import StrictModel, operation
+from app.api.document import build_openapi
 from tests.conftest import make_settings
 
 
@@ -124,6 +125,11 @@ class Reply(BaseModel):
     text: str
 
 
+class Options(StrictModel):
+    loud: bool = False
+    times: int = Field(1, ge=1)
+
+
 def _app_with_probe_routes(instance_path):
     app = create_app(make_settings(instance_path))
     probes = Blueprint("probes", __name__)
@@ -132,6 +138,11 @@ def _app_with_probe_routes(instance_path):
     @operation("greet", tags=["probe"], body=Greeting, responses={200: Reply})
     def greet(body: Greeting):
         return Reply(text=" ".join([f"hello {body.name}"] * body.times)).model_dump()
+
+    @probes.post("/probe/options")
+    @operation("options", tags=["probe"], body=Options, responses={200: Options})
+    def options(body: Options):
+        return body.model_dump()
 
     @probes.get("/probe/boom")
     def boom():
@@ -185,7 +196,30 @@ def test_non_json_and_missing_bodies_are_422(instance_path):
     assert not_json.status_code == 422
     assert not_json.json["detail"][0]["type"] == "json_invalid"
     assert missing.status_code == 422
-    assert missing.json["detail"][0]["type"] == "missing"
+    assert missing.json["detail"] == [
+        {"loc": ["body", "name"], "msg": "Field required", "type": "missing"}
+    ]
+
+
+def test_a_body_whose_fields_all_have_defaults_may_be_left_out(instance_path):
+    app = _app_with_probe_routes(instance_path)
+    client = app.test_client()
+
+    omitted = client.post("/probe/options")
+    blank = client.post("/probe/options", data=b"  ", content_type="application/json")
+
+    assert omitted.json == blank.json == {"loud": False, "times": 1}
+    with app.app_context():
+        document = build_openapi(app, "probe", "0")
+    assert document["paths"]["/probe/options"]["post"]["requestBody"]["required"] is False
+    assert document["paths"]["/probe/greet"]["post"]["requestBody"]["required"] is True
+
+
+def test_a_list_body_is_still_required(client, publisher_key):
+    response = client.post("/events", headers=publisher_key)
+
+    assert response.status_code == 422
+    assert response.json["detail"][0]["msg"] == "A JSON body is required"
 
 
 def test_valid_body_reaches_the_view(instance_path):

@@ -41,7 +41,7 @@ def _application_actor(permission: Permission) -> str:
     application = application_store.authenticate(request.headers.get(API_KEY_HEADER))
     held = application_store.granted(application)
     if Permission.ADMIN not in held and permission not in held:
-        raise PermissionDenied("This API key lacks the permission for this operation")
+        raise PermissionDenied.lacking({permission, Permission.ADMIN}, held)
     return f"application:{application.name}"
 
 

@@ -47,3 +47,15 @@ class AdminRequired(Forbidden):
     """This needs an admin account or an API key with the permission."""
 
     code = "admin_required"
+
+
+class AmbiguousAccount(Conflict):
+    """This reference names more than one account; give the account's id."""
+
+    code = "ambiguous_account"
+
+
+class AccountBlocked(Conflict):
+    """A disabled or rejected account gets no new credentials; enable or accept it first."""
+
+    code = "account_blocked"

@@ -8,6 +8,7 @@ from app.accounts import services
 from app.accounts.actors import actor_required
 from app.accounts.models import UserStatus
 from app.accounts.schemas import (
+    IssuedRefreshToken,
     RefreshRequest,
     SignupRequest,
     SignupResponse,
@@ -24,6 +25,9 @@ from app.extensions import db, limiter
 from app.notifications.dispatch import email_user, notify_operators
 
 bp = Blueprint("accounts", __name__)
+
+# Answers that carry a refresh or access token must not be kept by any cache.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _signup_limit() -> str:
@@ -47,7 +51,7 @@ def signup(body: SignupRequest):
     if user.status == UserStatus.PENDING:
         notify_operators(f"New signup awaiting approval: {user.name} <{user.email}> ({user.id})")
     view = UserView.of(user).model_dump()
-    return json_response(SignupResponse(**view, refresh_token=refresh_token), 201)
+    return json_response(SignupResponse(**view, refresh_token=refresh_token), 201, NO_STORE)
 
 
 @bp.post("/token/refresh")
@@ -65,7 +69,7 @@ def refresh(body: RefreshRequest):
     finally:
         # A detected reuse revokes the chain even though the request fails.
         db.session.commit()
-    return json_response(pair)
+    return json_response(pair, headers=NO_STORE)
 
 
 @bp.get("/users/me")
@@ -116,6 +120,25 @@ for path, target, summary, then in (
 ):
     view = actor_required(Permission.USER_ADMIN)(_status_action(target, summary, then))
     bp.add_url_rule(f"/users/<user_id>/{path}", f"{path}_user", view, methods=["POST"])
+
+
+@bp.post("/users/<user_id>/refresh-token")
+@actor_required(Permission.USER_ADMIN)
+@operation(
+    "Issue a new refresh token for an account",
+    description="For a person who lost or spent theirs, or whose account was disabled "
+    "and enabled again. The answer's `refresh_token` is shown only here; the account's "
+    "earlier refresh tokens are revoked. 409 for a disabled or rejected account.",
+    tags=["accounts"],
+    path=UserPath,
+    responses={201: IssuedRefreshToken, 404: None, 409: None},
+)
+def issue_refresh_token(actor: str, user_id: UUID):
+    user, refresh_token = services.reissue_refresh_token(user_id, actor)
+    db.session.commit()
+    return json_response(
+        IssuedRefreshToken(user_id=user.id, refresh_token=refresh_token), 201, NO_STORE
+    )
 
 
 @bp.post("/users/<user_id>/make-admin")

@@ -43,6 +43,14 @@ class SignupResponse(UserView):
     )
 
 
+class IssuedRefreshToken(BaseModel):
+    user_id: UUID
+    refresh_token: str = Field(
+        description="Shown once; the account's earlier refresh tokens are revoked. "
+        "Trade it at `/token/refresh` once the account is active."
+    )
+
+
 class RefreshRequest(StrictModel):
     refresh_token: str = Field(min_length=1, max_length=200)
 

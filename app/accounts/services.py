@@ -10,8 +10,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.errors import (
+    AccountBlocked,
     AccountDisabled,
     AccountPending,
+    AmbiguousAccount,
     EmailTaken,
     InvalidRefreshToken,
     InvalidStatusChange,
@@ -135,6 +137,46 @@ def get_user(user_id: UUID) -> User:
     return user
 
 
+def find_account(reference: str) -> User:
+    """The one account `reference` names: its id, or an e-mail address (any case)."""
+    reference = reference.strip()
+    try:
+        by_id = db.session.get(User, UUID(reference))
+    except ValueError:
+        matches = list(
+            db.session.scalars(
+                select(User).where(User.email_key == reference.lower()).order_by(User.id).limit(5)
+            )
+        )
+    else:
+        matches = [by_id] if by_id is not None else []
+    if not matches:
+        raise UserNotFound(f"No account for {reference}")
+    if len(matches) > 1:
+        ids = ", ".join(str(user.id) for user in matches)
+        raise AmbiguousAccount(f"{reference} names several accounts ({ids}); give the id of one")
+    return matches[0]
+
+
+def reissue_refresh_token(user_id: UUID, actor: str) -> tuple[User, str]:
+    """A new refresh token for a pending or active account, replacing its others.
+
+    This is how a person who lost or spent their token, or whose account was
+    disabled and enabled again, gets back in. The token they may still hold is
+    revoked: whoever asked for a new one no longer trusts the old.
+    """
+    user = db.session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise UserNotFound(f"User {user_id} not found")
+    if user.status not in (UserStatus.PENDING, UserStatus.ACTIVE):
+        raise AccountBlocked(
+            f"A {user.status} account gets no refresh token; "
+            f"{'enable' if user.status == UserStatus.DISABLED else 'accept'} it first"
+        )
+    revoke_user_tokens(user.id, f"replaced by {actor}")
+    return user, issue_refresh_token(user.id)
+
+
 def list_users(query: UserQuery) -> tuple[list[User], int]:
     statement = select(User)
     if query.status is not None:
@@ -147,6 +189,8 @@ def change_status(user_id: UUID, target: UserStatus, actor: str) -> User:
     user = db.session.get(User, user_id, with_for_update=True)
     if user is None:
         raise UserNotFound(f"User {user_id} not found")
+    if user.status == target:
+        raise InvalidStatusChange(f"The account is {target} already")
     if target not in TRANSITIONS.get(UserStatus(user.status), set()):
         raise InvalidStatusChange(f"A {user.status} account cannot become {target}")
     user.status = target.value

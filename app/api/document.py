@@ -6,8 +6,9 @@ from http import HTTPStatus
 from flask import Flask
 from pydantic import BaseModel
 
+from app.api.guide import API_GUIDE
 from app.api.openapi30 import to_openapi30
-from app.api.operation import OperationSpec
+from app.api.operation import OperationSpec, body_is_optional
 from app.api.schemas import ErrorBody
 
 OPENAPI_VERSION = "3.0.3"
@@ -75,7 +76,7 @@ def build_openapi(app: Flask, title: str, version: str, root_path: str = "") -> 
             paths.setdefault(path, {})[method.lower()] = _operation(spec, view, rule, components)
     document = {
         "openapi": OPENAPI_VERSION,
-        "info": {"title": title, "version": version},
+        "info": {"title": title, "version": version, "description": API_GUIDE},
         "paths": paths,
         "components": {
             "schemas": dict(sorted(components.schemas.items())),
@@ -101,7 +102,7 @@ def _operation(spec: OperationSpec, view, rule, components: _Components) -> dict
         result["parameters"] = parameters
     if spec.body is not None:
         result["requestBody"] = {
-            "required": True,
+            "required": not body_is_optional(spec.body),
             "content": {"application/json": {"schema": components.ref(spec.body, "validation")}},
         }
     schemes = _security(view)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 from flask import request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from app.api.storable_text import may_hold_unstorable_text, unstorable_text_errors
 from app.errors import RequestValidationFailed
@@ -93,12 +93,18 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
 
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
-    """The JSON body as `model`; the Content-Type header is not insisted on."""
+    """The JSON body as `model`; the Content-Type header is not insisted on.
+
+    An empty body stands for `{}` when the model is an object: a body whose fields
+    all have defaults may be left out, and otherwise the 422 names each missing field.
+    """
     raw = request.get_data(cache=True)
     if not raw.strip():
-        raise RequestValidationFailed(
-            [{"loc": ["body"], "msg": "A JSON body is required", "type": "missing"}]
-        )
+        if not _is_object(model):
+            raise RequestValidationFailed(
+                [{"loc": ["body"], "msg": "A JSON body is required", "type": "missing"}]
+            )
+        raw = b"{}"
     if may_hold_unstorable_text(raw):
         _refuse_unstorable(_json_or_none(raw), "body")
     try:
@@ -118,3 +124,13 @@ def _refuse_unstorable(values, location: str) -> None:
     errors = unstorable_text_errors(values, [location])
     if errors:
         raise RequestValidationFailed(errors)
+
+
+def body_is_optional(model: type[BaseModel]) -> bool:
+    """Whether every field of an object body has a default, so the body may be omitted."""
+    return _is_object(model) and not any(f.is_required() for f in model.model_fields.values())
+
+
+def _is_object(model: type[BaseModel]) -> bool:
+    # A root model (a list, a string, ...) has no fields that `{}` could stand for.
+    return not issubclass(model, RootModel)

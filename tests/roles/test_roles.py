@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 from roles import (
+    ApplicationNameTaken,
     ApplicationStore,
     AuthenticationFailed,
     PermissionDenied,
@@ -124,6 +125,7 @@ def test_decorator_admits_by_permission_or_superuser(
     assert response.status_code == expected
     if expected == 403:
         assert response.json["code"] == "permission_denied"
+        assert response.json["detail"].endswith("it needs ROOT or WRITE (it holds READ)")
 
 
 def test_revoked_and_expired_keys_are_refused(store, session, host_client):
@@ -154,8 +156,12 @@ def test_two_live_keys_cannot_share_a_name(store, session):
     from sqlalchemy.exc import IntegrityError
 
     store.create("twin", [HostPermission.READ])
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ApplicationNameTaken, match="'twin' already has a live key"):
         store.create("twin", [HostPermission.READ])
+    # Two creators racing past the check still meet the unique index.
+    session().add(models.application(name="twin", key_prefix="x", key_hash="0" * 64))
+    with pytest.raises(IntegrityError):
+        session().flush()
 
 
 def test_decorator_rejects_foreign_permissions(store):
