@@ -388,3 +388,18 @@ def accept_user(c, email):
             user.email, "Your account is active", f"Dear {user.name},\n\nyour account is active.\n"
         )
     print(f"{email}: active")
+
+
+@task
+def consume_events(c):
+    """Store GHGA's Kafka event topics in the inbox (needs KAFKA_SERVERS); stop with Ctrl-C."""
+    from app.config import SettingsError, load_settings
+    from app.kafka.consumer import InboxUnavailable
+    from app.kafka.consumer import consume_events as consume
+
+    try:
+        consume(load_settings())
+    except SettingsError as error:
+        raise Exit(str(error), code=2) from None
+    except InboxUnavailable as error:
+        raise Exit(f"error: {error}", code=1) from None
