@@ -100,19 +100,35 @@ def main(argv: list[str] | None = None) -> None:
         signal.pause()
 
 
+class BrokerProcess:
+    """The broker running as a child process of the caller."""
+
+    def __init__(self, process: subprocess.Popen, bootstraps: str):
+        self._process = process
+        self.bootstraps = bootstraps
+
+    def create_topics(self, *names: str, partitions: int = 3) -> None:
+        for name in names:
+            self._process.stdin.write(f"{name} {partitions}\n")
+            self._process.stdin.flush()
+            answer = self._process.stdout.readline().strip()
+            if answer != f"created {name}":
+                raise RuntimeError(f"the mock broker did not create {name}: {answer!r}")
+
+
 @contextmanager
-def mock_broker(topics: dict[str, int], log_path: Path):
-    """Run the broker as a child process; yields its bootstrap address."""
+def mock_broker(log_path: Path):
+    """Run the broker as a child process until the block ends."""
     command = [sys.executable, "-m", "tests.kafka_mock_broker"]
-    for name, partitions in topics.items():
-        command += ["--topic", f"{name}:{partitions}"]
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True
+        )
         try:
             bootstraps = process.stdout.readline().strip()
             if not bootstraps:
                 raise RuntimeError(f"the mock broker did not start; see {log_path}")
-            yield bootstraps
+            yield BrokerProcess(process, bootstraps)
         finally:
             process.terminate()
             process.wait(timeout=10)

@@ -141,6 +141,10 @@ def _pydantic_problems(error: ValidationError) -> str:
 
 def _feed_problems(error: DomainError) -> str:
     detail = error.detail
-    if isinstance(detail, list):
-        return "; ".join(str(item.get("msg", item)) for item in detail)
-    return str(detail)
+    if not isinstance(detail, list):
+        return str(detail)
+    # Each problem is located as in a request body: ["body", index, "payload", field...].
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item.get('loc', [])[2:]) or 'event'}: {item.get('msg')}"
+        for item in detail
+    )
