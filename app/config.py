@@ -200,9 +200,10 @@ class Settings(BaseSettings):
     event_retention_days: float = Field(
         7, gt=0, description="Applied, skipped and discarded events are purged after this."
     )
-    kafka_servers: list[str] = Field(
+    kafka_servers: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description='Kafka bootstrap servers, a JSON list (`["kafka:9092"]`). Empty: no '
+        description='Kafka bootstrap servers, a JSON list (`["kafka:9092"]`; comma-separated '
+        "is taken too). Empty: no "
         "Kafka; events arrive only through `POST /events` and `invoke consume-events` "
         "refuses to start.",
     )
@@ -331,6 +332,19 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("kafka_servers", mode="before")
+    @classmethod
+    def _parse_servers(cls, value):
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value.startswith("["):
+            return [server.strip() for server in value.split(",") if server.strip()]
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(f'not a JSON list of "host:port" strings ({error})') from None
 
     @field_validator("api_root_path")
     @classmethod

@@ -4,16 +4,25 @@ The broker is librdkafka's mock cluster in its own process (tests/kafka_mock_bro
 the consumer is `invoke consume-events` as a child process, applying eagerly.
 """
 
+import os
+import signal
+import time
 from uuid import uuid4
 
 import pytest
 from confluent_kafka import Producer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from app import create_app
 from app.catalog.models import AccessionMap, Dataset, UploadBox
+from app.database import utc_now
+from app.feeds.dispatch import enqueue_keys
 from app.feeds.models import InboxEvent
+from app.feeds.services import keys_waiting
+from tests.conftest import make_settings
 from tests.factories import dataset_payload, upload_box_payload
 from tests.kafka_clients import (
+    ConsumerProcess,
     consumer_environment,
     consumer_process,
     feed_topics,
@@ -162,3 +171,128 @@ def test_invalid_records_are_rejected_and_do_not_hold_back_their_key(
     assert unknown_headers["exc_class"] == b"RequestValidationFailed"
     assert b"unknown topic and type" in unknown_headers["exc_msg"]
     assert unknown_headers["type"] == b"dataset_exploded"
+
+
+def stored_by(db) -> dict[str, str]:
+    """event_id -> the `received_from` of its row."""
+    db.session.rollback()
+    return dict(db.session.execute(select(InboxEvent.event_id, InboxEvent.received_from)).all())
+
+
+def test_two_consumers_of_one_group_share_the_partitions_and_one_takes_over(
+    kafka_broker, db, instance_path, tmp_path
+):
+    topics = feed_topics("shared")
+    kafka_broker.create_topics(*topics.values(), partitions=4)
+
+    def environment(number: int) -> dict:
+        return consumer_environment(
+            instance_path,
+            kafka_broker.bootstraps,
+            service_name="wps-shared",
+            service_instance_id=f"shared-{number}",
+            **topics,
+        )
+
+    with (
+        consumer_process(environment(1), tmp_path / "first.log") as first,
+        consumer_process(environment(2), tmp_path / "second.log"),
+    ):
+        wait_for(lambda: "revoked" in first.log(), timeout=30)  # the group rebalanced
+        both = [dataset_record(topics, f"SHARE{n:02d}") for n in range(40)]
+        publish(kafka_broker.bootstraps, both)
+        wait_for(lambda: list(statuses(db).values()) == ["applied"] * 40, timeout=60)
+        shared = stored_by(db)
+
+        assert first.stop() == 0  # SIGTERM: it leaves the group
+        second_only = [dataset_record(topics, f"ALONE{n:02d}") for n in range(40)]
+        publish(kafka_broker.bootstraps, second_only)
+        wait_for(lambda: list(statuses(db).values()) == ["applied"] * 80, timeout=60)
+        after = stored_by(db)
+
+    def partitions_of(consumer: str, rows: dict) -> set[str]:
+        return {
+            origin.split()[2].rsplit("/", 1)[0] for origin in rows.values() if consumer in origin
+        }
+
+    first_partitions = partitions_of("wps-shared.shared-1", shared)
+    second_partitions = partitions_of("wps-shared.shared-2", shared)
+    assert first_partitions and second_partitions
+    assert not first_partitions & second_partitions
+    taken_over = {str(r.event_id): after[str(r.event_id)] for r in second_only}
+    assert all(origin.startswith("kafka wps-shared.shared-2 ") for origin in taken_over.values())
+    assert partitions_of("wps-shared.shared-2", taken_over) & first_partitions
+
+
+def inbox_count(db) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(InboxEvent))
+
+
+def test_a_consumer_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
+    kafka_broker, db, instance_path, tmp_path
+):
+    topics = feed_topics("killed")
+    kafka_broker.create_topics(*topics.values())
+    records = [
+        dataset_record(topics, f"KILL{n % 200:03d}", f"version {n // 200}") for n in range(600)
+    ]
+    publish(kafka_broker.bootstraps, records)
+    env = consumer_environment(
+        instance_path,
+        kafka_broker.bootstraps,
+        service_name="wps-killed",
+        kafka_consumer_batch=50,
+        **topics,
+    )
+
+    victim = ConsumerProcess(env, tmp_path / "killed.log")
+    wait_for(lambda: inbox_count(db) >= 100, timeout=60, interval=0.01)
+    os.kill(victim.process.pid, signal.SIGKILL)
+    victim.stop()
+    stored_at_kill = inbox_count(db)
+    with consumer_process(env, tmp_path / "restarted.log"):
+        wait_for(lambda: inbox_count(db) == 600, timeout=120)
+        # Keys whose application the kill interrupted wait for beat's requeue run.
+        eager = create_app(make_settings(instance_path, **topics))
+        with eager.app_context():
+            enqueue_keys(keys_waiting(utc_now()))
+        wait_for(lambda: set(statuses(db).values()) == {"applied"}, timeout=60)
+
+    assert stored_at_kill < 600
+    assert set(statuses(db)) == {str(r.event_id) for r in records}
+    titles = set(db.session.scalars(select(Dataset.title).where(Dataset.accession.like("KILL%"))))
+    assert titles == {"version 2"}
+    assert db.session.scalar(select(func.count()).select_from(Dataset)) == 200
+
+
+def test_database_down_the_batch_is_retried_then_the_consumer_stops_without_committing(
+    kafka_broker, db, instance_path, tmp_path
+):
+    topics = feed_topics("dbdown")
+    kafka_broker.create_topics(*topics.values())
+    waiting = dataset_record(topics, "KDOWN", "stored after all")
+    publish(kafka_broker.bootstraps, [waiting])
+    env = consumer_environment(
+        instance_path,
+        kafka_broker.bootstraps,
+        service_name="wps-dbdown",
+        kafka_max_retries=2,
+        kafka_retry_backoff=1,
+        **topics,
+    )
+    unreachable = env | {"SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1:1/gone"}
+
+    started = time.monotonic()
+    failing = ConsumerProcess(unreachable, tmp_path / "failing.log")
+    code = failing.process.wait(timeout=120)
+    failing.stop()
+    log = failing.log()
+
+    assert code != 0
+    assert "retry 1 of 2 in 1 s" in log and "retry 2 of 2 in 2 s" in log
+    assert "read again after a restart" in log
+    assert time.monotonic() - started >= 3
+    with consumer_process(env, tmp_path / "recovered.log"):
+        wait_for(lambda: statuses(db) == {str(waiting.event_id): "applied"}, timeout=60)
+    assert db.session.get(Dataset, "KDOWN").title == "stored after all"
