@@ -456,3 +456,18 @@ def issue_refresh_token(c, account):
         user, refresh_token = reissue_refresh_token(find_account(account).id, "operator:invoke")
         db.session.commit()
         print(f"USER_ID={user.id}\nREFRESH_TOKEN={refresh_token}")
+
+
+@task
+def consume_events(c):
+    """Store GHGA's Kafka event topics in the inbox (needs KAFKA_SERVERS); stop with Ctrl-C."""
+    from app.config import SettingsError, load_settings
+    from app.kafka.consumer import InboxUnavailable
+    from app.kafka.consumer import consume_events as consume
+
+    try:
+        consume(load_settings())
+    except SettingsError as error:
+        raise Exit(str(error), code=2) from None
+    except InboxUnavailable as error:
+        raise Exit(f"error: {error}", code=1) from None

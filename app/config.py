@@ -202,6 +202,77 @@ class Settings(BaseSettings):
     event_retention_days: float = Field(
         7, gt=0, description="Applied, skipped and discarded events are purged after this."
     )
+    kafka_servers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description='Kafka bootstrap servers, a JSON list (`["kafka:9092"]`; comma-separated '
+        "is taken too). Empty: no "
+        "Kafka; events arrive only through `POST /events` and `invoke consume-events` "
+        "refuses to start.",
+    )
+    service_name: str = Field(
+        "wps",
+        min_length=1,
+        description="Kafka consumer group of `invoke consume-events` (processes with the same "
+        "name share the partitions) and first part of the client id.",
+    )
+    service_instance_id: str | None = Field(
+        None,
+        min_length=1,
+        description="Second part of the Kafka client id `SERVICE_NAME.SERVICE_INSTANCE_ID`; "
+        "unique per consumer process. Default: the host name.",
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL"] = Field(
+        "PLAINTEXT", description="Protocol spoken to the Kafka brokers: PLAINTEXT or SSL."
+    )
+    kafka_ssl_cafile: str = Field(
+        "",
+        description="SSL: file of the CA certificates that signed the brokers' certificates. "
+        "Empty: the system's CAs.",
+    )
+    kafka_ssl_certfile: str = Field("", description="SSL: file of this client's certificate.")
+    kafka_ssl_keyfile: str = Field("", description="SSL: file of this client's private key.")
+    kafka_ssl_password: SecretStr = Field(
+        SecretStr(""), description="SSL: password of the client's private key, if it has one."
+    )
+    kafka_max_message_size: int = Field(
+        1024 * 1024,
+        gt=0,
+        description="Largest Kafka message in bytes, before compression: the most fetched per "
+        "partition and the most published to the dead letter topic.",
+    )
+    kafka_max_retries: int = Field(
+        0,
+        ge=0,
+        description="Times the consumer retries storing valid records when the database "
+        "fails, before it takes the dead path (invalid records are never retried).",
+    )
+    kafka_retry_backoff: int = Field(
+        0, ge=0, description="Seconds before the first retry; doubles with every further retry."
+    )
+    kafka_enable_dlq: bool = Field(
+        False,
+        description="Publish records that can never be applied (bad JSON, unknown type, invalid "
+        "payload) to `KAFKA_DLQ_TOPIC`, with hexkit's DLQ headers. They are listed as "
+        "`rejected` in the event list either way.",
+    )
+    kafka_dlq_topic: str = Field(
+        "dlq", min_length=1, description="Dead letter topic for rejected records."
+    )
+    kafka_compression_type: Literal["gzip", "snappy", "lz4", "zstd"] | None = Field(
+        None, description="Compression of what the consumer publishes (the dead letter topic)."
+    )
+    generate_correlation_id: bool = Field(
+        True,
+        description="A record without a `correlation_id` header gets a new one; false: such a "
+        "record is rejected.",
+    )
+    kafka_consumer_batch: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Most records the consumer stores in one database transaction before it "
+        "commits their offsets.",
+    )
     storage_backend: Literal["local", "s3"] = Field(
         "local", description="Where file content lives: `local` folder or `s3`."
     )
@@ -263,6 +334,19 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("kafka_servers", mode="before")
+    @classmethod
+    def _parse_servers(cls, value):
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value.startswith("["):
+            return [server.strip() for server in value.split(",") if server.strip()]
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(f'not a JSON list of "host:port" strings ({error})') from None
 
     @field_validator("api_root_path")
     @classmethod

@@ -13,6 +13,7 @@ class EventStatus(StrEnum):
     SKIPPED = "skipped"  # stale: a newer state of the same key was already applied
     DEAD = "dead"  # failed every attempt; holds its key until replayed or discarded
     DISCARDED = "discarded"  # an operator gave up on it; its key flows again
+    REJECTED = "rejected"  # could never be applied (unparsable, invalid); holds nothing
 
 
 class InboxEvent(Base):

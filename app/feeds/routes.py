@@ -56,7 +56,8 @@ def publish_events(body: EventBatch):
 @permissions_required([Permission.DATA_STEWARD, Permission.FEED_PUBLISHER])
 @operation(
     "Inbox events, oldest first",
-    description="Filter by `status` (pending, applied, skipped, dead, discarded), `topic`, `key`.",
+    description="Filter by `status` (pending, applied, skipped, dead, discarded, rejected), "
+    "`topic`, `key`.",
     tags=["feeds"],
     query=EventQuery,
     responses={200: EventPage},

@@ -19,7 +19,12 @@ from app.feeds.schemas import EventEnvelope, EventQuery, IngestResult
 
 log = logging.getLogger(__name__)
 
-FINISHED = (EventStatus.APPLIED, EventStatus.SKIPPED, EventStatus.DISCARDED)
+FINISHED = (
+    EventStatus.APPLIED,
+    EventStatus.SKIPPED,
+    EventStatus.DISCARDED,
+    EventStatus.REJECTED,
+)
 
 
 class EventNotFound(NotFound):

@@ -1,0 +1,87 @@
+"""Events that arrive in a state other than pending: rejected, or dead on arrival.
+
+The Kafka consumer cannot answer a producer with a 422: a record that can never be
+applied is kept as `rejected` (finished, so it holds back nothing of its key), and
+records it could not store as pending within its retries are stored `dead`, the
+state an operator already lists, replays and discards.
+"""
+
+import json
+
+from sqlalchemy import update
+
+from app.database import insert_ignoring_conflicts, utc_now
+from app.extensions import db
+from app.feeds.models import EventStatus, InboxEvent
+
+# Column widths of `inbox_event` (see models.py).
+_EVENT_ID_LENGTH, _NAME_LENGTH, _KEY_LENGTH, _ERROR_LENGTH = 200, 200, 256, 2000
+
+
+def record_rejected(
+    *,
+    event_id: str,
+    topic: str,
+    type_: str,
+    key: str,
+    payload: object,
+    error: str,
+    received_from: str,
+) -> bool:
+    """Store an event that can never be applied; False if its `event_id` is already stored.
+
+    Whatever the producer sent is cut to what the columns can hold: a text the
+    database cannot store (a NUL character) is replaced, a payload that is not a
+    storable JSON object is kept as `{}` (the dead letter topic has the original).
+    """
+    now = utc_now()
+    inserted = insert_ignoring_conflicts(
+        db.session,
+        InboxEvent,
+        {
+            "event_id": _storable(event_id)[:_EVENT_ID_LENGTH],
+            "topic": _storable(topic)[:_NAME_LENGTH],
+            "type": _storable(type_)[:_NAME_LENGTH],
+            "key": _storable(key)[:_KEY_LENGTH],
+            "sequence": None,
+            "payload": _storable_payload(payload),
+            "status": EventStatus.REJECTED.value,
+            "attempts": 0,
+            "last_error": _storable(error)[:_ERROR_LENGTH],
+            "received_at": now,
+            "next_attempt_at": now,
+            "finished_at": now,
+            "received_from": _storable(received_from)[:_KEY_LENGTH],
+        },
+        ["event_id"],
+    )
+    return inserted is not None
+
+
+def mark_dead(event_ids: list[str], error: str) -> int:
+    """Pending events that could not be stored normally become dead, with the error."""
+    if not event_ids:
+        return 0
+    result = db.session.execute(
+        update(InboxEvent)
+        .where(
+            InboxEvent.event_id.in_(event_ids),
+            InboxEvent.status == EventStatus.PENDING.value,
+        )
+        .values(
+            status=EventStatus.DEAD.value,
+            last_error=_storable(error)[:_ERROR_LENGTH],
+            finished_at=utc_now(),
+        )
+    )
+    return result.rowcount
+
+
+def _storable(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
+
+
+def _storable_payload(payload: object) -> dict:
+    if not isinstance(payload, dict) or "\\u0000" in json.dumps(payload):
+        return {}
+    return payload

@@ -1,0 +1,150 @@
+"""Turning a Kafka record, as hexkit publishes it, into an inbox event or a rejection.
+
+hexkit's publisher writes the resource key as the record key, the JSON payload as
+the value, and the headers `type`, `event_id` and `correlation_id` as bytes. A
+record is checked exactly as `POST /events` checks an event (the same validation,
+so the same rules); one that fails can never succeed and is rejected, not retried.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from uuid import uuid4
+
+from pydantic import TypeAdapter, ValidationError
+
+from app.errors import DomainError
+from app.feeds import services as feeds
+from app.feeds.schemas import EventEnvelope, EventId
+
+log = logging.getLogger(__name__)
+
+_EVENT_ID = TypeAdapter(EventId)
+
+
+class MissingHeader(ValueError):
+    """A header hexkit always sends is missing."""
+
+
+class NotAnObject(ValueError):
+    """The value is JSON, but not an object."""
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    topic: str
+    partition: int
+    offset: int
+
+    def __str__(self) -> str:
+        return f"{self.topic}/{self.partition}/{self.offset}"
+
+
+@dataclass(frozen=True)
+class ValidRecord:
+    event: EventEnvelope
+    correlation_id: str
+    where: Coordinates
+
+
+@dataclass(frozen=True)
+class RejectedRecord:
+    """A record that can never be applied, with what the dead letter topic needs."""
+
+    event_id: str
+    type_: str
+    key: str
+    payload: object
+    correlation_id: str
+    exc_class: str
+    exc_msg: str
+    where: Coordinates
+    raw_key: bytes | None
+    raw_value: bytes | None
+
+
+def read_record(message, generate_correlation_id: bool) -> ValidRecord | RejectedRecord:
+    """A confluent-kafka message as a valid inbox event, or the reason it is rejected."""
+    where = Coordinates(message.topic(), message.partition(), message.offset())
+    headers = _headers(message.headers())
+    key = _text(message.key())
+    type_ = headers.get("type", "")
+    # Without a usable event_id the record's place in its partition identifies it,
+    # so a redelivery is still a duplicate (hexkit would invent a random one).
+    event_id = _valid_event_id(headers.get("event_id")) or f"kafka:{where}"
+    correlation_id = headers.get("correlation_id", "")
+    payload: object = None
+
+    def rejected(error: Exception, message_text: str) -> RejectedRecord:
+        return RejectedRecord(
+            event_id=event_id,
+            type_=type_,
+            key=key,
+            payload=payload,
+            correlation_id=correlation_id or str(uuid4()),
+            exc_class=type(error).__name__,
+            exc_msg=message_text,
+            where=where,
+            raw_key=message.key(),
+            raw_value=message.value(),
+        )
+
+    try:
+        payload = json.loads(message.value() or b"")
+    except (ValueError, UnicodeDecodeError) as error:
+        return rejected(error, f"the value is not JSON: {error}")
+    if not isinstance(payload, dict):
+        error = NotAnObject("the value must be a JSON object")
+        return rejected(error, str(error))
+    if not type_:
+        error = MissingHeader("no `type` header")
+        return rejected(error, str(error))
+    if not correlation_id:
+        if not generate_correlation_id:
+            error = MissingHeader("no `correlation_id` header (GENERATE_CORRELATION_ID is false)")
+            return rejected(error, str(error))
+        correlation_id = str(uuid4())
+        log.info("record %s had no correlation_id; generated %s", where, correlation_id)
+    try:
+        event = EventEnvelope(
+            event_id=event_id, topic=where.topic, type=type_, key=key, payload=payload
+        )
+        feeds.validate_batch([event])
+    except ValidationError as error:
+        return rejected(error, _pydantic_problems(error))
+    except DomainError as error:  # the feed's validation, as POST /events answers 422
+        return rejected(error, _feed_problems(error))
+    return ValidRecord(event, correlation_id, where)
+
+
+def _headers(pairs) -> dict[str, str]:
+    return {name: _text(value) for name, value in pairs or []}
+
+
+def _text(value: bytes | None) -> str:
+    return value.decode("utf-8", errors="replace") if value is not None else ""
+
+
+def _valid_event_id(value: str | None) -> str | None:
+    try:
+        return _EVENT_ID.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _pydantic_problems(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or 'event'}: {item['msg']}"
+        for item in error.errors()
+    )
+
+
+def _feed_problems(error: DomainError) -> str:
+    detail = error.detail
+    if not isinstance(detail, list):
+        return str(detail)
+    # Each problem is located as in a request body: ["body", index, "payload", field...].
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item.get('loc', [])[2:]) or 'event'}: {item.get('msg')}"
+        for item in detail
+    )
