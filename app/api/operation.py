@@ -38,7 +38,13 @@ def operation(
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
     response_headers: dict[int, dict[str, str]] | None = None,
+    enforce: bool = True,
 ) -> Callable:
+    """Declare an endpoint's contract; enforce it too unless `enforce=False`.
+
+    `enforce=False` is for a view that validates its own arguments with the same
+    models (the work order token routes do, in the order their protocol needs).
+    """
     spec = OperationSpec(
         summary=summary,
         tags=tuple(tags),
@@ -51,6 +57,10 @@ def operation(
     )
 
     def decorator(view: Callable) -> Callable:
+        if not enforce:
+            view.openapi = spec
+            return view
+
         @wraps(view)
         def wrapper(**view_args):
             arguments = parse_path(path, view_args) if path else view_args
@@ -90,7 +100,11 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
     """The JSON body as `model`; the Content-Type header is not insisted on."""
-    raw = request.get_data(cache=True)
+    return validate_body(model, request.get_data(cache=True))
+
+
+def validate_body(model: type[BaseModel], raw: bytes) -> BaseModel:
+    """A raw JSON body as `model`, or the 422 that `parse_body` raises."""
     if not raw.strip():
         raise RequestValidationFailed(
             [{"loc": ["body"], "msg": "A JSON body is required", "type": "missing"}]
