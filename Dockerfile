@@ -18,4 +18,5 @@ USER wps
 
 EXPOSE 5000
 # Migrations run as a separate step (`flask --app run db upgrade`), see docker-compose.yml.
-CMD ["gunicorn", "run:app", "--bind", "0.0.0.0:5000", "--workers", "2", "--threads", "4"]
+# The same command as outside a container: granian, 2 worker processes (README, "Serving").
+CMD ["python", "-m", "invoke", "serve", "--no-migrate", "--host", "0.0.0.0", "--port", "5000", "--workers", "2"]
