@@ -67,7 +67,8 @@ def install_token_endpoints(app: Flask) -> None:
 
 class TokenEndpoints:
     def __init__(self, app: Flask, flask_app: Callable, issuer: TokenIssuer, connections, tracer):
-        self._flask_app = flask_app
+        #: The Flask application behind this layer, which answers everything else.
+        self.behind = flask_app
         self._tracer = tracer
         self._issuer = issuer
         self._connections: DedicatedConnections = connections
@@ -80,7 +81,7 @@ class TokenEndpoints:
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         route = self._route(environ)
         if route is None or not self._plain_body(environ):
-            return self._flask_app(environ, start_response)
+            return self.behind(environ, start_response)
         return self._answer(environ, start_response, *route)
 
     @staticmethod
