@@ -1,4 +1,4 @@
-"""WSGI entry point: `gunicorn run:app`."""
+"""WSGI entry point: `invoke serve` (granian) serves `run:app`."""
 
 from app import create_app
 

@@ -1,5 +1,6 @@
 """Developer and operator tasks: `invoke --list` shows them all."""
 
+import os
 import sys
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -76,16 +77,48 @@ def db_upgrade(c):
     _flask(c, "db upgrade")
 
 
-@task(help={"host": "address to bind", "port": "port to listen on", "workers": "gunicorn workers"})
-def serve(c, host="127.0.0.1", port=5000, workers=1):
-    """Apply migrations and serve the API with gunicorn (embedded default: SQLite)."""
-    db_upgrade(c)
+def server_command(
+    host: str, port: int, workers: int, threads: int, target: str = "run:app"
+) -> list[str]:
+    """The production server: granian, WSGI, HTTP/1.1 keep-alive, `workers` processes.
+
+    `threads` are each worker's WSGI threads (granian's blocking threads); the
+    token routes keep one database connection per thread (docs/adr/0016).
+    """
+    return [
+        sys.executable, "-m", "granian", target,
+        "--interface", "wsgi",
+        "--host", host,
+        "--port", str(port),
+        "--workers", str(workers),
+        "--blocking-threads", str(threads),
+        "--working-dir", str(ROOT),
+        "--no-ws",
+        "--respawn-failed-workers",
+        "--log-level", "warning",
+    ]  # fmt: skip
+
+
+@task(
+    help={
+        "host": "address to bind",
+        "port": "port to listen on",
+        "workers": "server worker processes",
+        "threads": "threads per worker process",
+        "migrate": "apply database migrations first (default: yes)",
+    }
+)
+def serve(c, host="127.0.0.1", port=5000, workers=1, threads=2, migrate=True):
+    """Apply migrations and serve the API with granian (embedded default: SQLite)."""
+    if migrate:
+        db_upgrade(c)
     print(f"Swagger UI: http://{host}:{port}/apidocs", file=sys.stderr)
-    c.run(
-        f"{sys.executable} -m gunicorn run:app --bind {host}:{port} "
-        f"--workers {workers} --threads 4 --access-logfile /dev/null",
-        pty=False,
-    )
+    command = server_command(host, int(port), int(workers), int(threads))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The server replaces this process, so that signals (docker stop, the
+    # benchmark's terminate) reach it directly.
+    os.execv(command[0], command)  # noqa: S606 - a fixed argument list, no shell
 
 
 @task(help={"concurrency": "worker processes"})
@@ -286,8 +319,8 @@ def issue_dev_token(
         "database_url": "PostgreSQL database for the benchmark (created and emptied)",
         "seconds": "length of each load run",
         "connections": "concurrent clients",
-        "workers": "gunicorn worker processes",
-        "threads": "threads per gunicorn worker",
+        "workers": "server worker processes (invoke serve --workers)",
+        "threads": "threads per worker process (invoke serve --threads)",
         "runs": "load runs; the median is reported",
         "load_seconds": "length of the long load run",
         "big_table": "work packages stored for the cost-against-size figure",
@@ -299,15 +332,15 @@ def bench(
     database_url="",
     seconds=10,
     connections=32,
-    workers=3,
-    threads=1,
+    workers=2,
+    threads=2,
     port=5055,
     runs=3,
     record=False,
     load_seconds=60,
     big_table=1_000_000,
 ):
-    """Benchmark on gunicorn + PostgreSQL; prints a table, writes bench-results/latest.json."""
+    """Benchmark `invoke serve` on PostgreSQL; prints a table, writes bench-results/latest.json."""
     from benchmarks import environment
     from benchmarks.run import record as record_docs
     from benchmarks.run import run, save, table

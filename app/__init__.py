@@ -12,17 +12,19 @@ from app.access.policy import make_access_policy
 from app.api.document import build_openapi
 from app.auth.keys import load_token_keys
 from app.config import Settings, load_settings
+from app.cors import cors_options
 from app.database import render_migration_item
 from app.errors import register_body_limit, register_error_handlers
 from app.extensions import cors, db, limiter, migrate
 from app.feeds.appliers import make_appliers
 from app.instance_secrets import instance_secret
-from app.logs import REQUEST_ID_HEADER, configure_logging, register_request_logging
+from app.logs import configure_logging, register_request_logging
 from app.metrics import register_metrics
 from app.storage import make_object_store
 from app.storage.keys import load_storage_keys
 from app.tracing import configure_tracing
 from app.web import init_web
+from app.work_packages.token_endpoints import install_token_endpoints
 from workers.celery_app import celery_init_app
 
 __version__ = "0.1.0"
@@ -65,12 +67,8 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
         render_as_batch=True,
         compare_type=True,
     )
-    if settings.cors_allowed_origins:
-        cors.init_app(
-            app,
-            origins=settings.cors_allowed_origins,
-            expose_headers=[REQUEST_ID_HEADER],
-        )
+    if cors_options(settings):
+        cors.init_app(app, **cors_options(settings))
     limiter.init_app(app)
     celery_init_app(app)
     register_error_handlers(app)
@@ -81,6 +79,7 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     _register_blueprints(app)
     _register_api_docs(app, settings)
     configure_tracing(app, settings, span_exporter)
+    install_token_endpoints(app)
     return app
 
 

@@ -314,7 +314,7 @@ class Settings(BaseSettings):
     metrics_enabled: bool = Field(
         False,
         description="Serve Prometheus metrics at `/metrics` (keep it off the public "
-        "network). With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR too.",
+        "network). With several server workers set PROMETHEUS_MULTIPROC_DIR too.",
     )
     input_dir: Path | None = Field(
         None,

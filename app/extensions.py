@@ -1,5 +1,7 @@
 """Extension objects, created without an application and bound in create_app."""
 
+from functools import wraps
+
 from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -12,4 +14,17 @@ from app.database import Base
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 cors = CORS()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# No global check before every request: only the routes that declare a limit pay
+# for it (`@limits_checked` below `@limiter.limit`), see docs/adr/0016.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], auto_check=False)
+
+
+def limits_checked(view):
+    """Check the rate limits declared on `view` (`@limiter.limit`) before it runs."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        limiter.check()
+        return view(*args, **kwargs)
+
+    return checked

@@ -59,14 +59,12 @@ def migrate(env: dict) -> None:
 
 @contextmanager
 def api_server(env: dict, port: int, workers: int, threads: int):
-    """gunicorn serving `run:app`, stopped on exit."""
+    """`invoke serve`, the documented way to run the API, stopped on exit."""
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "run:app",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers),
-            "--threads", str(threads),
-            "--backlog", "256",
+            sys.executable, "-m", "invoke", "serve", "--no-migrate",
+            "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--threads", str(threads),
         ],
         cwd=ROOT,
         env=env,
@@ -75,6 +73,23 @@ def api_server(env: dict, port: int, workers: int, threads: int):
     )  # fmt: skip
     try:
         _wait_until_healthy(f"http://127.0.0.1:{port}/health", process)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextmanager
+def framework_floor_server(env: dict, port: int, workers: int, threads: int):
+    """A trivial Flask route on the same server, workers and threads as `invoke serve`."""
+    from tasks import server_command
+
+    command = server_command("127.0.0.1", port, workers, threads, "benchmarks.floor_app:app")
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_until_healthy(f"http://127.0.0.1:{port}/floor", process)
         yield process
     finally:
         process.terminate()

@@ -20,10 +20,13 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run_wrk(url: str, method: str, headers: dict, connections: int, seconds: int) -> LoadResult:
+def run_wrk(
+    url: str, method: str, headers: dict, connections: int, seconds: int, body: str = ""
+) -> LoadResult:
     script = "\n".join(
         [f'wrk.method = "{method}"']
         + [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
+        + ([f"wrk.body = '{body}'"] if body else [])
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script)

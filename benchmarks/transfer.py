@@ -31,29 +31,24 @@ def seed_stored_file(app, size: int):
         return stored
 
 
-def raw_read_mb_per_second(app, stored, rounds: int = 3) -> float:
-    """The floor: reading the object file from disk in 1 MiB chunks (median)."""
-    return sorted(_raw_read(app, stored) for _ in range(rounds))[rounds // 2]
-
-
 def signed_url_mb_per_second(app, stored, rounds: int = 3) -> float:
-    """What a client gets: the object through its signed URL, via gunicorn (median)."""
-    return sorted(_through_signed_url(app, stored) for _ in range(rounds))[rounds // 2]
-
-
-def _raw_read(app, stored) -> float:
-    path = app.extensions["object_store"].object_path(stored.object_key)
-    started = time.perf_counter()
-    with path.open("rb") as file:
-        while file.read(MiB):
-            pass
-    return stored.content_size / MiB / (time.perf_counter() - started)
-
-
-def _through_signed_url(app, stored) -> float:
-    """curl as the client, so that the client is not what is measured."""
+    """What a client gets: the object through its signed URL, via `invoke serve` (median)."""
     with app.app_context():
         url = app.extensions["object_store"].download_url(stored.object_key)
+    return sorted(_fetched_mb_per_second(url, stored) for _ in range(rounds))[rounds // 2]
+
+
+def static_server_mb_per_second(app, stored, workers: int, rounds: int = 3) -> float:
+    """The fair floor: the same file from nginx over loopback, same client (median)."""
+    from benchmarks.static_server import nginx_serving
+
+    path = app.extensions["object_store"].object_path(stored.object_key)
+    with nginx_serving(path, workers) as url:
+        return sorted(_fetched_mb_per_second(url, stored) for _ in range(rounds))[rounds // 2]
+
+
+def _fetched_mb_per_second(url: str, stored) -> float:
+    """curl as the client, so that the client is not what is measured."""
     answer = subprocess.run(
         ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}", url],
         capture_output=True, text=True, check=True, timeout=300,

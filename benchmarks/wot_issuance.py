@@ -65,6 +65,59 @@ def seed_download_package(app, files: int = 100) -> SeededPackage:
         return SeededPackage(str(created.package.id), token, dataset.files[-1].accession)
 
 
+@dataclass(frozen=True)
+class SeededUploadPackage:
+    package_id: str
+    access_token: str
+    box_id: str
+
+
+def seed_upload_package(app) -> SeededUploadPackage:
+    """An upload box, a grant to it and an upload work package, committed."""
+    import base64
+
+    from nacl.public import SealedBox
+
+    from app.access.schemas import GrantRequest
+    from app.access.services import create_grant
+    from app.auth.internal_tokens import AuthUser
+    from app.catalog import services as catalog
+    from app.catalog.schemas import UploadBoxPayload
+    from app.extensions import db
+    from app.work_packages.schemas import CreationRequest
+    from app.work_packages.services import create_work_package
+
+    user = AuthUser(id=uuid4(), name="Bench Upload", email="upload@example.org")
+    key = PrivateKey.generate()
+    box_id = uuid4()
+    with app.app_context():
+        catalog.upsert_upload_box(
+            UploadBoxPayload(
+                id=box_id, version=0, state="open", title="Benchmark box",
+                file_upload_box_id=uuid4(), storage_alias="local",
+            )
+        )  # fmt: skip
+        create_grant(
+            GrantRequest(
+                user_id=user.id,
+                research_data_upload_box_id=box_id,
+                valid_until=datetime.now(UTC) + timedelta(days=30),
+            ),
+            granted_by="benchmark",
+        )
+        created = create_work_package(
+            user,
+            CreationRequest(
+                type="upload",
+                research_data_upload_box_id=box_id,
+                user_public_crypt4gh_key=base64.b64encode(bytes(key.public_key)).decode(),
+            ),
+        )
+        db.session.commit()
+        token = SealedBox(key).decrypt(base64.b64decode(created.sealed_token)).decode()
+        return SeededUploadPackage(str(created.package.id), token, str(box_id))
+
+
 def crypto_floor_per_second(app, seconds: float = 1.0, rounds: int = 5) -> float:
     """Sign + seal as fast as one core can, with no HTTP or database: the floor.
 

@@ -217,25 +217,34 @@ def test_other_users_listings_are_forbidden(client, researcher):
     assert response.json["code"] == "other_user"
 
 
-def test_work_order_token_costs_at_most_two_queries(client, db, researcher, download_package):
-    from sqlalchemy import event
+def test_work_order_token_costs_one_statement(db, instance_path, researcher, download_package):
+    """Package, grant and file come in one round trip, as the trace shows."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+    from app import create_app
+    from tests.conftest import make_settings
+
+    spans = InMemorySpanExporter()
+    traced = create_app(
+        make_settings(instance_path, enable_opentelemetry=True, otel_trace_sampling_rate=1.0),
+        span_exporter=spans,
+    ).test_client()
     url = f"/work-packages/{download_package['id']}/files/GHGAFDS10000/work-order-tokens"
     headers = wpat_headers(researcher, download_package)
-    client.post(url, headers=headers)  # statements are prepared once per connection
-    statements = []
+    traced.post(url, headers=headers)  # statements are prepared once per connection
+    spans.clear()
 
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        response = client.post(url, headers=headers)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+    response = traced.post(url, headers=headers)
 
     assert response.status_code == 201
-    assert len(statements) == 2
+    finished = spans.get_finished_spans()
+    server = [s for s in finished if s.kind.name == "SERVER"]
+    statements = [s for s in finished if s.attributes.get("db.system") == "postgresql"]
+    assert [s.name for s in server] == [
+        "POST /work-packages/<work_package_id>/files/<accession>/work-order-tokens"
+    ]
+    assert len(statements) == 1
+    assert statements[0].context.trace_id == server[0].context.trace_id
 
 
 def test_grant_is_rechecked_on_every_use(client, db, researcher, download_package):

@@ -21,7 +21,7 @@ from app.accounts.schemas import (
 from app.api import json_response, operation
 from app.applications.permissions import Permission
 from app.auth.internal_tokens import AuthUser, internal_token_required
-from app.extensions import db, limiter
+from app.extensions import db, limiter, limits_checked
 from app.notifications.dispatch import email_user, notify_operators
 
 bp = Blueprint("accounts", __name__)
@@ -35,6 +35,7 @@ def _signup_limit() -> str:
 
 
 @bp.post("/users/signup")
+@limits_checked
 @limiter.limit(_signup_limit)
 @operation(
     "Sign up",

@@ -40,7 +40,13 @@ def operation(
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
     response_headers: dict[int, dict[str, str]] | None = None,
+    enforce: bool = True,
 ) -> Callable:
+    """Declare an endpoint's contract; enforce it too unless `enforce=False`.
+
+    `enforce=False` is for a view that validates its own arguments with the same
+    models (the work order token routes do, in the order their protocol needs).
+    """
     spec = OperationSpec(
         summary=summary,
         tags=tuple(tags),
@@ -53,6 +59,10 @@ def operation(
     )
 
     def decorator(view: Callable) -> Callable:
+        if not enforce:
+            view.openapi = spec
+            return view
+
         @wraps(view)
         def wrapper(**view_args):
             _refuse_unstorable(request.view_args, "path")
@@ -93,12 +103,16 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
 
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
-    """The JSON body as `model`; the Content-Type header is not insisted on.
+    """The JSON body as `model`; the Content-Type header is not insisted on."""
+    return validate_body(model, request.get_data(cache=True))
+
+
+def validate_body(model: type[BaseModel], raw: bytes) -> BaseModel:
+    """A raw JSON body as `model`, or the 422 that `parse_body` raises.
 
     An empty body stands for `{}` when the model is an object: a body whose fields
     all have defaults may be left out, and otherwise the 422 names each missing field.
     """
-    raw = request.get_data(cache=True)
     if not raw.strip():
         if not _is_object(model):
             raise RequestValidationFailed(

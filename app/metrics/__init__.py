@@ -2,8 +2,9 @@
 
 import os
 import time
+from collections.abc import Callable
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -32,6 +33,13 @@ class Metrics:
             "wps_work_order_tokens_issued", "Work order tokens issued", ["work_type"],
             registry=self.registry,
         )  # fmt: skip
+
+    def observe(self, endpoint: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(endpoint, method, str(status)).inc()
+        self.latency.labels(endpoint, method).observe(seconds)
+
+    def count_work_order_token(self, work_type: str) -> None:
+        self.work_order_tokens.labels(work_type).inc()
 
     def exposition(self, app: Flask) -> bytes:
         """This process's (or, with PROMETHEUS_MULTIPROC_DIR, all workers') metrics and state."""
@@ -69,7 +77,6 @@ def register_metrics(app: Flask) -> None:
         return metrics.exposition(app), 200, {"Content-Type": CONTENT_TYPE_LATEST}
 
 
-def count_work_order_token(work_type: str) -> None:
-    metrics = current_app.extensions.get("metrics")
-    if metrics is not None:
-        metrics.work_order_tokens.labels(work_type).inc()
+def work_order_token_counter(metrics: Metrics | None) -> Callable[[str], None]:
+    """What counts issued work order tokens: the metric, or nothing when metrics are off."""
+    return metrics.count_work_order_token if metrics is not None else lambda work_type: None

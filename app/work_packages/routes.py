@@ -2,15 +2,18 @@
 
 from uuid import UUID
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from app.api import json_response, operation
 from app.auth.internal_tokens import AuthUser, internal_token_required
-from app.auth.work_order_tokens import WORK_ORDER_TOKEN_VALID_SECONDS
 from app.errors import Forbidden
 from app.extensions import db
+from app.prepared import PreparedQuery
 from app.work_packages import services
-from app.work_packages.access_token import work_package_access_required
+from app.work_packages.access_token import (
+    checks_work_package_access_token,
+    work_package_access_required,
+)
 from app.work_packages.queries import Package
 from app.work_packages.schemas import (
     BoxList,
@@ -25,10 +28,12 @@ from app.work_packages.schemas import (
     UserPath,
     WorkPackageDetails,
 )
+from app.work_packages.token_endpoints import token_issuer
+from app.work_packages.token_issuance import TOKEN_CACHE_CONTROL
 
 bp = Blueprint("work_packages", __name__)
 
-TOKEN_CACHING = {"Cache-Control": f"max-age={WORK_ORDER_TOKEN_VALID_SECONDS}, private"}
+TOKEN_CACHING = {"Cache-Control": TOKEN_CACHE_CONTROL}
 TOKEN_HEADERS_DOC = {201: {"Cache-Control": "The token may be reused for its 30 seconds."}}
 
 
@@ -69,8 +74,10 @@ def get_work_package(package: Package, work_package_id: UUID):
     return json_response(services.details(package))
 
 
+# The usual way in for these two is the lean WSGI layer in token_endpoints, which
+# answers them before Flask; these routes document them and answer what it hands on.
 @bp.post("/work-packages/<work_package_id>/files/<accession>/work-order-tokens")
-@work_package_access_required
+@checks_work_package_access_token
 @operation(
     "A work order token to download one file",
     description="The answer is a JSON string: the token sealed to the package's Crypt4GH key.",
@@ -78,14 +85,17 @@ def get_work_package(package: Package, work_package_id: UUID):
     path=DownloadTokenPath,
     responses={201: SealedWorkOrderToken},
     response_headers=TOKEN_HEADERS_DOC,
+    enforce=False,
 )
-def create_download_token(package: Package, work_package_id: UUID, accession: str):
-    sealed = services.download_work_order_token(package, accession)
+def create_download_token(work_package_id: str, accession: str):
+    sealed = token_issuer().download(
+        _in_session, request.headers.get("Authorization", ""), work_package_id, accession
+    )
     return json_response(SealedWorkOrderToken(sealed), 201, TOKEN_CACHING)
 
 
 @bp.post("/work-packages/<work_package_id>/boxes/<box_id>/work-order-tokens")
-@work_package_access_required
+@checks_work_package_access_token
 @operation(
     "A work order token for an upload box operation",
     description="`create` needs `alias`; `upload`, `close` and `delete` need "
@@ -95,12 +105,21 @@ def create_download_token(package: Package, work_package_id: UUID, accession: st
     body=UploadWorkOrderRequest,
     responses={201: SealedWorkOrderToken},
     response_headers=TOKEN_HEADERS_DOC,
+    enforce=False,
 )
-def create_upload_token(
-    package: Package, work_package_id: UUID, box_id: UUID, body: UploadWorkOrderRequest
-):
-    sealed = services.upload_work_order_token(package, box_id, body)
+def create_upload_token(work_package_id: str, box_id: str):
+    sealed = token_issuer().upload(
+        _in_session,
+        request.headers.get("Authorization", ""),
+        work_package_id,
+        box_id,
+        request.get_data(cache=True),
+    )
     return json_response(SealedWorkOrderToken(sealed), 201, TOKEN_CACHING)
+
+
+def _in_session(query: PreparedQuery, **values) -> tuple | None:
+    return query.first(**values)
 
 
 def _same_user(user: AuthUser, user_id: UUID, what: str) -> None:

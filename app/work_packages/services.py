@@ -7,10 +7,10 @@ from uuid import UUID, uuid4
 from flask import current_app
 from sqlalchemy import Uuid, delete, insert, literal, select
 
-from app.access.policy import access_policy
+from app.access.policy import AccessPolicy, access_policy
 from app.auth.crypt4gh_keys import seal
 from app.auth.internal_tokens import AuthUser
-from app.auth.keys import token_keys
+from app.auth.keys import TokenKeys
 from app.auth.work_order_tokens import sign_work_order
 from app.auth.work_package_access_tokens import (
     access_token_matches,
@@ -22,7 +22,6 @@ from app.catalog.models import Dataset, DatasetFile, UploadBox
 from app.database import utc_now
 from app.errors import Conflict, Forbidden
 from app.extensions import db
-from app.metrics import count_work_order_token
 from app.work_packages import queries
 from app.work_packages.models import WorkPackage, WorkPackageFile
 from app.work_packages.queries import Package
@@ -145,7 +144,14 @@ def authorize(package_id: UUID, access_token: str) -> Package:
     """
     now = utc_now()
     policy = access_policy()
-    loaded = queries.load_package(package_id, now, with_local_grant=policy.local)
+    loaded = queries.load_package(package_id, None, now, with_local_grant=policy.local)
+    return check_access(loaded, access_token, now, policy)
+
+
+def check_access(
+    loaded: queries.LoadedPackage | None, access_token: str, now: datetime, policy: AccessPolicy
+) -> Package:
+    """The loaded package, if the token opens it and it may still be used; else 403."""
     if loaded is None or not access_token_matches(access_token, loaded.package.token_hash):
         raise WorkPackageAccessDenied("Invalid work package access token")
     package = loaded.package
@@ -161,14 +167,13 @@ def authorize(package_id: UUID, access_token: str) -> Package:
         raise WorkPackageAccessDenied(
             f"The {target} of this work package has been removed", code="target_removed"
         )
-    access_until = loaded.access_until if policy.local else _external_access_until(package)
+    access_until = loaded.access_until if policy.local else _external_access_until(package, policy)
     if access_until is None:
         raise WorkPackageAccessDenied(f"{kind} access has been revoked", code="access_revoked")
     return package
 
 
-def _external_access_until(package: Package) -> datetime | None:
-    policy = access_policy()
+def _external_access_until(package: Package, policy: AccessPolicy) -> datetime | None:
     if package.type == "download":
         return policy.download_access_until(package.user_id, package.dataset_accession)
     return policy.upload_access_until(package.user_id, package.research_data_upload_box_id)
@@ -186,29 +191,29 @@ def details(package: Package) -> WorkPackageDetails:
     )
 
 
-def download_work_order_token(package: Package, accession: str) -> str:
+def download_claims(package: Package, accession: str, file: queries.DownloadableFile) -> dict:
+    """The claims of a download work order token, or 403 naming what is wrong."""
     if package.type != "download":
         raise WorkPackageAccessDenied(
             "Work package type must be download to obtain a download work order token",
             code="wrong_work_package_type",
         )
-    file = queries.downloadable_file(package, accession)
     if not file.in_package:
         raise WorkPackageAccessDenied(
             "File is not contained in work package", code="file_not_in_work_package"
         )
     if not file.in_dataset or file.file_id is None:
         raise WorkPackageAccessDenied("File not available for download", code="file_not_available")
-    claims = {
+    return {
         "work_type": "download",
         "file_id": str(file.file_id),
         "accession": accession,
         "user_public_crypt4gh_key": package.user_public_crypt4gh_key,
     }
-    return _sealed(claims, package)
 
 
-def upload_work_order_token(package: Package, box_id: UUID, request: UploadWorkOrderRequest) -> str:
+def upload_claims(package: Package, box_id: UUID, request: UploadWorkOrderRequest) -> dict:
+    """The claims of an upload box work order token, or 403 naming what is wrong."""
     if package.type != "upload":
         raise WorkPackageAccessDenied(
             "Work package type must be upload to obtain an upload work order token",
@@ -223,13 +228,12 @@ def upload_work_order_token(package: Package, box_id: UUID, request: UploadWorkO
         claims["file_id"] = str(request.file_id)
     claims["box_id"] = str(package.file_upload_box_id)
     claims["user_public_crypt4gh_key"] = package.user_public_crypt4gh_key
-    return _sealed(claims, package)
+    return claims
 
 
-def _sealed(claims: dict, package: Package) -> str:
-    sealed = seal(sign_work_order(claims, token_keys()), package.user_public_crypt4gh_key)
-    count_work_order_token(claims["work_type"])
-    return sealed
+def sealed_work_order(claims: dict, package: Package, keys: TokenKeys) -> str:
+    """The signed token, sealed to the package's Crypt4GH key."""
+    return seal(sign_work_order(claims, keys), package.user_public_crypt4gh_key)
 
 
 def accessible_datasets(user_id: UUID) -> list[DatasetWithExpiration]:
