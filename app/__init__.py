@@ -143,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.feeds.routes import bp as feeds
     from app.health.routes import bp as health
     from app.jobs.routes import bp as jobs
+    from app.portal import bp as portal
     from app.storage.routes import bp as storage
     from app.transfer.routes import download, stewardship, upload
     from app.wellknown.routes import bp as wellknown
@@ -150,7 +151,7 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (health, wellknown, work_packages, download, upload, storage)
     operators = (catalog, stewardship, access, access_requests, feeds, jobs, applications)
-    for blueprint in (*blueprints, accounts, *operators):
+    for blueprint in (*blueprints, accounts, *operators, portal):
         app.register_blueprint(blueprint)
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import exists, or_, select
 
 from app.accounts.errors import AccountDisabled
 from app.accounts.models import User, UserStatus
+from app.errors import NotFound
 from app.extensions import db
 
 BLOCKED = (UserStatus.DISABLED.value, UserStatus.REJECTED.value)
@@ -28,3 +29,29 @@ def user_blocked(user_id_column):
     Spelled with plain equalities (no IN list), so it can be a prepared statement.
     """
     return exists().where(User.id == user_id_column, or_(*(User.status == s for s in BLOCKED)))
+
+
+class AccountNotFound(NotFound):
+    """No account matches."""
+
+    code = "account_not_found"
+
+
+def find_account(id_or_email: str) -> User:
+    """The one account with this id, or with this e-mail address (any case)."""
+    text = id_or_email.strip()
+    try:
+        account = db.session.get(User, UUID(text))
+    except ValueError:
+        account = db.session.scalars(select(User).where(User.email_key == text.lower())).first()
+    if account is None:
+        raise AccountNotFound(f"No account has the id or e-mail address {text!r}")
+    return account
+
+
+def emails_of(user_ids) -> dict[UUID, str]:
+    """E-mail addresses by account id, for lists that name people."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
