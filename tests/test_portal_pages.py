@@ -7,6 +7,7 @@ domain services, the JSON API the tokens are used with.
 
 import base64
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 from nacl.public import PrivateKey, SealedBox
@@ -476,6 +477,24 @@ def test_admin_replays_and_discards_dead_events(db, admin_client):
 RESEARCHER_PAGES = ["/", "/catalog", "/my-access", "/work-packages", "/profile"]
 STEWARD_PAGES = ["/steward/access-requests", "/steward/grants", "/steward/catalog"]
 ADMIN_PAGES = ["/admin/operations", "/admin/keys"]
+
+
+@pytest.mark.parametrize("path", RESEARCHER_PAGES[1:] + STEWARD_PAGES + ADMIN_PAGES)
+def test_anonymous_visitors_are_sent_to_sign_in(client, path):
+    response = client.get(path + "?page=1")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?" + urlencode({"next": path + "?page=1"})
+
+
+def test_stewards_use_steward_pages_but_not_admin_pages(app, db):
+    steward = browser_client(app)
+    sign_in(steward, make_person("Sam Steward", role="steward"))
+    for path in STEWARD_PAGES:
+        assert steward.get(path).status_code == 200
+    for path in ADMIN_PAGES:
+        assert steward.get(path).status_code == 403
+    links = read_page(steward.get("/")).links
+    assert "/steward/grants" in links and "/admin/keys" not in links
 
 
 @pytest.mark.parametrize("path", STEWARD_PAGES + ADMIN_PAGES)

@@ -31,10 +31,8 @@ def make_person(
         email=email,
         email_key=email.lower(),
         status=status.value,
-        is_admin=role == "admin",
+        role=role,
     )
-    if hasattr(User, "role"):
-        person.role = role
     db.session.add(person)
     db.session.commit()
     return person

@@ -6,7 +6,7 @@ from sqlalchemy import exists, or_, select
 
 from app.accounts.errors import AccountDisabled
 from app.accounts.models import User, UserStatus
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.extensions import db
 
 BLOCKED = (UserStatus.DISABLED.value, UserStatus.REJECTED.value)
@@ -37,16 +37,26 @@ class AccountNotFound(NotFound):
     code = "account_not_found"
 
 
+class AccountAmbiguous(Conflict):
+    """More than one account matches."""
+
+    code = "account_ambiguous"
+
+
 def find_account(id_or_email: str) -> User:
-    """The one account with this id, or with this e-mail address (any case)."""
+    """The one account with this id, or the only one with this e-mail address (any case)."""
     text = id_or_email.strip()
     try:
-        account = db.session.get(User, UUID(text))
+        found = [account] if (account := db.session.get(User, UUID(text))) else []
     except ValueError:
-        account = db.session.scalars(select(User).where(User.email_key == text.lower())).first()
-    if account is None:
+        found = list(
+            db.session.scalars(select(User).where(User.email_key == text.lower()).limit(2))
+        )
+    if not found:
         raise AccountNotFound(f"No account has the id or e-mail address {text!r}")
-    return account
+    if len(found) > 1:
+        raise AccountAmbiguous(f"Several accounts use {text!r}; give the account id instead")
+    return found[0]
 
 
 def emails_of(user_ids) -> dict[UUID, str]:
