@@ -143,6 +143,10 @@ def _package_forms(person, download=None, upload=None):
         SelectChoice(d.id, f"{d.id} · {d.title}") for d in datasets if d.stage == "download"
     ]
     upload.research_data_upload_box_id.choices = [SelectChoice(str(b.id), b.title) for b in boxes]
+    # One choice is the choice: preselect it (a form sent back keeps what was sent).
+    for field in (download.dataset_id, upload.research_data_upload_box_id):
+        if field.data is None and len(field.choices) == 1:
+            field.data = field.choices[0].value
     return datasets, boxes, download, upload
 
 
