@@ -128,7 +128,7 @@ def test_request_access_reaches_the_steward_who_allows_it(db, client, researcher
         admin_client,
         "/steward/access-requests",
         f"/steward/access-requests/{pending.id}/allow",
-        {"valid_from": "", "valid_until": "2030-06-30", "note": "Enjoy"},
+        {f"{pending.id}-valid_until": "2030-06-30", f"{pending.id}-note": "Enjoy"},
         follow_redirects=True,
     )
     assert read_page(allowed).contains("Allowed: ada@example.org now has download access to DS1")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time
 
 from flask import flash, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice
 
 from app.accounts import api_tokens
 from app.accounts.queries import find_account
@@ -27,11 +28,9 @@ from app.jobs import services as jobs
 from app.jobs.dispatch import enqueue_jobs
 from app.portal import bp
 from app.portal.forms import (
-    ActionForm,
     ApplicationKeyForm,
     MaintenanceForm,
     ReissueTokenForm,
-    SelectChoice,
 )
 from app.portal.paging import Pager
 from app.portal.people import actor, signed_in
@@ -62,7 +61,6 @@ def admin_operations(maintenance_form: MaintenanceForm | None = None, status: in
         jobs_pager=jobs_pager,
         dead_events=dead,
         events_pager=events_pager,
-        form=ActionForm(),
     )
     return page, status
 
@@ -103,7 +101,6 @@ def admin_keys(key_form=None, reissue_form=None, status: int = 200):
         applications=list_applications(include_revoked=True),
         key_form=key_form or _key_form(formdata=None),
         reissue_form=reissue_form or ReissueTokenForm(formdata=None),
-        form=ActionForm(),
         now=datetime.now(UTC),
     )
     return page, status

@@ -21,12 +21,19 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 NOTE = [Optional(), Length(max=4000)]
 
 
+class PortalForm(FlaskForm):
+    class Meta:
+        # The page blueprint checks the CSRF token of every POST before any view
+        # runs (app/web/blueprints.py); forms need not check it a second time.
+        csrf = False
+
+
 def day_start(day: date | None) -> datetime | None:
     """A date from a form as the start of that day in UTC."""
     return datetime.combine(day, time.min, UTC) if day else None
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(PortalForm):
     valid_from = DateField("From", validators=[Optional()])
     valid_until = DateField("Until", validators=[Optional()])
 
@@ -43,7 +50,7 @@ class DecisionForm(PeriodForm):
     note = TextAreaField("Note to the requester", validators=NOTE)
 
 
-class DenialForm(FlaskForm):
+class DenialForm(PortalForm):
     note = TextAreaField("Reason, for the requester", validators=NOTE)
 
 
@@ -53,7 +60,7 @@ PUBLIC_KEY_HELP = (
 )
 
 
-class DownloadPackageForm(FlaskForm):
+class DownloadPackageForm(PortalForm):
     dataset_id = RadioField("Dataset", validators=[DataRequired("Choose a dataset.")])
     file_ids = TextAreaField(
         "Only these files (optional)",
@@ -72,7 +79,7 @@ class DownloadPackageForm(FlaskForm):
         return names or None
 
 
-class UploadPackageForm(FlaskForm):
+class UploadPackageForm(PortalForm):
     research_data_upload_box_id = RadioField(
         "Upload box", validators=[DataRequired("Choose an upload box.")]
     )
@@ -83,15 +90,12 @@ class UploadPackageForm(FlaskForm):
     )
 
 
-class GrantFilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET filter changes nothing
-
+class GrantFilterForm(PortalForm):
     dataset = StringField("Dataset accession", validators=[Optional(), Length(max=128)])
     person = StringField("Person (e-mail or account id)", validators=[Optional(), Length(max=320)])
 
 
-class ApplicationKeyForm(FlaskForm):
+class ApplicationKeyForm(PortalForm):
     name = StringField("Application name", validators=[DataRequired(), Length(max=120)])
     permissions = SelectMultipleField(
         "Permissions",
@@ -106,7 +110,7 @@ class ApplicationKeyForm(FlaskForm):
             raise ValidationError("The expiry must be in the future.")
 
 
-class MaintenanceForm(FlaskForm):
+class MaintenanceForm(PortalForm):
     msg = StringField("Message", validators=[DataRequired(), Length(max=1000)])
     paused = RadioField(
         "Jobs",
@@ -115,9 +119,5 @@ class MaintenanceForm(FlaskForm):
     )
 
 
-class ReissueTokenForm(FlaskForm):
+class ReissueTokenForm(PortalForm):
     account = StringField("Account (e-mail or id)", validators=[DataRequired(), Length(max=320)])
-
-
-class ActionForm(FlaskForm):
-    """A button: nothing but the CSRF token."""

@@ -8,7 +8,6 @@ from werkzeug.exceptions import NotFound
 from app.accounts import api_tokens
 from app.extensions import db
 from app.portal import bp
-from app.portal.forms import ActionForm
 from app.portal.people import signed_in
 from app.portal.secrets import shows_secret
 from app.web.session import fully_authenticated, person_required, person_role
@@ -23,7 +22,6 @@ def profile():
         person=person,
         role=person_role(person),
         tokens=api_tokens.live_tokens(person.id),
-        form=ActionForm(),
     )
 
 

@@ -2,6 +2,7 @@
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
+from wtforms.fields.choices import SelectChoice
 
 from app.access import requests as access_requests
 from app.access.policy import access_policy
@@ -16,7 +17,6 @@ from app.portal import bp
 from app.portal.forms import (
     AccessRequestForm,
     DownloadPackageForm,
-    SelectChoice,
     UploadPackageForm,
     day_start,
 )

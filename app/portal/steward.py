@@ -15,7 +15,7 @@ from app.catalog import services as catalog
 from app.extensions import db
 from app.notifications.dispatch import email_user
 from app.portal import bp
-from app.portal.forms import ActionForm, DecisionForm, DenialForm, GrantFilterForm, day_start
+from app.portal.forms import DecisionForm, DenialForm, GrantFilterForm, day_start
 from app.portal.paging import Pager
 from app.portal.people import actor, signed_in
 from app.transfer.services import box_uploads, upload_state_counts
@@ -63,6 +63,7 @@ def steward_requests(forms: dict | None = None, status: int = 200):
 def _decision_form(item) -> DecisionForm:
     return DecisionForm(
         formdata=None,
+        prefix=str(item.id),  # one form per request on the page: ids stay unique
         valid_from=item.wished_from.date() if item.wished_from else None,
         valid_until=item.wished_until.date() if item.wished_until else None,
     )
@@ -73,7 +74,7 @@ def _decision_form(item) -> DecisionForm:
 @fully_authenticated
 def allow_request(request_id: str):
     ident = _uuid(request_id, "access request")
-    form = DecisionForm()
+    form = DecisionForm(prefix=str(ident))
     if not form.validate():
         return steward_requests(forms={ident: form}, status=422)
     decided = access_requests.allow(
@@ -152,7 +153,6 @@ def steward_grants():
         include_inactive=include_inactive,
         pager=pager,
         now=datetime.now(UTC),
-        form=ActionForm(),
     )
 
 

@@ -90,7 +90,7 @@ def test_from_sign_in_to_decrypted_file(browse, portal, stored_dataset, screensh
     request_card = steward.locator("article", has_text="ada@uni.example")
     expect(request_card).to_contain_text("For the cohort comparison")
     until = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
-    request_card.locator("input[name=valid_until]").fill(until)
+    request_card.get_by_label("Until").fill(until)
     shoot(steward, screenshots, "steward-requests")
     request_card.get_by_role("button", name="Allow").click()
     expect(steward.locator(".flash")).to_contain_text("now has download access")
