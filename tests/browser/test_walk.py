@@ -78,7 +78,7 @@ def test_from_sign_in_to_decrypted_file(browse, portal, stored_dataset, screensh
     researcher.get_by_role("link", name="Catalog").first.click()
     researcher.fill("#q", "GHGAD0000")
     researcher.get_by_role("button", name="Search").click()
-    shoot(researcher, screenshots, "catalog")
+    shoot(researcher, screenshots, "catalog-search")
     researcher.get_by_role("link", name=stored_dataset).click()
     researcher.fill("textarea[name=note]", "For the cohort comparison in my thesis")
     shoot(researcher, screenshots, "dataset")
