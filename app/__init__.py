@@ -17,6 +17,7 @@ from app.database import render_migration_item
 from app.errors import register_body_limit, register_error_handlers
 from app.extensions import cors, db, limiter, migrate
 from app.feeds.appliers import make_appliers
+from app.identity import init_identity
 from app.instance_secrets import instance_secret
 from app.logs import configure_logging, register_request_logging
 from app.metrics import register_metrics
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     register_body_limit(app)
     register_metrics(app)
     init_web(app)
+    init_identity(app)
     _register_blueprints(app)
     _register_api_docs(app, settings)
     configure_tracing(app, settings, span_exporter)
@@ -144,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.feeds.routes import bp as feeds
     from app.health.routes import bp as health
     from app.jobs.routes import bp as jobs
+    from app.portal import bp as portal
     from app.storage.routes import bp as storage
     from app.transfer.routes import download, stewardship, upload
     from app.wellknown.routes import bp as wellknown
@@ -151,7 +154,7 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (health, wellknown, work_packages, download, upload, storage)
     operators = (catalog, stewardship, access, access_requests, feeds, jobs, applications)
-    for blueprint in (*blueprints, accounts, *operators):
+    for blueprint in (*blueprints, accounts, *operators, portal):
         app.register_blueprint(blueprint)
 
 

@@ -159,3 +159,7 @@ def kafka_broker(tmp_path_factory):
 
     with mock_broker(tmp_path_factory.mktemp("kafka") / "broker.log") as broker:
         yield broker
+
+
+# The real OpenID provider (one process per session), for every test module.
+from tests.oidc_provider import oidc_provider  # noqa: E402, F401

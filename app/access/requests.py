@@ -99,3 +99,16 @@ def _decide(request: AccessRequest, status: str, decision: Decision, actor: str)
     request.decision_note = decision.note
     db.session.flush()
     return request
+
+
+def pending_datasets(user_id: UUID) -> set[str]:
+    """Datasets the user has asked for and not yet heard back about."""
+    return set(
+        db.session.scalars(
+            select(AccessRequest.dataset_accession).where(
+                AccessRequest.user_id == user_id,
+                AccessRequest.status == "pending",
+                AccessRequest.dataset_accession.is_not(None),
+            )
+        )
+    )

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.audit import STATUS_ACTIONS, record_event
 from app.accounts.errors import (
     AccountBlocked,
     AccountDisabled,
@@ -17,10 +18,11 @@ from app.accounts.errors import (
     EmailTaken,
     InvalidRefreshToken,
     InvalidStatusChange,
+    SignupClosed,
     SignupDisabled,
     UserNotFound,
 )
-from app.accounts.models import TRANSITIONS, RefreshToken, User, UserStatus
+from app.accounts.models import TRANSITIONS, PersonRole, RefreshToken, User, UserStatus
 from app.accounts.schemas import SignupRequest, TokenPair, UserQuery
 from app.auth.internal_tokens import AuthUser, issue_internal_token
 from app.auth.keys import token_keys
@@ -39,29 +41,38 @@ def _hash(token: str) -> str:
 
 
 def signup(request: SignupRequest) -> tuple[User, str]:
-    """A pending account (active admin for INITIAL_ADMIN_EMAIL) and its first refresh token."""
+    """A pending account and its first refresh token (no provider configured).
+
+    Nobody verified the address, so signup never makes an admin: INITIAL_ADMIN_EMAIL
+    counts only when an identity provider says the address is verified.
+    """
     settings = _settings()
     if settings.auth_mode != "standalone":
         raise SignupDisabled()
+    if settings.oidc_issuer:
+        raise SignupClosed()
+    user = create_local_account(request)
+    return user, issue_refresh_token(user.id)
+
+
+def create_local_account(request: SignupRequest) -> User:
+    """A pending account not yet bound to a provider identity; its e-mail is unique."""
     email = str(request.email)
-    initial_admin = (settings.initial_admin_email or "").strip().lower() == email.lower()
     user = User(
         id=uuid4(),
         name=request.name,
         title=request.title or None,
         email=email,
         email_key=email.lower(),
-        status=(UserStatus.ACTIVE if initial_admin else UserStatus.PENDING).value,
-        is_admin=initial_admin,
+        status=UserStatus.PENDING.value,
+        role=PersonRole.RESEARCHER.value,
     )
-    if initial_admin:
-        user.approved_at, user.approved_by = utc_now(), "configuration:INITIAL_ADMIN_EMAIL"
     try:
         with db.session.begin_nested():
             db.session.add(user)
     except IntegrityError:
         raise EmailTaken(f"An account for {email} exists") from None
-    return user, issue_refresh_token(user.id)
+    return user
 
 
 def issue_refresh_token(user_id: UUID, family_id: UUID | None = None) -> str:
@@ -110,8 +121,10 @@ def refresh(presented: str) -> TokenPair:
 
 
 def _auth_user(user: User) -> AuthUser:
-    roles = ["admin"] if user.is_admin else []
-    return AuthUser(id=user.id, name=user.name, email=user.email, title=user.title, roles=roles)
+    # Informational only: rights are read from the account at each request.
+    return AuthUser(
+        id=user.id, name=user.name, email=user.email, title=user.title, roles=[user.role]
+    )
 
 
 def revoke_family(family_id: UUID, reason: str) -> None:
@@ -185,7 +198,8 @@ def list_users(query: UserQuery) -> tuple[list[User], int]:
     return fetch_page(db.session, ordered, query.skip, query.limit)
 
 
-def change_status(user_id: UUID, target: UserStatus, actor: str) -> User:
+def change_status(user_id: UUID, target: UserStatus, actor: str, channel: str = "api") -> User:
+    """Apply an admin's status change and record it; tokens stop on disable or reject."""
     user = db.session.get(User, user_id, with_for_update=True)
     if user is None:
         raise UserNotFound(f"User {user_id} not found")
@@ -193,19 +207,30 @@ def change_status(user_id: UUID, target: UserStatus, actor: str) -> User:
         raise InvalidStatusChange(f"The account is {target} already")
     if target not in TRANSITIONS.get(UserStatus(user.status), set()):
         raise InvalidStatusChange(f"A {user.status} account cannot become {target}")
+    previous = user.status
     user.status = target.value
     if target == UserStatus.ACTIVE:
         user.approved_at, user.approved_by = utc_now(), actor
     if target in (UserStatus.DISABLED, UserStatus.REJECTED):
         revoke_user_tokens(user.id, f"account {target.value} by {actor}")
+    record_event(user.id, STATUS_ACTIONS[(previous, target)], actor, channel)
     db.session.flush()
     return user
 
 
-def make_admin(user_id: UUID) -> User:
-    user = get_user(user_id)
+def change_role(user_id: UUID, role: PersonRole, actor: str, channel: str = "api") -> User:
+    """Give an account another role; the change is recorded. Only active accounts."""
+    user = db.session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise UserNotFound(f"User {user_id} not found")
     if user.status != UserStatus.ACTIVE:
-        raise InvalidStatusChange("Only an active account can become admin")
-    user.is_admin = True
+        raise InvalidStatusChange("Only an active account can change its role")
+    if user.role != role:
+        record_event(user.id, "role_changed", actor, channel, f"{user.role} → {role.value}")
+        user.role = role.value
     db.session.flush()
     return user
+
+
+def make_admin(user_id: UUID, actor: str = "api", channel: str = "api") -> User:
+    return change_role(user_id, PersonRole.ADMIN, actor, channel)

@@ -92,13 +92,17 @@ def person_required(view: Callable) -> Callable:
 
 
 def role_required(*roles: str) -> Callable:
-    """An active person holding one of `roles`; others get a 403 page."""
+    """An active person holding one of `roles`; anonymous browsers go to the sign-in
+    page, every other signed-in person (pending ones too) gets a 403 page."""
 
     def decorator(view: Callable) -> Callable:
-        @person_required
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if person_role(current_person()) not in roles:
+            person = current_person()
+            if person is None:
+                return redirect(login_url(request.full_path.rstrip("?")))
+            # A pending person is signed in but holds no role yet: refused, not redirected.
+            if person.status != UserStatus.ACTIVE or person_role(person) not in roles:
                 raise Forbidden(
                     "This page is for " + " or ".join(f"{r}s" for r in roles) + ".",
                     code="role_required",
