@@ -81,7 +81,7 @@ def test_a_url_celery_cannot_use_stops_the_app_naming_the_setting(instance_path,
     [
         ["-m", "celery", "-A", "workers.main", "worker", "--pool", "solo"],
         ["-m", "celery", "-A", "workers.main", "beat"],
-        ["-c", "import run"],
+        ["-m", "gunicorn", "run:app", "--bind", "127.0.0.1:0", "--workers", "1"],
     ],
     ids=["worker", "beat", "api"],
 )

@@ -208,6 +208,9 @@ def test_filters_combine(client, db, jobs_key):
     latest = client.get("/targets", headers=jobs_key).json
     assert [t["name"] for t in latest] == ["A", "B", "C", "D", "E"]
     assert [j["target"] for j in client.get("/targets/C/jobs", headers=jobs_key).json] == ["C"]
+    paged = client.get("/targets?skip=1&limit=2", headers=jobs_key).json
+    assert [t["name"] for t in paged] == ["B", "C"]
+    assert client.get("/targets/C/jobs?limit=1001", headers=jobs_key).status_code == 422
 
 
 def test_importable_datasets_list_validity_and_refuse_traversal(client, db, input_dir, jobs_key):

@@ -336,6 +336,32 @@ def test_a_part_larger_than_the_part_size_is_400_and_not_stored(client, app, box
     assert [(p.number, p.size) for p in parts] == [(number, size - 1)]
 
 
+def test_closing_refuses_parts_larger_than_the_part_size(client, app, db, box):
+    # S3's presigned part URLs cannot bound a body: such a part is met at close.
+    created = create_upload(client, app, box, encrypted_size=150, part_size=100)
+    fub, file_id = box.file_upload_box_id, created.json["file_id"]
+    parts = [b"a" * 120, b"b" * 30]
+    for number, content in enumerate(parts, 1):
+        object_store_of(app).receive_part(file_id, number, io.BytesIO(content))
+    md5s = [hashlib.md5(p, usedforsecurity=False).hexdigest() for p in parts]
+    joined = b"".join(bytes.fromhex(m) for m in md5s)
+
+    closed = client.patch(
+        f"/upload/boxes/{fub}/uploads/{file_id}",
+        json={
+            "decrypted_sha256": "ab" * 32,
+            "encrypted_md5": hashlib.md5(joined, usedforsecurity=False).hexdigest() + "-2",
+            "encrypted_parts_md5": md5s,
+            "encrypted_parts_sha256": [hashlib.sha256(p).hexdigest() for p in parts],
+        },
+        headers=wot(app, work_type="close", file_id=file_id, box_id=str(fub)),
+    )
+
+    assert closed.status_code == 400
+    assert closed.json["exception_id"] == "checksumMismatch"
+    assert "part size" in closed.json["description"]
+
+
 def test_a_part_url_with_a_changed_size_bound_is_403(client, app, box):
     created = create_upload(client, app, box, encrypted_size=150, part_size=100)
     url = part_url(client, app, box, created.json["file_id"])

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.access.models import AccessRequest
 from app.catalog.models import Dataset, UploadBox
 from app.feeds.models import InboxEvent
-from app.feeds.services import InvalidEvent, validate_event
+from app.feeds.validation import InvalidEvent, validate_event
 from app.jobs.models import MaintenanceChange
 from app.transfer.models import FileUpload
 from tests.factories import (

@@ -16,6 +16,7 @@ from app.feeds.schemas import (
     EventView,
     IngestResponse,
 )
+from app.feeds.validation import validate_batch
 
 bp = Blueprint("feeds", __name__)
 
@@ -44,7 +45,7 @@ def publish_events(body: EventBatch):
     limit = current_app.extensions["settings"].events_max_batch
     if len(events) > limit:
         raise TooManyEvents(f"{len(events)} events in one request; at most {limit}")
-    services.validate_batch(events)
+    validate_batch(events)
     results = services.ingest(events, received_from=g.actor)
     db.session.commit()
     accepted = {r.event_id for r in results if r.status == "accepted"}

@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from pydantic import ValidationError
 from sqlalchemy import delete, select
 
-from app.api.storable_text import UNSTORABLE, unstorable_text_errors
 from app.database import fetch_page, insert_ignoring_conflicts, utc_now
-from app.errors import Conflict, NotFound, RequestValidationFailed
+from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.feeds.appliers import Applier, Outcome
 from app.feeds.models import EventStatus, FeedKey, InboxEvent
@@ -41,104 +39,6 @@ class EventNotDead(Conflict):
 
 def appliers() -> dict[tuple[str, str], Applier]:
     return current_app.extensions["feed_appliers"]
-
-
-class InvalidEvent(RequestValidationFailed):
-    """The event can never be applied; `detail` lists why, by field."""
-
-
-def validate_batch(events: list[EventEnvelope]) -> None:
-    """Every event's topic, type, key and payload, or one 422 naming each bad event."""
-    problems: list[dict] = []
-    for index, event in enumerate(events):
-        try:
-            validate_event(event)
-        except InvalidEvent as error:
-            problems.extend({**p, "loc": ["body", index, *p["loc"]]} for p in error.detail)
-    if problems:
-        raise RequestValidationFailed(problems)
-
-
-def validate_event(event: EventEnvelope | dict) -> EventEnvelope:
-    """The event, checked completely: envelope, text the database can store, a known
-    topic and type, its key and its payload. Raises InvalidEvent (locations relative
-    to the event) for an event that could never be applied, so that it never enters
-    its key's queue. HTTP ingest and the Kafka consumer both call this.
-    """
-    if not isinstance(event, EventEnvelope):
-        event = _envelope(event)
-    envelope = {name: getattr(event, name) for name in ("event_id", "topic", "type", "key")}
-    unstorable = unstorable_text_errors(envelope | {"payload": event.payload}, [])
-    if unstorable:
-        raise InvalidEvent(
-            [{**p, "msg": f"event {_printable(event.event_id)}: {p['msg']}"} for p in unstorable]
-        )
-    table = appliers()
-    applier = table.get((event.topic, event.type))
-    if applier is None:
-        known = ", ".join(f"{t}/{k}" for t, k in sorted(table))
-        raise InvalidEvent(
-            [
-                _problem(
-                    ["type"],
-                    f"event {event.event_id}: unknown topic and type "
-                    f"{event.topic}/{event.type}; known: {known}",
-                    "unknown_event_type",
-                )
-            ]
-        )
-    problems = _check_event(event, applier)
-    if problems:
-        raise InvalidEvent(problems)
-    return event
-
-
-def _envelope(raw: dict) -> EventEnvelope:
-    unstorable = unstorable_text_errors(raw, [])
-    if unstorable:
-        raise InvalidEvent(unstorable)
-    try:
-        return EventEnvelope.model_validate(raw)
-    except ValidationError as error:
-        raise InvalidEvent.from_pydantic(error, "") from None
-
-
-def _printable(text: str) -> str:
-    return UNSTORABLE.sub("\ufffd", text)
-
-
-def _check_event(event: EventEnvelope, applier: Applier) -> list[dict]:
-    problems = []
-    try:
-        applier.key.validate_python(event.key)
-    except ValidationError as error:
-        message = error.errors()[0]["msg"]
-        problems.append(_problem(["key"], f"event {event.event_id}: {message}", "key"))
-    try:
-        payload = applier.payload.model_validate(event.payload)
-    except ValidationError as error:
-        for item in error.errors():
-            problems.append(
-                _problem(
-                    ["payload", *item["loc"]],
-                    f"event {event.event_id}: {item['msg']}",
-                    item["type"],
-                )
-            )
-        return problems
-    if applier.key_field and str(getattr(payload, applier.key_field)) != event.key:
-        problems.append(
-            _problem(
-                ["key"],
-                f"event {event.event_id}: key must equal payload.{applier.key_field}",
-                "key_mismatch",
-            )
-        )
-    return problems
-
-
-def _problem(loc: list, msg: str, kind: str) -> dict:
-    return {"loc": loc, "msg": msg, "type": kind}
 
 
 def ingest(events: list[EventEnvelope], received_from: str) -> list[IngestResult]:

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.jobs import importable, maintenance, services
 from app.jobs.dispatch import enqueue_jobs
 from app.jobs.schemas import (
+    BoundedListQuery,
     ImportableDatasets,
     ImportablePath,
     JobBatch,
@@ -148,15 +149,28 @@ def delete_importable(name: str):
 
 @bp.get("/targets")
 @readers
-@operation("Targets, each with its latest job", tags=["jobs"], responses={200: TargetList})
-def targets():
+@operation(
+    "Targets, each with its latest job",
+    tags=["jobs"],
+    query=BoundedListQuery,
+    responses={200: TargetList},
+)
+def targets(query: BoundedListQuery):
+    latest = services.targets(query.skip, query.limit)
     return json_response(
-        TargetList([TargetView(name=n, latest_job=services.view(j)) for n, j in services.targets()])
+        TargetList([TargetView(name=n, latest_job=services.view(j)) for n, j in latest])
     )
 
 
 @bp.get("/targets/<name>/jobs")
 @readers
-@operation("Every job of a target", tags=["jobs"], path=TargetPath, responses={200: JobList})
-def target_jobs(name: str):
-    return json_response(JobList([services.view(job) for job in services.target_jobs(name)]))
+@operation(
+    "Every job of a target, oldest first",
+    tags=["jobs"],
+    path=TargetPath,
+    query=BoundedListQuery,
+    responses={200: JobList},
+)
+def target_jobs(name: str, query: BoundedListQuery):
+    jobs = services.target_jobs(name, query.skip, query.limit)
+    return json_response(JobList([services.view(job) for job in jobs]))

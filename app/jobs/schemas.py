@@ -74,13 +74,17 @@ class JobUpdate(StrictModel):
         return self
 
 
-class JobQuery(BaseModel):
+class BoundedListQuery(BaseModel):
+    """Paging for the lists that stay bare JSON arrays (as the workflow service's)."""
+
+    skip: int = Field(0, ge=0, le=2**31 - 1, description="Items to skip.")
+    limit: int = Field(1000, ge=1, le=1000, description="Largest number of items returned.")
+
+
+class JobQuery(BoundedListQuery):
     status: JobStatus | None = None
     operation: str | None = Field(None, description="Comma-separated operations, e.g. ADD,REMOVE")
     ignoreCompleted: bool = False
-    # The answer stays a bare list (as the workflow service's), but a bounded one.
-    skip: int = Field(0, ge=0, le=2**31 - 1, description="Jobs to skip.")
-    limit: int = Field(1000, ge=1, le=1000, description="Largest number of jobs returned.")
 
     @field_validator("operation")
     @classmethod

@@ -204,7 +204,7 @@ def queued_job_ids() -> list[UUID]:
     return list(db.session.scalars(select(Job.id).where(Job.status == JobStatus.QUEUED.value)))
 
 
-def targets() -> list[tuple[str, Job]]:
+def targets(skip: int, limit: int) -> list[tuple[str, Job]]:
     latest = (
         select(Job.target, func.max(Job.created_at).label("latest")).group_by(Job.target).subquery()
     )
@@ -212,12 +212,15 @@ def targets() -> list[tuple[str, Job]]:
         select(Job)
         .join(latest, (Job.target == latest.c.target) & (Job.created_at == latest.c.latest))
         .order_by(Job.target)
+        .offset(skip)
+        .limit(limit)
     )
     return [(job.target, job) for job in rows]
 
 
-def target_jobs(name: str) -> list[Job]:
-    return list(db.session.scalars(select(Job).where(Job.target == name).order_by(Job.created_at)))
+def target_jobs(name: str, skip: int, limit: int) -> list[Job]:
+    ordered = select(Job).where(Job.target == name).order_by(Job.created_at, Job.id)
+    return list(db.session.scalars(ordered.offset(skip).limit(limit)))
 
 
 def recent_jobs(skip: int, limit: int) -> tuple[list[Job], int]:
