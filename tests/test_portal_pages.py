@@ -539,3 +539,14 @@ def test_pending_people_see_their_status_not_the_pages(db, client):
 
 def test_users_are_committed_people(db):
     assert count(db, User) == 0
+
+
+def test_a_form_with_a_nul_character_is_refused_on_the_page(db, client, researcher):
+    create_dataset("DS1")
+    response = submit(
+        client, "/catalog/DS1", "/catalog/DS1/request-access", {"note": "for my\x00thesis"}
+    )
+    assert response.status_code == 422
+    assert read_page(response).contains("NUL character")
+    assert count(db, AccessRequest) == 0
+    assert client.get("/catalog?q=DS%001").status_code == 422

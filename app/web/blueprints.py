@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from app.api.storable_text import UNSTORABLE
 from app.errors import DomainError, _discard_session
 from roles import RolesError
 
@@ -24,12 +25,27 @@ def web_blueprint(name: str, import_name: str, **options) -> Blueprint:
     def check_csrf():
         if request.method in UNSAFE_METHODS:
             csrf.protect()
+        if _holds_unstorable_text():
+            return error_page(
+                422,
+                "Text that cannot be stored",
+                "A field holds a NUL character or a broken character the database cannot "
+                "store, so nothing was changed. Remove it and send the form again.",
+            )
 
     bp.register_error_handler(CSRFError, _csrf_failed)
     bp.register_error_handler(DomainError, _domain_error)
     bp.register_error_handler(RolesError, _domain_error)
     bp.register_error_handler(HTTPException, _http_error)
     return bp
+
+
+def _holds_unstorable_text() -> bool:
+    """The JSON API's rule (app.api.storable_text) for what forms and query strings send."""
+    values = (*request.args.values(), *request.view_args.values())
+    if request.method in UNSAFE_METHODS:
+        values = (*values, *request.form.values())
+    return any(isinstance(value, str) and UNSTORABLE.search(value) for value in values)
 
 
 def error_page(status: int, title: str, message: str):
