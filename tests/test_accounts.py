@@ -336,7 +336,7 @@ def test_allowing_a_request_needs_no_body(accounts_app, db):
 
 def test_a_person_locked_out_gets_a_new_refresh_token(accounts_app, db):
     client = accounts_app.test_client()
-    admin = signup(client, "Ada", ADMIN_EMAIL).json
+    admin = create_admin(accounts_app)
     admin_access = refresh(client, admin["refresh_token"]).json["access_token"]
     user = signup(client, "Grace", "grace@example.org").json
     client.post(f"/users/{user['id']}/accept", headers=bearer(admin_access))
