@@ -12,6 +12,7 @@ from app.auth.bearer import bearer_credential
 from app.auth.internal_tokens import verify_internal_token
 from app.auth.keys import token_keys
 from app.extensions import db
+from app.second_factor.levels import refuse_without_second_factor
 from roles import API_KEY_HEADER, PermissionDenied
 
 
@@ -50,4 +51,5 @@ def _admin_user_actor() -> str:
     account = db.session.get(User, user.id)
     if account is None or account.status != UserStatus.ACTIVE or not account.is_admin:
         raise AdminRequired()
+    refuse_without_second_factor(user)
     return f"user:{account.id}"

@@ -60,3 +60,5 @@ class RefreshToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(Text)
+    #: Made from a session that had passed the second factor; its access tokens say so.
+    after_second_factor: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -20,7 +20,7 @@ from app.accounts.errors import (
 )
 from app.accounts.models import TRANSITIONS, RefreshToken, User, UserStatus
 from app.accounts.schemas import SignupRequest, TokenPair, UserQuery
-from app.auth.internal_tokens import AuthUser, issue_internal_token
+from app.auth.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
 from app.auth.keys import token_keys
 from app.database import fetch_page, utc_now
 from app.extensions import db
@@ -62,7 +62,13 @@ def signup(request: SignupRequest) -> tuple[User, str]:
     return user, issue_refresh_token(user.id)
 
 
-def issue_refresh_token(user_id: UUID, family_id: UUID | None = None) -> str:
+def issue_refresh_token(
+    user_id: UUID, family_id: UUID | None = None, after_second_factor: bool = False
+) -> str:
+    """A new refresh token; `after_second_factor` only from a fully authenticated session.
+
+    The access tokens it (and its successors) yield say so in their `amr` claim.
+    """
     token = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(
         RefreshToken(
@@ -70,6 +76,7 @@ def issue_refresh_token(user_id: UUID, family_id: UUID | None = None) -> str:
             family_id=family_id or uuid4(),
             token_hash=_hash(token),
             expires_at=utc_now() + timedelta(days=_settings().refresh_token_days),
+            after_second_factor=after_second_factor,
         )
     )
     db.session.flush()
@@ -99,17 +106,25 @@ def refresh(presented: str) -> TokenPair:
     if user.status != UserStatus.ACTIVE:
         raise AccountDisabled()
     record.used_at = now
-    successor = issue_refresh_token(user.id, record.family_id)
+    successor = issue_refresh_token(user.id, record.family_id, record.after_second_factor)
     lifetime = timedelta(minutes=_settings().access_token_minutes)
-    access = issue_internal_token(token_keys(), _auth_user(user), lifetime)
+    auth_user = _auth_user(user, record.after_second_factor)
+    access = issue_internal_token(token_keys(), auth_user, lifetime)
     return TokenPair(
         access_token=access, refresh_token=successor, expires_in=int(lifetime.total_seconds())
     )
 
 
-def _auth_user(user: User) -> AuthUser:
+def _auth_user(user: User, after_second_factor: bool = False) -> AuthUser:
     roles = ["admin"] if user.is_admin else []
-    return AuthUser(id=user.id, name=user.name, email=user.email, title=user.title, roles=roles)
+    return AuthUser(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        title=user.title,
+        roles=roles,
+        amr=list(SECOND_FACTOR_AMR) if after_second_factor else None,
+    )
 
 
 def revoke_family(family_id: UUID, reason: str) -> None:

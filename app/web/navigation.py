@@ -30,6 +30,7 @@ NAV_ITEMS = (
     NavItem("Verification", "second_factor.steward_ivas", frozenset({STEWARD, ADMIN})),
     NavItem("People", "admin.users", frozenset({ADMIN})),
     NavItem("Operations", "portal.admin_operations", frozenset({ADMIN})),
+    NavItem("Addresses", "second_factor.ivas"),
     NavItem("Profile", "portal.profile"),
 )
 
