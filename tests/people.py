@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pyotp
-from flask import g, has_app_context
 
 from app.accounts.models import User
 from app.extensions import db
@@ -37,25 +36,16 @@ def make_person(role: str = "researcher", *, user_id=None, email=None, status="a
 
 
 def signed_in(client, person) -> None:
-    """A fresh session signed in through the provider only (no second factor yet).
-
-    The tests' app context outlives requests, so what Flask-WTF and the session
-    helpers cache on `g` is dropped too, as a new request in a server would.
-    """
-    if has_app_context():
-        for name in ("csrf_token", "person"):
-            g.pop(name, None)
+    """A fresh session signed in through the provider only (no second factor yet)."""
     with client.session_transaction() as session:
         session.clear()
         session["person_id"] = str(person.id)
         session["signed_in_at"] = datetime.now(UTC).timestamp()
 
 
-def form(client, path: str, **fields):
-    """POST a page form with the CSRF token the page itself carries."""
-    page = client.get(path)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
-    return client.post(path, data={"csrf_token": token.group(1), **fields})
+def form(client, path: str, page: str = "/verification-addresses", **fields):
+    """POST a form with the CSRF token that `page` (where the form is) carries."""
+    return client.post(path, data={"csrf_token": csrf_token(client, page), **fields})
 
 
 def csrf_token(client, path: str = "/verification-addresses") -> str:

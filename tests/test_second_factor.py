@@ -259,3 +259,53 @@ def test_second_factor_may_be_off_only_in_development(instance_path, monkeypatch
         admin = make_person("admin")
         signed_in(client, admin)
         assert client.get(STEWARD_PAGE).status_code == 200
+
+
+def test_addresses_through_the_pages_of_both_sides(app, client, db):
+    from tests.people import form
+
+    person, steward = make_person(), make_person("admin")
+    steward_client = app.test_client()
+
+    signed_in(client, person)
+    added = form(client, "/verification-addresses", type="phone", value="+49 6221 42")
+    assert added.status_code == 302
+    bad = form(client, "/verification-addresses", type="pigeon", value="x")
+    assert bad.status_code == 422 and "Choose the kind" in bad.get_data(as_text=True)
+    (iva,) = ivas.list_for(person.id)
+    requested = form(client, f"/verification-addresses/{iva.id}/request-code")
+    assert requested.status_code == 302
+
+    signed_in(steward_client, steward)
+    enrol(steward_client)  # set-up passes the second factor for this session
+    queue = steward_client.get(STEWARD_PAGE).get_data(as_text=True)
+    assert "+49 6221 42" in queue and "Create code" in queue
+    token = csrf_token(steward_client, STEWARD_PAGE)
+    made = steward_client.post(f"{STEWARD_PAGE}/{iva.id}/create-code", data={"csrf_token": token})
+    assert made.headers["Cache-Control"] == "no-store"
+    code = remember(
+        re.search(r'id="verification-code">([A-Z0-9]+)<', made.get_data(as_text=True)).group(1)
+    )
+    sent = steward_client.post(f"{STEWARD_PAGE}/{iva.id}/transmitted", data={"csrf_token": token})
+    assert sent.status_code == 302
+
+    page = client.get("/verification-addresses").get_data(as_text=True)
+    assert "Code you received" in page
+    wrong = form(client, f"/verification-addresses/{iva.id}/verify", code="NOPE")
+    assert wrong.status_code == 303
+    assert "2 attempts left" in client.get("/verification-addresses").get_data(as_text=True)
+    right = form(client, f"/verification-addresses/{iva.id}/verify", code=code)
+    assert right.status_code == 302
+    assert ivas.get(iva.id).state == "verified"
+    assert "Your phone number is verified" in client.get("/verification-addresses").get_data(
+        as_text=True
+    )
+
+    unverified = steward_client.post(
+        f"{STEWARD_PAGE}/{iva.id}/unverify", data={"csrf_token": token}
+    )
+    assert unverified.status_code == 302 and ivas.get(iva.id).state == "unverified"
+    missing = steward_client.post(
+        f"{STEWARD_PAGE}/00000000-0000-4000-8000-000000000000/unverify", data={"csrf_token": token}
+    )
+    assert missing.status_code == 404
