@@ -143,3 +143,14 @@ def test_the_record_is_served_to_admins_through_the_api(people_app, oidc_provide
     ]
     assert listed.json["items"][0]["actor"].startswith("application:")
     assert client.get("/account-events").status_code == 401
+
+
+def test_the_last_admin_keeps_their_rights(people_app, admin, db):
+    boss = person(db, "boss")
+
+    demoted = post_form(admin, f"/admin/users/{boss.id}/role", {"role": "steward"}, "/admin/users")
+    disabled = post_form(admin, f"/admin/users/{boss.id}/disable", page="/admin/users")
+
+    assert (demoted.status_code, disabled.status_code) == (409, 409)
+    assert "last active admin" in demoted.get_data(as_text=True)
+    assert (person(db, "boss").status, person(db, "boss").role) == ("active", "admin")
