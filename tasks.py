@@ -9,6 +9,7 @@ from invoke import Exit, task
 
 ROOT = Path(__file__).resolve().parent
 README = ROOT / "README.md"
+OPERATOR = "operator:invoke"
 OPENAPI_FILE = ROOT / "openapi.yaml"
 
 
@@ -347,12 +348,22 @@ def requeue_events(c):
     }
 )
 def create_user(c, name, email, title="", admin=False):
-    """Create an account (pending, or active admin); prints its id and refresh token once."""
+    """Create an account (pending, or active admin); prints its id and refresh token once.
+
+    With an identity provider configured, the person's first sign-in with this
+    e-mail address verified by the provider links the account to them.
+    """
     from pydantic import ValidationError
 
-    from app.accounts.models import UserStatus
+    from app.accounts.audit import record_event
+    from app.accounts.models import PersonRole, UserStatus
     from app.accounts.schemas import SignupRequest
-    from app.accounts.services import change_status, make_admin, signup
+    from app.accounts.services import (
+        change_role,
+        change_status,
+        create_local_account,
+        issue_refresh_token,
+    )
     from app.errors import DomainError
     from app.extensions import db
 
@@ -362,14 +373,49 @@ def create_user(c, name, email, title="", admin=False):
         raise Exit(f"error: {error.errors()[0]['msg']}", code=2) from None
     with _app_context():
         try:
-            user, refresh_token = signup(request)
-            if admin and user.status != UserStatus.ACTIVE:
-                change_status(user.id, UserStatus.ACTIVE, "operator:invoke")
-                make_admin(user.id)
+            user = create_local_account(request)
+            record_event(user.id, "created", OPERATOR, "cli")
+            if admin:
+                change_status(user.id, UserStatus.ACTIVE, OPERATOR, "cli")
+                change_role(user.id, PersonRole.ADMIN, OPERATOR, "cli")
+            refresh_token = issue_refresh_token(user.id)
         except DomainError as error:
             raise Exit(f"error: {error.detail}", code=1) from None
         db.session.commit()
         print(f"USER_ID={user.id}\nREFRESH_TOKEN={refresh_token}")
+
+
+@task(
+    help={
+        "email": "the account's e-mail address (an account not linked to a provider yet)",
+        "subject": "the person's `sub` at the identity provider",
+        "issuer": "the provider's issuer URL (default: OIDC_ISSUER)",
+    }
+)
+def link_account(c, email, subject, issuer=""):
+    """Bind an existing account to a person at the identity provider (issuer, subject)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from app.accounts.identities import link_account as link
+    from app.accounts.models import User
+    from app.extensions import db
+
+    with _app_context() as app:
+        issuer = issuer or app.extensions["settings"].oidc_issuer
+        if not issuer:
+            raise Exit("error: give --issuer or set OIDC_ISSUER", code=2)
+        users = db.session.scalars(
+            select(User).where(User.email_key == email.strip().lower(), User.oidc_subject.is_(None))
+        ).all()
+        if len(users) != 1:
+            raise Exit(f"error: no account waiting to be linked for {email}", code=1)
+        try:
+            link(users[0], issuer, subject, OPERATOR)
+            db.session.commit()
+        except IntegrityError:
+            raise Exit(f"error: {issuer} {subject} is linked to another account", code=1) from None
+    print(f"{email}: linked to {issuer} {subject}")
 
 
 @task(help={"email": "the pending account's e-mail address"})
@@ -378,21 +424,24 @@ def accept_user(c, email):
     from sqlalchemy import select
 
     from app.accounts.models import User, UserStatus
+    from app.accounts.notices import tell_accepted
     from app.accounts.services import change_status
     from app.errors import DomainError
     from app.extensions import db
-    from app.notifications.dispatch import email_user
 
     with _app_context():
-        user = db.session.scalar(select(User).where(User.email_key == email.strip().lower()))
-        if user is None:
-            raise Exit(f"error: no account for {email}", code=1)
+        users = db.session.scalars(
+            select(User).where(User.email_key == email.strip().lower())
+        ).all()
+        if len(users) > 1:  # one address, several people: only the undecided ones
+            users = [user for user in users if user.status != UserStatus.ACTIVE]
+        if len(users) != 1:
+            found = "no account" if not users else f"{len(users)} accounts"
+            raise Exit(f"error: {found} waiting for acceptance for {email}", code=1)
         try:
-            change_status(user.id, UserStatus.ACTIVE, "operator:invoke")
+            user = change_status(users[0].id, UserStatus.ACTIVE, OPERATOR, "cli")
         except DomainError as error:
             raise Exit(f"error: {error.detail}", code=1) from None
         db.session.commit()
-        email_user(
-            user.email, "Your account is active", f"Dear {user.name},\n\nyour account is active.\n"
-        )
+        tell_accepted(user)
     print(f"{email}: active")

@@ -16,6 +16,7 @@ from app.database import render_migration_item
 from app.errors import register_body_limit, register_error_handlers
 from app.extensions import cors, db, limiter, migrate
 from app.feeds.appliers import make_appliers
+from app.identity import init_identity
 from app.instance_secrets import instance_secret
 from app.logs import REQUEST_ID_HEADER, configure_logging, register_request_logging
 from app.metrics import register_metrics
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     register_body_limit(app)
     register_metrics(app)
     init_web(app)
+    init_identity(app)
     _register_blueprints(app)
     _register_api_docs(app, settings)
     configure_tracing(app, settings, span_exporter)

@@ -111,7 +111,39 @@ class Settings(BaseSettings):
         30, ge=1, le=365, description="Life of refresh tokens; each use replaces the token."
     )
     initial_admin_email: str | None = Field(
-        None, description="The account signing up with this e-mail is active and admin at once."
+        None,
+        description="The person whose identity provider says `email_verified: true` for "
+        "this address (any case) is an active admin at their first sign-in. Never applies "
+        "to `POST /users/signup`.",
+    )
+    oidc_issuer: str | None = Field(
+        None,
+        description="OpenID Connect provider people sign in with (its discovery document is "
+        "`{issuer}/.well-known/openid-configuration`). Required when DEPLOYMENT=production "
+        "and AUTH_MODE=standalone. Unset in development: a development sign-in page.",
+    )
+    oidc_client_id: str | None = Field(
+        None, description="This service's client id at the provider."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        None, description="This service's client secret at the provider."
+    )
+    oidc_scopes: str = Field(
+        "openid email profile", description="Scopes asked of the provider (space-separated)."
+    )
+    sign_in_rate_limit: str = Field(
+        "30 per minute",
+        description="Sign-in callbacks allowed per client address (flask-limiter syntax).",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        description="Verifies Slack's requests to `/slack/interactions` (the Slack app's "
+        "signing secret). Unset: Slack buttons are refused.",
+    )
+    slack_approver_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Slack user ids allowed to approve or reject people with the buttons "
+        "(JSON list or comma-separated). Empty: anyone in the channel.",
     )
     signup_rate_limit: str = Field(
         "5 per minute", description="Signups allowed per client address (flask-limiter syntax)."
@@ -271,7 +303,7 @@ class Settings(BaseSettings):
         "with `POST /access-grants`, need none.",
     )
 
-    @field_validator("cors_allowed_origins", mode="before")
+    @field_validator("cors_allowed_origins", "slack_approver_ids", mode="before")
     @classmethod
     def _split_origins(cls, value):
         if isinstance(value, str):
@@ -287,6 +319,11 @@ class Settings(BaseSettings):
         if not value and info.data.get("deployment") != "development":
             raise ValueError("may be false only with DEPLOYMENT=development")
         return value
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _issuer_without_trailing_slash(cls, value: str | None) -> str | None:
+        return value.strip().rstrip("/") or None if value else None
 
     @field_validator("api_root_path")
     @classmethod

@@ -148,3 +148,7 @@ def s3_endpoint():
     server.start()
     yield f"http://127.0.0.1:{port}"
     server.stop()
+
+
+# The real OpenID provider (one process per session), for every test module.
+from tests.oidc_provider import oidc_provider  # noqa: E402, F401

@@ -12,12 +12,14 @@ from tests.live_service import free_port
 class WebhookReceiver:
     def __init__(self):
         self.texts: list[str] = []
+        self.bodies: list[dict] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.texts.append(json.loads(body)["text"])
+                receiver.bodies.append(json.loads(body))
+                receiver.texts.append(receiver.bodies[-1]["text"])
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

@@ -52,6 +52,27 @@ def signup(client, name, email, title=None):
     return response
 
 
+def create_admin(app, name="Ada Admin", email=ADMIN_EMAIL) -> dict:
+    """An active admin made as `invoke create-user --admin` makes one (signup never does)."""
+    from app.accounts.models import PersonRole, UserStatus
+    from app.accounts.schemas import SignupRequest
+    from app.accounts.services import (
+        change_role,
+        change_status,
+        create_local_account,
+        issue_refresh_token,
+    )
+    from app.extensions import db
+
+    with app.app_context():
+        user = create_local_account(SignupRequest(name=name, email=email))
+        change_status(user.id, UserStatus.ACTIVE, "operator:test", "cli")
+        change_role(user.id, PersonRole.ADMIN, "operator:test", "cli")
+        token = issue_refresh_token(user.id)
+        db.session.commit()
+        return {"id": str(user.id), "refresh_token": remember(token), "is_admin": True}
+
+
 def refresh(client, token):
     response = client.post("/token/refresh", json={"refresh_token": token})
     if response.status_code == 200:
@@ -67,7 +88,7 @@ def bearer(token):
 def test_the_whole_journey(accounts_app, receivers, db):
     webhook, mail = receivers
     client = accounts_app.test_client()
-    admin = signup(client, "Ada Admin", ADMIN_EMAIL).json
+    admin = create_admin(accounts_app)
     admin_access = refresh(client, admin["refresh_token"]).json["access_token"]
 
     user = signup(client, "Grace Hopper", "grace@example.org", "Dr.")
@@ -119,7 +140,7 @@ def test_the_whole_journey(accounts_app, receivers, db):
 
 def test_reusing_a_spent_refresh_token_revokes_the_chain(accounts_app, db):
     client = accounts_app.test_client()
-    first = signup(client, "Ada Admin", ADMIN_EMAIL).json["refresh_token"]
+    first = create_admin(accounts_app)["refresh_token"]
     second = refresh(client, first).json["refresh_token"]
 
     reused = refresh(client, first)
@@ -131,18 +152,22 @@ def test_reusing_a_spent_refresh_token_revokes_the_chain(accounts_app, db):
     assert after.json["code"] == "invalid_refresh_token"
 
 
-def test_the_initial_admin_is_admin_and_others_are_not(accounts_app, db):
+def test_signing_up_with_the_initial_admin_address_makes_nobody_admin(accounts_app, db):
     client = accounts_app.test_client()
-    admin = signup(client, "Ada", ADMIN_EMAIL).json
+    claimed = signup(client, "Mallory", ADMIN_EMAIL).json
     other = signup(client, "Bob", "bob@example.org").json
 
-    assert (admin["status"], admin["is_admin"]) == ("active", True)
+    assert (claimed["status"], claimed["is_admin"], claimed["role"]) == (
+        "pending",
+        False,
+        "researcher",
+    )
     assert (other["status"], other["is_admin"]) == ("pending", False)
 
 
 def test_nothing_secret_is_stored_in_plaintext(accounts_app, db):
     client = accounts_app.test_client()
-    first = signup(client, "Ada", ADMIN_EMAIL).json["refresh_token"]
+    first = create_admin(accounts_app)["refresh_token"]
     pair = refresh(client, first).json
 
     dump = " ".join(
@@ -181,7 +206,7 @@ def test_bad_signups(accounts_app, db, body, status, code):
 
 def test_refresh_refusals(accounts_app, db):
     client = accounts_app.test_client()
-    admin = signup(client, "Ada", ADMIN_EMAIL).json
+    admin = create_admin(accounts_app)
     token = db.session.scalars(select(RefreshToken)).one()
     token.expires_at = datetime.now(UTC) - timedelta(seconds=1)
     db.session.commit()
@@ -195,7 +220,7 @@ def test_refresh_refusals(accounts_app, db):
 
 def test_disabling_revokes_tokens_and_stops_packages(accounts_app, db):
     client = accounts_app.test_client()
-    admin = signup(client, "Ada", ADMIN_EMAIL).json
+    admin = create_admin(accounts_app)
     admin_access = refresh(client, admin["refresh_token"]).json["access_token"]
     user = signup(client, "Grace", "grace@example.org").json
     client.post(f"/users/{user['id']}/accept", headers=bearer(admin_access))

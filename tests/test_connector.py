@@ -27,7 +27,7 @@ from tests.factories import (
     verified_iva,
 )
 from tests.live_service import service_stack
-from tests.people import make_person
+from tests.second_factor_steps import make_person
 from tests.users import Researcher
 from tests.waiting import wait_for
 

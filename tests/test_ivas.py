@@ -2,13 +2,14 @@
 download grants bound to them."""
 
 import pytest
+from sqlalchemy import select
 
 from app import create_app
 from app.ivas import services as ivas
 from tests.conftest import make_settings
 from tests.factories import ApplicationKeyFactory, create_dataset
-from tests.people import make_person
 from tests.receivers import MailReceiver, WebhookReceiver
+from tests.second_factor_steps import make_person
 from tests.secrets_seen import remember
 from tests.users import Researcher
 
@@ -120,6 +121,24 @@ def test_the_whole_lifecycle_with_notices(told_app, receivers):
         deleted = client.delete(f"/users/{person.id}/ivas/{iva_id}", headers=person.headers())
         assert deleted.status_code == 204
         assert client.get(f"/users/{person.id}/ivas", headers=person.headers()).json == []
+        from app.accounts.models import AccountEvent
+        from app.extensions import db
+
+        recorded = db.session.scalars(
+            select(AccountEvent.action)
+            .where(AccountEvent.user_id == person.id)
+            .order_by(AccountEvent.created_at)
+        ).all()
+        assert recorded[:4] == [
+            "iva_added",
+            "iva_code_requested",
+            "iva_code_created",
+            "iva_code_transmitted",
+        ]
+        assert "iva_reset_after_wrong_codes" in recorded and recorded[-2:] == [
+            "iva_unverified",
+            "iva_deleted",
+        ]
     subjects = [m.content for m in mail.messages]
     assert any(b"verified now" in s for s in subjects)
     assert any(b"no longer verified" in s for s in subjects)

@@ -16,7 +16,8 @@ from app.ivas.models import IvaType
 from app.second_factor.models import RecoveryCode, TotpFactor
 from tests.conftest import make_settings
 from tests.factories import ApplicationKeyFactory, create_dataset, grant
-from tests.people import (
+from tests.receivers import MailReceiver, WebhookReceiver
+from tests.second_factor_steps import (
     csrf_token,
     enrol,
     make_person,
@@ -24,7 +25,6 @@ from tests.people import (
     pass_second_factor,
     signed_in,
 )
-from tests.receivers import MailReceiver, WebhookReceiver
 from tests.secrets_seen import remember
 from tests.users import Researcher
 
@@ -81,7 +81,7 @@ def test_set_up_with_an_authenticator_app_then_pass_it_in_a_new_session(client, 
 
 
 def test_a_code_is_accepted_once(client, db):
-    person = make_person()
+    person = make_person("steward")
     signed_in(client, person)
     secret, _ = enrol(client)
     signed_in(client, person)
@@ -120,6 +120,12 @@ def test_five_wrong_codes_lock_it_and_tell_the_person_and_the_admins(told_app, r
 
         locked = db.session.get(TotpFactor, person.id)
         assert locked.locked_until > datetime.now(UTC) + timedelta(minutes=14)
+        from app.accounts.models import AccountEvent
+
+        recorded = db.session.scalars(
+            select(AccountEvent.action).where(AccountEvent.user_id == person.id)
+        ).all()
+        assert "second_factor_set_up" in recorded and "second_factor_locked" in recorded
     assert any("locked@example.org" in text and "locked" in text for text in webhook.texts)
     assert [m.rcpt_tos for m in mail.messages] == [["locked@example.org"]]
 
@@ -262,7 +268,7 @@ def test_second_factor_may_be_off_only_in_development(instance_path, monkeypatch
 
 
 def test_addresses_through_the_pages_of_both_sides(app, client, db):
-    from tests.people import form
+    from tests.second_factor_steps import form
 
     person, steward = make_person(), make_person("admin")
     steward_client = app.test_client()

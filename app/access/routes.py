@@ -25,7 +25,7 @@ steward_only = permissions_required([Permission.DATA_STEWARD])
     responses={201: GrantView},
 )
 def create_grant(body: GrantRequest):
-    grant = services.create_grant(body, granted_by=f"application:{g.application.name}")
+    grant = services.create_grant(body, granted_by=g.actor)
     db.session.commit()
     return json_response(GrantView.of(grant), 201)
 

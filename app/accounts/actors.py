@@ -1,23 +1,18 @@
-"""Who may act as an operator: an application key with a permission, or an admin user."""
+"""Who may act as an operator: an application key with a permission, or a person whose role
+holds it (steward: DATA_STEWARD; admin: everything, as ADMIN)."""
 
 from collections.abc import Callable
 from functools import wraps
 
 from flask import request
 
-from app.accounts.errors import AdminRequired
-from app.accounts.models import User, UserStatus
-from app.applications.permissions import Permission, application_store
-from app.auth.bearer import bearer_credential
-from app.auth.internal_tokens import verify_internal_token
-from app.auth.keys import token_keys
-from app.extensions import db
-from app.second_factor.levels import refuse_without_second_factor
+from app.accounts.errors import RoleRequired
+from app.applications.permissions import Permission, application_store, person_permissions
 from roles import API_KEY_HEADER, PermissionDenied
 
 
 def actor_required(permission: Permission) -> Callable:
-    """Admit a key holding `permission` (or ADMIN), or an active admin user's token.
+    """Admit a key holding `permission` (or ADMIN), or a person's token whose role holds it.
 
     The view receives `actor=`: "application:<name>" or "user:<id>", for records.
     """
@@ -28,11 +23,12 @@ def actor_required(permission: Permission) -> Callable:
             if request.headers.get(API_KEY_HEADER) is not None:
                 actor = _application_actor(permission)
             else:
-                actor = _admin_user_actor()
+                actor = _person_actor(permission)
             return view(*args, actor=actor, **kwargs)
 
         wrapper.security_schemes = ["WorkflowApiKey", "InternalToken"]
-        wrapper.required_permissions = [permission.name, "(or an admin user's token)"]
+        wrapper.required_permissions = [permission.name]
+        wrapper.admits_people = True
         return wrapper
 
     return decorator
@@ -46,10 +42,8 @@ def _application_actor(permission: Permission) -> str:
     return f"application:{application.name}"
 
 
-def _admin_user_actor() -> str:
-    user = verify_internal_token(bearer_credential(), token_keys())
-    account = db.session.get(User, user.id)
-    if account is None or account.status != UserStatus.ACTIVE or not account.is_admin:
-        raise AdminRequired()
-    refuse_without_second_factor(user)
-    return f"user:{account.id}"
+def _person_actor(permission: Permission) -> str:
+    actor, held = person_permissions()
+    if Permission.ADMIN not in held and permission not in held:
+        raise RoleRequired()
+    return actor

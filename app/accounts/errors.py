@@ -43,7 +43,19 @@ class SignupDisabled(NotFound):
     code = "signup_disabled"
 
 
-class AdminRequired(Forbidden):
-    """This needs an admin account or an API key with the permission."""
+class RoleRequired(Forbidden):
+    """Your role does not allow this; it needs another role or an API key with the permission."""
 
-    code = "admin_required"
+    code = "role_required"
+
+
+class SignupClosed(Forbidden):
+    """Accounts come from signing in at /login; signup is closed."""
+
+    code = "signup_closed"
+
+
+class SignInRefused(Forbidden):
+    """The identity provider's answer was not accepted; sign in again."""
+
+    code = "sign_in_refused"

@@ -2,8 +2,9 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import text
 
 from app.database import Base, UTCDateTime, utc_now
 
@@ -13,6 +14,14 @@ class UserStatus(StrEnum):
     ACTIVE = "active"
     REJECTED = "rejected"
     DISABLED = "disabled"
+
+
+class PersonRole(StrEnum):
+    """What a person may do besides using their own grants (see ADR 0012)."""
+
+    RESEARCHER = "researcher"
+    STEWARD = "steward"
+    ADMIN = "admin"
 
 
 #: Which status changes an admin may make.
@@ -25,19 +34,59 @@ TRANSITIONS = {
 
 
 class User(Base):
+    """A person's account; a person is identified by (oidc_issuer, oidc_subject).
+
+    Accounts made before sign-in through a provider (signup, `invoke create-user`)
+    have no subject until they are linked; among those the e-mail is unique.
+    """
+
     __tablename__ = "user_account"
+    __table_args__ = (
+        UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_user_account_identity"),
+        Index(
+            "uq_user_account_unlinked_email",
+            "email_key",
+            unique=True,
+            sqlite_where=text("oidc_subject IS NULL"),
+            postgresql_where=text("oidc_subject IS NULL"),
+        ),
+    )
 
     id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid4)
     name: Mapped[str] = mapped_column(String(256))
     title: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str] = mapped_column(String(320))
-    #: The e-mail address lower-cased: unique, so addresses differing in case collide.
-    email_key: Mapped[str] = mapped_column(String(320), unique=True)
+    #: The e-mail address lower-cased, for lookups and for the unlinked-account index.
+    email_key: Mapped[str] = mapped_column(String(320), index=True)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(512))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16))
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    role: Mapped[str] = mapped_column(String(16), default=PersonRole.RESEARCHER.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(256))
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == PersonRole.ADMIN
+
+
+class AccountEvent(Base):
+    """One approval, rejection, status or role change: who, when, through what."""
+
+    __tablename__ = "account_event"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid4)
+    user_id: Mapped[UUID] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    #: `user:<id>`, `application:<name>`, `slack:<user id>`, `operator:invoke`, ...
+    actor: Mapped[str] = mapped_column(String(256))
+    #: web, slack, cli, api or sign-in.
+    channel: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
 
 
 class RefreshToken(Base):

@@ -6,9 +6,14 @@ from flask import Blueprint, current_app
 
 from app.accounts import services
 from app.accounts.actors import actor_required
+from app.accounts.audit import list_events
 from app.accounts.models import UserStatus
+from app.accounts.notices import tell_accepted
 from app.accounts.schemas import (
+    AccountEventPage,
+    AccountEventView,
     RefreshRequest,
+    RoleChange,
     SignupRequest,
     SignupResponse,
     TokenPair,
@@ -17,11 +22,11 @@ from app.accounts.schemas import (
     UserQuery,
     UserView,
 )
-from app.api import json_response, operation
+from app.api import PageQuery, json_response, operation
 from app.applications.permissions import Permission
 from app.auth.internal_tokens import AuthUser, internal_token_required
 from app.extensions import db, limiter
-from app.notifications.dispatch import email_user, notify_operators
+from app.notifications.approval import announce_pending_person
 
 bp = Blueprint("accounts", __name__)
 
@@ -39,13 +44,12 @@ def _signup_limit() -> str:
     "404 when AUTH_MODE=external; 429 when a client signs up too often.",
     tags=["accounts"],
     body=SignupRequest,
-    responses={201: SignupResponse, 404: None, 409: None, 429: None},
+    responses={201: SignupResponse, 403: None, 404: None, 409: None, 429: None},
 )
 def signup(body: SignupRequest):
     user, refresh_token = services.signup(body)
     db.session.commit()
-    if user.status == UserStatus.PENDING:
-        notify_operators(f"New signup awaiting approval: {user.name} <{user.email}> ({user.id})")
+    announce_pending_person(user)
     view = UserView.of(user).model_dump()
     return json_response(SignupResponse(**view, refresh_token=refresh_token), 201)
 
@@ -87,7 +91,7 @@ def list_users(actor: str, query: UserQuery):
 
 def _status_action(target: UserStatus, summary: str, then=None):
     def action(actor: str, user_id: UUID):
-        user = services.change_status(user_id, target, actor)
+        user = services.change_status(user_id, target, actor, "api")
         db.session.commit()
         if then:
             then(user)
@@ -99,17 +103,8 @@ def _status_action(target: UserStatus, summary: str, then=None):
     )(action)
 
 
-def _welcome(user) -> None:
-    email_user(
-        user.email,
-        "Your account is active",
-        f"Dear {user.name},\n\nyour account has been accepted. Trade your refresh token at "
-        "/token/refresh for access tokens.\n",
-    )
-
-
 for path, target, summary, then in (
-    ("accept", UserStatus.ACTIVE, "Accept a pending account (the user is e-mailed)", _welcome),
+    ("accept", UserStatus.ACTIVE, "Accept a pending account (the user is e-mailed)", tell_accepted),
     ("reject", UserStatus.REJECTED, "Reject a pending account", None),
     ("disable", UserStatus.DISABLED, "Disable an account: its tokens and packages stop", None),
     ("enable", UserStatus.ACTIVE, "Enable a disabled account again", None),
@@ -127,6 +122,37 @@ for path, target, summary, then in (
     responses={200: UserView, 404: None, 409: None},
 )
 def make_admin(actor: str, user_id: UUID):
-    user = services.make_admin(user_id)
+    user = services.make_admin(user_id, actor, "api")
     db.session.commit()
     return json_response(UserView.of(user))
+
+
+@bp.post("/users/<user_id>/role")
+@actor_required(Permission.USER_ADMIN)
+@operation(
+    "Give an active account a role: researcher, steward or admin",
+    description="Recorded in `/account-events`. A steward's own access token is accepted "
+    "where DATA_STEWARD is; an admin's where ADMIN is.",
+    tags=["accounts"],
+    path=UserPath,
+    body=RoleChange,
+    responses={200: UserView, 404: None, 409: None},
+)
+def change_role(actor: str, user_id: UUID, body: RoleChange):
+    user = services.change_role(user_id, body.role, actor, "api")
+    db.session.commit()
+    return json_response(UserView.of(user))
+
+
+@bp.get("/account-events")
+@actor_required(Permission.USER_ADMIN)
+@operation(
+    "Approvals, rejections, status and role changes, newest first",
+    tags=["accounts"],
+    query=PageQuery,
+    responses={200: AccountEventPage},
+)
+def account_events(actor: str, query: PageQuery):
+    events, total, people = list_events(query)
+    items = [AccountEventView.of(event, people.get(event.user_id)) for event in events]
+    return json_response(AccountEventPage(items=items, total_count=total))

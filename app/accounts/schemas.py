@@ -4,7 +4,7 @@ from uuid import UUID
 
 from pydantic import UUID4, BaseModel, EmailStr, Field, StringConstraints
 
-from app.accounts.models import UserStatus
+from app.accounts.models import PersonRole, UserStatus
 from app.api import Page, PageQuery, StrictModel
 
 PersonName = Annotated[
@@ -27,7 +27,11 @@ class UserView(BaseModel):
     title: str | None
     email: str
     status: UserStatus
+    role: PersonRole
     is_admin: bool
+    oidc_issuer: str | None = Field(
+        description="The identity provider the person signs in with (null: not linked yet)."
+    )
     created_at: datetime
     approved_at: datetime | None
     approved_by: str | None
@@ -63,3 +67,35 @@ class UserPage(Page[UserView]):
 
 class UserPath(BaseModel):
     user_id: UUID4
+
+
+class RoleChange(StrictModel):
+    role: PersonRole
+
+
+class AccountEventView(BaseModel):
+    id: UUID
+    user_id: UUID
+    user_email: str
+    action: str = Field(description="approved, rejected, disabled, enabled, role_changed, ...")
+    detail: str
+    actor: str = Field(description="`user:<id>`, `application:<name>`, `slack:<id>`, ...")
+    channel: str = Field(description="web, slack, cli, api or sign-in")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, event, user) -> "AccountEventView":
+        return cls(
+            id=event.id,
+            user_id=event.user_id,
+            user_email=user.email if user else "",
+            action=event.action,
+            detail=event.detail,
+            actor=event.actor,
+            channel=event.channel,
+            created_at=event.created_at,
+        )
+
+
+class AccountEventPage(Page[AccountEventView]):
+    pass

@@ -9,16 +9,18 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.audit import STATUS_ACTIONS, record_event
 from app.accounts.errors import (
     AccountDisabled,
     AccountPending,
     EmailTaken,
     InvalidRefreshToken,
     InvalidStatusChange,
+    SignupClosed,
     SignupDisabled,
     UserNotFound,
 )
-from app.accounts.models import TRANSITIONS, RefreshToken, User, UserStatus
+from app.accounts.models import TRANSITIONS, PersonRole, RefreshToken, User, UserStatus
 from app.accounts.schemas import SignupRequest, TokenPair, UserQuery
 from app.auth.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
 from app.auth.keys import token_keys
@@ -37,29 +39,38 @@ def _hash(token: str) -> str:
 
 
 def signup(request: SignupRequest) -> tuple[User, str]:
-    """A pending account (active admin for INITIAL_ADMIN_EMAIL) and its first refresh token."""
+    """A pending account and its first refresh token (no provider configured).
+
+    Nobody verified the address, so signup never makes an admin: INITIAL_ADMIN_EMAIL
+    counts only when an identity provider says the address is verified.
+    """
     settings = _settings()
     if settings.auth_mode != "standalone":
         raise SignupDisabled()
+    if settings.oidc_issuer:
+        raise SignupClosed()
+    user = create_local_account(request)
+    return user, issue_refresh_token(user.id)
+
+
+def create_local_account(request: SignupRequest) -> User:
+    """A pending account not yet bound to a provider identity; its e-mail is unique."""
     email = str(request.email)
-    initial_admin = (settings.initial_admin_email or "").strip().lower() == email.lower()
     user = User(
         id=uuid4(),
         name=request.name,
         title=request.title or None,
         email=email,
         email_key=email.lower(),
-        status=(UserStatus.ACTIVE if initial_admin else UserStatus.PENDING).value,
-        is_admin=initial_admin,
+        status=UserStatus.PENDING.value,
+        role=PersonRole.RESEARCHER.value,
     )
-    if initial_admin:
-        user.approved_at, user.approved_by = utc_now(), "configuration:INITIAL_ADMIN_EMAIL"
     try:
         with db.session.begin_nested():
             db.session.add(user)
     except IntegrityError:
         raise EmailTaken(f"An account for {email} exists") from None
-    return user, issue_refresh_token(user.id)
+    return user
 
 
 def issue_refresh_token(
@@ -116,13 +127,13 @@ def refresh(presented: str) -> TokenPair:
 
 
 def _auth_user(user: User, after_second_factor: bool = False) -> AuthUser:
-    roles = ["admin"] if user.is_admin else []
+    # Roles are informational only: rights are read from the account at each request.
     return AuthUser(
         id=user.id,
         name=user.name,
         email=user.email,
         title=user.title,
-        roles=roles,
+        roles=[user.role],
         amr=list(SECOND_FACTOR_AMR) if after_second_factor else None,
     )
 
@@ -158,25 +169,60 @@ def list_users(query: UserQuery) -> tuple[list[User], int]:
     return fetch_page(db.session, ordered, query.skip, query.limit)
 
 
-def change_status(user_id: UUID, target: UserStatus, actor: str) -> User:
+def change_status(user_id: UUID, target: UserStatus, actor: str, channel: str = "api") -> User:
+    """Apply an admin's status change and record it; tokens stop on disable or reject."""
     user = db.session.get(User, user_id, with_for_update=True)
     if user is None:
         raise UserNotFound(f"User {user_id} not found")
     if target not in TRANSITIONS.get(UserStatus(user.status), set()):
         raise InvalidStatusChange(f"A {user.status} account cannot become {target}")
+    if target == UserStatus.DISABLED:
+        _keep_an_admin(user)
+    previous = user.status
     user.status = target.value
     if target == UserStatus.ACTIVE:
         user.approved_at, user.approved_by = utc_now(), actor
     if target in (UserStatus.DISABLED, UserStatus.REJECTED):
         revoke_user_tokens(user.id, f"account {target.value} by {actor}")
+    record_event(user.id, STATUS_ACTIONS[(previous, target)], actor, channel)
     db.session.flush()
     return user
 
 
-def make_admin(user_id: UUID) -> User:
-    user = get_user(user_id)
+def change_role(user_id: UUID, role: PersonRole, actor: str, channel: str = "api") -> User:
+    """Give an account another role; the change is recorded. Only active accounts."""
+    user = db.session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise UserNotFound(f"User {user_id} not found")
     if user.status != UserStatus.ACTIVE:
-        raise InvalidStatusChange("Only an active account can become admin")
-    user.is_admin = True
+        raise InvalidStatusChange("Only an active account can change its role")
+    if role != PersonRole.ADMIN:
+        _keep_an_admin(user)
+    if user.role != role:
+        record_event(user.id, "role_changed", actor, channel, f"{user.role} → {role.value}")
+        user.role = role.value
     db.session.flush()
     return user
+
+
+def _keep_an_admin(user: User) -> None:
+    """Refuse to take the last active admin's rights: nobody could approve anyone again.
+
+    The active admins' rows are locked, so two admins demoting each other at once
+    cannot both succeed.
+    """
+    if user.role != PersonRole.ADMIN or user.status != UserStatus.ACTIVE:
+        return
+    admins = db.session.scalars(
+        select(User.id)
+        .where(User.role == PersonRole.ADMIN.value, User.status == UserStatus.ACTIVE.value)
+        .with_for_update()
+    ).all()
+    if set(admins) <= {user.id}:
+        raise InvalidStatusChange(
+            "This is the last active admin; make someone else admin first", code="last_admin"
+        )
+
+
+def make_admin(user_id: UUID, actor: str = "api", channel: str = "api") -> User:
+    return change_role(user_id, PersonRole.ADMIN, actor, channel)

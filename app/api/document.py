@@ -116,6 +116,11 @@ def _description(spec: OperationSpec, view) -> str | None:
     permissions = getattr(view, "required_permissions", None)
     if permissions:
         parts.append("Requires an API key with any of: " + ", ".join(permissions) + ".")
+        if getattr(view, "admits_people", False):
+            parts.append(
+                "A person's access token is accepted when their role grants it "
+                "(steward: DATA_STEWARD; admin: everything)."
+            )
     return "\n\n".join(parts) or None
 
 
@@ -124,6 +129,8 @@ def _security(view) -> list[str]:
     if getattr(view, "security_schemes", None):
         return list(view.security_schemes)
     if getattr(view, "api_key_header", None):
+        if getattr(view, "admits_people", False):
+            return ["WorkflowApiKey", "InternalToken"]
         return ["WorkflowApiKey"]
     scheme = getattr(view, "bearer_scheme", None)
     return [scheme] if scheme else []

@@ -8,7 +8,7 @@ bp = Blueprint("applications", __name__)
 
 
 @bp.get("/applications/me")
-@permissions_required(list(Permission))
+@permissions_required(list(Permission), people=False)
 @operation(
     "The calling application",
     tags=["applications"],

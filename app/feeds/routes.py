@@ -45,7 +45,7 @@ def publish_events(body: EventBatch):
     if len(events) > limit:
         raise TooManyEvents(f"{len(events)} events in one request; at most {limit}")
     services.validate_batch(events)
-    results = services.ingest(events, received_from=g.application.name)
+    results = services.ingest(events, received_from=g.actor)
     db.session.commit()
     accepted = {r.event_id for r in results if r.status == "accepted"}
     enqueue_keys(services.distinct_keys(e for e in events if e.event_id in accepted))

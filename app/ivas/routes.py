@@ -55,7 +55,7 @@ def list_ivas(actor: IvaActor, user_id: UUID):
 def add_iva(actor: IvaActor, user_id: UUID, body: IvaCreation):
     actor.refuse_unless_self(user_id)
     iva = services.add(user_id, body.type, body.value)
-    record(user_id, "iva added", actor.label, "api", f"{iva.type} {iva.id}")
+    record(user_id, "iva_added", actor.label, "api", f"{iva.type} {iva.id}")
     db.session.commit()
     return json_response(IvaCreated(id=iva.id), 201)
 
@@ -72,7 +72,7 @@ def add_iva(actor: IvaActor, user_id: UUID, body: IvaCreation):
 def delete_iva(actor: IvaActor, user_id: UUID, iva_id: UUID):
     actor.refuse_unless_self_or_steward(user_id)
     services.remove(iva_id, user_id)
-    record(user_id, "iva deleted", actor.label, "api", str(iva_id))
+    record(user_id, "iva_deleted", actor.label, "api", str(iva_id))
     db.session.commit()
     return "", 204
 
@@ -90,7 +90,7 @@ def request_code(actor: IvaActor, iva_id: UUID):
     if actor.user is None:
         actor.refuse_unless_self(None)
     iva = services.request_code(iva_id, actor.user.id)
-    record(iva.user_id, "iva code requested", actor.label, "api", str(iva.id))
+    record(iva.user_id, "iva_code_requested", actor.label, "api", str(iva.id))
     db.session.commit()
     notices.code_requested(iva)
     return "", 204
@@ -109,7 +109,7 @@ def request_code(actor: IvaActor, iva_id: UUID):
 def create_code(actor: IvaActor, iva_id: UUID):
     actor.refuse_unless_steward()
     iva, code = services.create_code(iva_id)
-    record(iva.user_id, "iva code created", actor.label, "api", str(iva.id))
+    record(iva.user_id, "iva_code_created", actor.label, "api", str(iva.id))
     db.session.commit()
     return json_response(CreatedCode(verification_code=code), 201, NO_STORE)
 
@@ -126,7 +126,7 @@ def create_code(actor: IvaActor, iva_id: UUID):
 def code_transmitted(actor: IvaActor, iva_id: UUID):
     actor.refuse_unless_steward()
     iva = services.code_transmitted(iva_id)
-    record(iva.user_id, "iva code transmitted", actor.label, "api", str(iva.id))
+    record(iva.user_id, "iva_code_transmitted", actor.label, "api", str(iva.id))
     db.session.commit()
     notices.code_transmitted(iva)
     return "", 204
@@ -150,14 +150,14 @@ def verify_code(actor: IvaActor, iva_id: UUID, body: VerificationCode):
         iva = services.verify_code(iva_id, actor.user.id, body.verification_code)
     except TooManyVerificationAttempts:
         iva = services.get(iva_id)
-        record(iva.user_id, "iva reset after wrong codes", actor.label, "api", str(iva.id))
+        record(iva.user_id, "iva_reset_after_wrong_codes", actor.label, "api", str(iva.id))
         db.session.commit()
         notices.reset_after_attempts(iva)
         raise
     except DomainError:
         db.session.commit()  # the wrong attempt is counted
         raise
-    record(iva.user_id, "iva verified", actor.label, "api", str(iva.id))
+    record(iva.user_id, "iva_verified", actor.label, "api", str(iva.id))
     db.session.commit()
     notices.verified(iva)
     return "", 204
@@ -175,7 +175,7 @@ def verify_code(actor: IvaActor, iva_id: UUID, body: VerificationCode):
 def unverify(actor: IvaActor, iva_id: UUID):
     actor.refuse_unless_steward()
     iva = services.unverify(iva_id)
-    record(iva.user_id, "iva unverified", actor.label, "api", str(iva.id))
+    record(iva.user_id, "iva_unverified", actor.label, "api", str(iva.id))
     db.session.commit()
     notices.unverified(iva)
     return "", 204

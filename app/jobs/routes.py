@@ -33,7 +33,7 @@ readers = permissions_required([Permission.JOBS_ADMIN, Permission.DATA_STEWARD])
 
 
 def _actor() -> str:
-    return f"application:{g.application.name}"
+    return g.actor
 
 
 @bp.get("/jobs")

@@ -9,10 +9,16 @@ from app.dispatch import enqueue
 log = logging.getLogger(__name__)
 
 
-def notify_operators(text: str) -> None:
+def notify_operators(text: str, blocks: list[dict] | None = None) -> None:
+    """Post to the operators' webhook; `blocks` (Slack Block Kit) when given, `text` always."""
     if current_app.extensions["settings"].notify_webhook_url is None:
         return
-    enqueue("notifications.webhook", text)
+    enqueue("notifications.webhook", text, blocks)
+
+
+def answer_slack(response_url: str, message: dict) -> None:
+    """Replace or follow up a Slack message through the `response_url` Slack gave."""
+    enqueue("notifications.slack_response", response_url, message)
 
 
 def email_user(recipient: str, subject: str, body: str) -> None:

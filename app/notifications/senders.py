@@ -8,8 +8,14 @@ import requests
 TIMEOUT_SECONDS = 10
 
 
-def post_webhook(url: str, text: str) -> None:
-    response = requests.post(url, json={"text": text}, timeout=TIMEOUT_SECONDS)
+def post_webhook(url: str, text: str, blocks: list[dict] | None = None) -> None:
+    body = {"text": text} | ({"blocks": blocks} if blocks else {})
+    response = requests.post(url, json=body, timeout=TIMEOUT_SECONDS)
+    response.raise_for_status()
+
+
+def post_json(url: str, body: dict) -> None:
+    response = requests.post(url, json=body, timeout=TIMEOUT_SECONDS)
     response.raise_for_status()
 
 

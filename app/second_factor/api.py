@@ -33,6 +33,6 @@ class UserPath(BaseModel):
 def reset_totp(actor: str, user_id: UUID):
     if not totp.reset(user_id):
         raise NotFound("This person has no second factor", code="no_second_factor")
-    record(user_id, "second factor reset", actor, "api")
+    record(user_id, "second_factor_reset", actor, "api")
     db.session.commit()
     return "", 204

@@ -48,7 +48,7 @@ def add_iva():
             code="iva_value",
         )
     iva = services.add(person.id, type_, value)
-    record(person.id, "iva added", f"user:{person.id}", "web", f"{iva.type} {iva.id}")
+    record(person.id, "iva_added", f"user:{person.id}", "web", f"{iva.type} {iva.id}")
     db.session.commit()
     flash(f"Your {notices.label(iva)} was added. Request its verification when ready.", "success")
     return redirect(url_for("second_factor.ivas"))
@@ -59,7 +59,7 @@ def add_iva():
 def request_iva_code(iva_id: UUID):
     person = current_person()
     iva = services.request_code(iva_id, person.id)
-    record(person.id, "iva code requested", f"user:{person.id}", "web", str(iva.id))
+    record(person.id, "iva_code_requested", f"user:{person.id}", "web", str(iva.id))
     db.session.commit()
     notices.code_requested(iva)
     flash("A data steward will send you a code through this address.", "success")
@@ -74,7 +74,7 @@ def verify_iva_code(iva_id: UUID):
         iva = services.verify_code(iva_id, person.id, request.form.get("code", ""))
     except TooManyVerificationAttempts as refused:
         iva = services.get(iva_id, person.id)
-        record(person.id, "iva reset after wrong codes", f"user:{person.id}", "web", str(iva_id))
+        record(person.id, "iva_reset_after_wrong_codes", f"user:{person.id}", "web", str(iva_id))
         db.session.commit()
         notices.reset_after_attempts(iva)
         flash(refused.detail, "error")
@@ -83,7 +83,7 @@ def verify_iva_code(iva_id: UUID):
         db.session.commit()  # the wrong attempt is counted
         flash(refused.detail, "error")
         return redirect(url_for("second_factor.ivas")), 303
-    record(person.id, "iva verified", f"user:{person.id}", "web", str(iva.id))
+    record(person.id, "iva_verified", f"user:{person.id}", "web", str(iva.id))
     db.session.commit()
     notices.verified(iva)
     flash(f"Your {notices.label(iva)} is verified.", "success")
@@ -95,7 +95,7 @@ def verify_iva_code(iva_id: UUID):
 def delete_iva(iva_id: UUID):
     person = current_person()
     iva = services.remove(iva_id, person.id)
-    record(person.id, "iva deleted", f"user:{person.id}", "web", str(iva_id))
+    record(person.id, "iva_deleted", f"user:{person.id}", "web", str(iva_id))
     db.session.commit()
     flash(f"Your {notices.label(iva)} was deleted.", "success")
     return redirect(url_for("second_factor.ivas"))
@@ -124,7 +124,7 @@ def steward_ivas():
 def steward_create_code(iva_id: UUID):
     steward = current_person()
     iva, code = services.create_code(iva_id)
-    record(iva.user_id, "iva code created", f"user:{steward.id}", "web", str(iva.id))
+    record(iva.user_id, "iva_code_created", f"user:{steward.id}", "web", str(iva.id))
     db.session.commit()
     person = db.session.get(User, iva.user_id)
     page = render_template(
@@ -142,7 +142,7 @@ def steward_create_code(iva_id: UUID):
 def steward_code_transmitted(iva_id: UUID):
     steward = current_person()
     iva = services.code_transmitted(iva_id)
-    record(iva.user_id, "iva code transmitted", f"user:{steward.id}", "web", str(iva.id))
+    record(iva.user_id, "iva_code_transmitted", f"user:{steward.id}", "web", str(iva.id))
     db.session.commit()
     notices.code_transmitted(iva)
     flash("Marked as sent; the person can enter the code now.", "success")
@@ -154,7 +154,7 @@ def steward_code_transmitted(iva_id: UUID):
 def steward_unverify(iva_id: UUID):
     steward = current_person()
     iva = services.unverify(iva_id)
-    record(iva.user_id, "iva unverified", f"user:{steward.id}", "web", str(iva.id))
+    record(iva.user_id, "iva_unverified", f"user:{steward.id}", "web", str(iva.id))
     db.session.commit()
     notices.unverified(iva)
     flash("The address is unverified; downloads bound to it are paused.", "success")

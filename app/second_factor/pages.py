@@ -43,7 +43,7 @@ def setup():
             _tell_if_locked(person, refused)
             error = refused.detail
         else:
-            record(person.id, "second factor set up", f"user:{person.id}", "web")
+            record(person.id, "second_factor_set_up", f"user:{person.id}", "web")
             db.session.commit()
             mark_second_factor_passed()
             page = render_template("second_factor/recovery_codes.html", codes=codes)
@@ -72,7 +72,7 @@ def verify():
             _tell_if_locked(person, refused)
             error = refused.detail
         else:
-            record(person.id, f"second factor passed ({used})", f"user:{person.id}", "web")
+            record(person.id, f"second_factor_passed_{used}", f"user:{person.id}", "web")
             db.session.commit()
             mark_second_factor_passed()
             return redirect(safe_next())
@@ -88,7 +88,7 @@ def verify():
 
 def _tell_if_locked(person, refused: DomainError) -> None:
     if isinstance(refused, SecondFactorLocked) and refused.just_locked:
-        record(person.id, "second factor locked", "system", "web", "5 wrong codes in a row")
+        record(person.id, "second_factor_locked", "system", "web", "5 wrong codes in a row")
         db.session.commit()
         email_user(
             person.email,

@@ -96,22 +96,27 @@ def person_required(view: Callable) -> Callable:
 
 
 def role_required(*roles: str) -> Callable:
-    """A fully authenticated person holding one of `roles`; others get a 403 page.
+    """A fully authenticated, active person holding one of `roles`.
 
-    Steward and admin actions need the second factor, so this includes
-    `fully_authenticated`.
+    Anonymous browsers go to the sign-in page; every other signed-in person
+    (pending ones too) gets a 403 page. Steward and admin actions need the second
+    factor, so a holder of the role without it is asked for it (see
+    `fully_authenticated`).
     """
 
     def decorator(view: Callable) -> Callable:
-        @fully_authenticated
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if person_role(current_person()) not in roles:
+            person = current_person()
+            if person is None:
+                return redirect(login_url(request.full_path.rstrip("?")))
+            # A pending person is signed in but holds no role yet: refused, not redirected.
+            if person.status != UserStatus.ACTIVE or person_role(person) not in roles:
                 raise Forbidden(
                     "This page is for " + " or ".join(f"{r}s" for r in roles) + ".",
                     code="role_required",
                 )
-            return view(*args, **kwargs)
+            return _second_factor_gate() or view(*args, **kwargs)
 
         return wrapper
 
@@ -130,14 +135,18 @@ def fully_authenticated(view: Callable) -> Callable:
     @person_required
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not session_fully_authenticated():
-            if request.method in SAFE_METHODS:
-                target = url_for("second_factor.verify", next=request.full_path.rstrip("?"))
-                return redirect(target)
-            raise SecondFactorRequired(
-                "This needs your second factor in this session: enter your code on the "
-                "second-factor page first."
-            )
-        return view(*args, **kwargs)
+        return _second_factor_gate() or view(*args, **kwargs)
 
     return wrapper
+
+
+def _second_factor_gate():
+    """None when the session is fully authenticated; else a redirect, or a 403 for forms."""
+    if session_fully_authenticated():
+        return None
+    if request.method in SAFE_METHODS:
+        return redirect(url_for("second_factor.verify", next=request.full_path.rstrip("?")))
+    raise SecondFactorRequired(
+        "This needs your second factor in this session: enter your code on the "
+        "second-factor page first."
+    )

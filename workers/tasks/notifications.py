@@ -3,7 +3,7 @@
 from celery import shared_task
 from flask import current_app
 
-from app.notifications.senders import post_webhook, send_email
+from app.notifications.senders import post_json, post_webhook, send_email
 
 RETRY = {
     "autoretry_for": (Exception,),
@@ -16,10 +16,16 @@ RETRY = {
 
 
 @shared_task(name="notifications.webhook", **RETRY)
-def webhook(text: str) -> None:
+def webhook(text: str, blocks: list[dict] | None = None) -> None:
     url = current_app.extensions["settings"].notify_webhook_url
     if url is not None:
-        post_webhook(str(url), text)
+        post_webhook(str(url), text, blocks)
+
+
+@shared_task(name="notifications.slack_response", **RETRY)
+def slack_response(response_url: str, message: dict) -> None:
+    # Slack's response_url is valid for 30 minutes and five uses; retries stay inside.
+    post_json(response_url, message)
 
 
 @shared_task(name="notifications.email", **RETRY)

@@ -1,7 +1,7 @@
 """second factor (TOTP, recovery codes), IVAs, grants bound to IVAs
 
 Revision ID: secondfactor_1
-Revises: 0006
+Revises: identity_1
 Create Date: 2026-11-26 01:39:28.329536
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "secondfactor_1"
-down_revision = '0006'
+down_revision = "identity_1"
 branch_labels = None
 depends_on = None
 

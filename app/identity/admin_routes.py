@@ -1,0 +1,86 @@
+"""`/admin/users`: admins approve, reject, disable and re-role people, and see the record."""
+
+from uuid import UUID
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import case, select
+
+from app.accounts import services
+from app.accounts.audit import list_events
+from app.accounts.errors import UserNotFound
+from app.accounts.models import PersonRole, User, UserStatus
+from app.accounts.notices import tell_accepted
+from app.api import PageQuery
+from app.errors import RequestValidationFailed
+from app.extensions import db
+from app.web import web_blueprint
+from app.web.session import current_person, role_required
+
+bp = web_blueprint("admin", __name__, url_prefix="/admin")
+
+RECENT_EVENTS = 50
+#: Form action -> (target status, what the flash message says).
+STATUS_ACTIONS = {
+    "accept": (UserStatus.ACTIVE, "accepted"),
+    "reject": (UserStatus.REJECTED, "rejected"),
+    "disable": (UserStatus.DISABLED, "disabled"),
+    "enable": (UserStatus.ACTIVE, "enabled"),
+}
+_PENDING_FIRST = case((User.status == UserStatus.PENDING.value, 0), else_=1)
+
+
+@bp.get("/users")
+@role_required("admin")
+def users():
+    people = db.session.scalars(
+        select(User).order_by(_PENDING_FIRST, User.created_at.desc(), User.id)
+    ).all()
+    events, _total, by_id = list_events(PageQuery(limit=RECENT_EVENTS))
+    emails = {f"user:{p.id}": p.email for p in people}
+    return render_template(
+        "admin/users.html",
+        people=people,
+        pending=sum(1 for p in people if p.status == UserStatus.PENDING),
+        events=[(event, by_id.get(event.user_id)) for event in events],
+        roles=[role.value for role in PersonRole],
+        # "user:<id>" says who acted; an admin reads an e-mail address more easily.
+        actors={event.actor: emails[event.actor] for event in events if event.actor in emails},
+    )
+
+
+@bp.post("/users/<user_id>/<action>")
+@role_required("admin")
+def change_status(user_id: str, action: str):
+    if action not in STATUS_ACTIONS:
+        raise UserNotFound("No such action")
+    target, done = STATUS_ACTIONS[action]
+    person = services.change_status(_account_id(user_id), target, _actor(), "web")
+    db.session.commit()
+    if action == "accept":
+        tell_accepted(person)
+    flash(f"{person.name} ({person.email}) {done}.", "success")
+    return redirect(url_for("admin.users"), 303)
+
+
+@bp.post("/users/<user_id>/role")
+@role_required("admin")
+def change_role(user_id: str):
+    try:
+        role = PersonRole(request.form.get("role", ""))
+    except ValueError:
+        raise RequestValidationFailed("Choose researcher, steward or admin") from None
+    person = services.change_role(_account_id(user_id), role, _actor(), "web")
+    db.session.commit()
+    flash(f"{person.name} is now {person.role}.", "success")
+    return redirect(url_for("admin.users"), 303)
+
+
+def _account_id(raw: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise UserNotFound("No such account") from None
+
+
+def _actor() -> str:
+    return f"user:{current_person().id}"

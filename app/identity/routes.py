@@ -1,0 +1,98 @@
+"""Sign-in pages: `/login`, the provider's callback, `/logout`, the account status page."""
+
+from flask import current_app, redirect, render_template, request, session, url_for
+
+from app.accounts.models import UserStatus
+from app.extensions import db, limiter
+from app.identity import development
+from app.identity.next_path import HOME, safe_next
+from app.identity.provider import callback_url, provider, public_url
+from app.identity.sign_in import person_from_callback
+from app.notifications.approval import announce_pending_person
+from app.web import web_blueprint
+from app.web.blueprints import error_page
+from app.web.session import current_person, login_url, sign_in, sign_out
+
+bp = web_blueprint("identity", __name__)
+
+NEXT_KEY = "sign_in_next"
+
+
+def _sign_in_limit() -> str:
+    return current_app.extensions["settings"].sign_in_rate_limit
+
+
+@bp.get("/login")
+def login():
+    """Straight to the provider (or the development sign-in when none is configured)."""
+    next_path = safe_next(request.args.get("next"))
+    client = provider()
+    if client is None:
+        if development.available():
+            return redirect(url_for("identity.development_sign_in", next=next_path))
+        return error_page(
+            404,
+            "Sign-in is not available here",
+            "This service has no identity provider configured for people to sign in with.",
+        )
+    session[NEXT_KEY] = next_path
+    return client.authorize_redirect(callback_url())
+
+
+@bp.get("/login/callback")
+@limiter.limit(_sign_in_limit)
+def callback():
+    client = provider()
+    if client is None:
+        return error_page(404, "Sign-in is not available here", "No identity provider is set.")
+    next_path = safe_next(session.get(NEXT_KEY))
+    person, created = person_from_callback(client)
+    db.session.commit()
+    if created and person.status == UserStatus.PENDING:
+        announce_pending_person(person)
+    sign_in(person)
+    return _after_sign_in(person, next_path)
+
+
+def _after_sign_in(person, next_path: str):
+    if person.status != UserStatus.ACTIVE:
+        return redirect(url_for("identity.status"), 303)
+    return redirect(next_path, 303)
+
+
+@bp.post("/logout")
+def logout():
+    sign_out()
+    client = provider()
+    if client is not None:
+        end_session = client.load_server_metadata().get("end_session_endpoint")
+        if end_session:
+            url = client.create_logout_url(
+                post_logout_redirect_uri=public_url(HOME),
+                client_id=client.client_id,
+            )["url"]
+            return redirect(url, 303)
+    return redirect(HOME, 303)
+
+
+@bp.get("/account/status")
+def status():
+    person = current_person()
+    if person is None:
+        return redirect(login_url(url_for("identity.status")))
+    return render_template("identity/status.html", person=person)
+
+
+@bp.route("/login/development", methods=["GET", "POST"])
+def development_sign_in():
+    """Pick an account made with `invoke create-user` (development, no provider)."""
+    if not development.available():
+        return error_page(404, "Not found", "The development sign-in is off on this server.")
+    next_path = safe_next(request.values.get("next"))
+    if request.method == "POST":
+        person = development.account(request.form.get("account_id", ""))
+        sign_in(person)
+        return _after_sign_in(person, next_path)
+    return render_template(
+        "identity/development.html", accounts=development.accounts(), next_path=next_path
+    )

@@ -1,0 +1,67 @@
+"""Finishing a sign-in: the provider's answer checked, the person found or made."""
+
+import logging
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from flask import current_app
+from joserfc.errors import JoseError
+
+from app.accounts.errors import SignInRefused
+from app.accounts.identities import ProviderIdentity, person_signed_in
+from app.accounts.models import User
+from app.errors import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def person_from_callback(client) -> tuple[User, bool]:
+    """The person the provider's redirect speaks for, and whether their account is new.
+
+    Refuses (SignInRefused) a wrong or missing `state`, an error from the
+    provider, an id_token that fails its checks, or claims without subject or
+    e-mail. The caller commits.
+    """
+    try:
+        token = client.authorize_access_token()
+    except (AuthlibBaseError, JoseError) as error:
+        # The error names the check that failed; the token itself is never logged.
+        log.info("sign-in refused: %s", getattr(error, "error", type(error).__name__))
+        raise SignInRefused(_refusal_text(error)) from None
+    except requests.RequestException as error:
+        log.warning("identity provider unreachable: %s", type(error).__name__)
+        raise ServiceUnavailable("The identity provider cannot be reached; try again") from None
+    claims = token.get("userinfo")
+    if not claims:
+        raise SignInRefused("The identity provider sent no id_token")
+    claims = dict(claims)
+    if "email" not in claims:
+        claims |= _userinfo_claims(client, token, claims["sub"])
+    identity = ProviderIdentity.from_claims(claims)
+    settings = current_app.extensions["settings"]
+    return person_signed_in(identity, settings.initial_admin_email)
+
+
+def _userinfo_claims(client, token, subject: str) -> dict:
+    """Claims some providers only give at the userinfo endpoint (never iss or sub)."""
+    if not client.load_server_metadata().get("userinfo_endpoint"):
+        return {}
+    try:
+        extra = dict(client.userinfo(token=token))
+    except (AuthlibBaseError, requests.RequestException):
+        return {}
+    if extra.get("sub") != subject:  # OpenID Connect Core 5.3.2
+        return {}
+    return {k: v for k, v in extra.items() if k not in ("iss", "sub", "aud")}
+
+
+def _refusal_text(error: Exception) -> str:
+    code = getattr(error, "error", "")
+    if code == "mismatching_state":
+        return (
+            "This sign-in link was not started in this browser or was already used. "
+            "Start again from the sign-in button."
+        )
+    if code == "access_denied":
+        return "Sign-in was cancelled at the identity provider."
+    return "The identity provider's answer could not be verified. Start again."
