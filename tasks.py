@@ -67,6 +67,13 @@ def test(c, k="", x=False):
     c.run(f"{sys.executable} -m pytest{options}", pty=False)
 
 
+@task(help={"folder": "where the PNGs go"})
+def screenshots(c, folder="docs/screenshots"):
+    """Run the browser suite and keep its screenshots of the main pages (desktop and phone)."""
+    env = {"WPS_SCREENSHOTS": str(Path(folder).resolve())}
+    c.run(f"{sys.executable} -m pytest -q -p no:cacheprovider tests/browser", env=env, pty=False)
+
+
 @task
 def lint(c):
     """ruff: lint and formatting check."""

@@ -148,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.health.routes import bp as health
     from app.ivas.routes import bp as ivas
     from app.jobs.routes import bp as jobs
+    from app.portal import bp as portal
     from app.second_factor.api import bp as second_factor_api
     from app.second_factor.pages import bp as second_factor_pages
     from app.storage.routes import bp as storage
@@ -157,7 +158,7 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (health, wellknown, work_packages, download, upload, storage)
     operators = (catalog, stewardship, access, access_requests, feeds, jobs, applications)
-    people = (ivas, second_factor_api, second_factor_pages)
+    people = (ivas, second_factor_api, second_factor_pages, portal)
     for blueprint in (*blueprints, accounts, *operators, *people):
         app.register_blueprint(blueprint)
 

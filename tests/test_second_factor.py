@@ -315,3 +315,36 @@ def test_addresses_through_the_pages_of_both_sides(app, client, db):
         f"{STEWARD_PAGE}/00000000-0000-4000-8000-000000000000/unverify", data={"csrf_token": token}
     )
     assert missing.status_code == 404
+
+
+def test_a_provider_only_session_makes_no_work_package_and_no_api_token(app, client, db):
+    person = make_person()
+    create_dataset("DS1", files=1)
+    grant(person.id, dataset="DS1")
+    signed_in(client, person)
+    token = csrf_token(client, "/work-packages")
+    for path in ("/work-packages/download", "/profile/api-tokens"):
+        refused = client.post(
+            path,
+            data={
+                "csrf_token": token,
+                "dataset_id": "DS1",
+                "user_public_crypt4gh_key": Researcher(app).public_key,
+            },
+        )
+        assert refused.status_code == 403, path
+        assert "second factor" in refused.get_data(as_text=True)
+    from app.work_packages.models import WorkPackage
+
+    assert db.session.scalars(select(WorkPackage)).all() == []
+
+    enrol(client)  # passes the second factor in this session
+    made = client.post("/profile/api-tokens", data={"csrf_token": csrf_token(client)})
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    refresh_token = remember(
+        re.search(r"(wpsrt_[A-Za-z0-9_-]+)", made.get_data(as_text=True)).group(1)
+    )
+    pair = client.post("/token/refresh", json={"refresh_token": refresh_token}).json
+    remember(pair["refresh_token"])
+    claims = jwt.decode(remember(pair["access_token"]), options={"verify_signature": False})
+    assert claims["amr"] == ["otp", "mfa"]

@@ -62,6 +62,11 @@ def listing(query: AccessRequestQuery) -> tuple[list[AccessRequest], int]:
     return fetch_page(db.session, ordered, query.skip, query.limit)
 
 
+def requester_of(request_id: UUID) -> UUID | None:
+    request = db.session.get(AccessRequest, request_id)
+    return request.user_id if request else None
+
+
 def allow(request_id: UUID, decision: Decision, actor: str) -> AccessRequest:
     request = _pending(request_id)
     _check_iva(request, decision)
@@ -120,3 +125,16 @@ def _decide(request: AccessRequest, status: str, decision: Decision, actor: str)
     request.decision_note = decision.note
     db.session.flush()
     return request
+
+
+def pending_datasets(user_id: UUID) -> set[str]:
+    """Datasets the user has asked for and not yet heard back about."""
+    return set(
+        db.session.scalars(
+            select(AccessRequest.dataset_accession).where(
+                AccessRequest.user_id == user_id,
+                AccessRequest.status == "pending",
+                AccessRequest.dataset_accession.is_not(None),
+            )
+        )
+    )

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import lazyload
 
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
@@ -80,6 +80,42 @@ def delete_dataset(accession: str) -> None:
 
 def list_datasets(skip: int, limit: int) -> tuple[list[Dataset], int]:
     return _page(select(Dataset).order_by(Dataset.accession), skip, limit)
+
+
+def search_datasets(text: str, skip: int, limit: int) -> tuple[list[Dataset], int]:
+    """Datasets whose accession or title contains `text` (any case), by accession."""
+    query = select(Dataset).options(lazyload(Dataset.files)).order_by(Dataset.accession)
+    text = text.strip()
+    if text:
+        query = query.where(
+            or_(
+                Dataset.accession.icontains(text, autoescape=True),
+                Dataset.title.icontains(text, autoescape=True),
+            )
+        )
+    return _page(query, skip, limit)
+
+
+def dataset_files(accession: str, skip: int, limit: int) -> tuple[list[DatasetFile], int]:
+    """One page of a dataset's files, in the dataset's order."""
+    query = (
+        select(DatasetFile)
+        .where(DatasetFile.dataset_accession == accession)
+        .order_by(DatasetFile.position)
+    )
+    return _page(query, skip, limit)
+
+
+def file_counts(accessions: list[str]) -> dict[str, int]:
+    """How many files each of these datasets lists."""
+    if not accessions:
+        return {}
+    rows = db.session.execute(
+        select(DatasetFile.dataset_accession, func.count())
+        .where(DatasetFile.dataset_accession.in_(accessions))
+        .group_by(DatasetFile.dataset_accession)
+    )
+    return dict(rows.all())
 
 
 def upsert_upload_box(payload: UploadBoxPayload) -> tuple[UploadBox, bool]:

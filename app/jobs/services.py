@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog import services as catalog
-from app.database import utc_now
+from app.database import fetch_page, utc_now
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.jobs import importable, maintenance
@@ -217,3 +217,9 @@ def targets() -> list[tuple[str, Job]]:
 
 def target_jobs(name: str) -> list[Job]:
     return list(db.session.scalars(select(Job).where(Job.target == name).order_by(Job.created_at)))
+
+
+def recent_jobs(skip: int, limit: int) -> tuple[list[Job], int]:
+    """Jobs, newest first, one page at a time."""
+    statement = select(Job).order_by(Job.created_at.desc(), Job.id)
+    return fetch_page(db.session, statement, skip, limit)

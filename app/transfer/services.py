@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from uuid import UUID, uuid4
 
 from nacl.public import PrivateKey, PublicKey, SealedBox
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog.models import UploadBox
@@ -337,3 +337,18 @@ class _CountingReader:
         count = self._stream.readinto(buffer)
         self.count += count
         return count
+
+
+def upload_state_counts(file_upload_box_ids: list[UUID]) -> dict[UUID, dict[str, int]]:
+    """For each file upload box: how many of its uploads are in each state."""
+    counts: dict[UUID, dict[str, int]] = {}
+    if not file_upload_box_ids:
+        return counts
+    rows = db.session.execute(
+        select(FileUpload.box_id, FileUpload.state, func.count())
+        .where(FileUpload.box_id.in_(file_upload_box_ids))
+        .group_by(FileUpload.box_id, FileUpload.state)
+    )
+    for box_id, state, count in rows:
+        counts.setdefault(box_id, {})[state] = count
+    return counts

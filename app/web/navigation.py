@@ -27,9 +27,11 @@ NAV_ITEMS = (
     NavItem("Work packages", "portal.work_packages"),
     NavItem("Requests", "portal.steward_requests", frozenset({STEWARD, ADMIN})),
     NavItem("Grants", "portal.steward_grants", frozenset({STEWARD, ADMIN})),
+    NavItem("Datasets & boxes", "portal.steward_catalog", frozenset({STEWARD, ADMIN})),
     NavItem("Verification", "second_factor.steward_ivas", frozenset({STEWARD, ADMIN})),
     NavItem("People", "admin.users", frozenset({ADMIN})),
     NavItem("Operations", "portal.admin_operations", frozenset({ADMIN})),
+    NavItem("Keys", "portal.admin_keys", frozenset({ADMIN})),
     NavItem("Addresses", "second_factor.ivas"),
     NavItem("Profile", "portal.profile"),
 )

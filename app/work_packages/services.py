@@ -297,3 +297,14 @@ def sweep_expired(expired_before: datetime) -> int:
     """Delete packages (and their file lists) that expired before the given time."""
     result = db.session.execute(delete(WorkPackage).where(WorkPackage.expires < expired_before))
     return result.rowcount
+
+
+def active_packages(user_id: UUID) -> list[WorkPackage]:
+    """The user's packages that have not expired, newest first (tokens are never kept)."""
+    return list(
+        db.session.scalars(
+            select(WorkPackage)
+            .where(WorkPackage.user_id == user_id, WorkPackage.expires > utc_now())
+            .order_by(WorkPackage.created.desc(), WorkPackage.id)
+        )
+    )

@@ -1,0 +1,43 @@
+"""`/`: what the service is, or the signed-in person's next steps."""
+
+from flask import render_template
+
+from app.access import requests as access_requests
+from app.access.policy import access_policy
+from app.access.request_schemas import AccessRequestQuery, RequestStatus
+from app.accounts.models import UserStatus
+from app.accounts.schemas import UserQuery
+from app.accounts.services import list_users
+from app.feeds.models import EventStatus
+from app.feeds.schemas import EventQuery
+from app.feeds.services import list_events
+from app.jobs import maintenance
+from app.portal import bp
+from app.web.session import current_person, person_role
+from app.work_packages.services import accessible_boxes, accessible_datasets, active_packages
+
+
+@bp.get("/")
+def home():
+    person = current_person()
+    if person is None or person.status != UserStatus.ACTIVE:
+        return render_template("portal/home_public.html", person=person)
+    role = person_role(person)
+    mine = AccessRequestQuery(user_id=person.id, status=RequestStatus.PENDING, limit=1)
+    context = {
+        "person": person,
+        "role": role,
+        "datasets": accessible_datasets(person.id),
+        "boxes": accessible_boxes(person.id),
+        "packages": active_packages(person.id),
+        "my_pending": access_requests.listing(mine)[1],
+        "external_access": not access_policy().local,
+    }
+    if role in ("steward", "admin"):
+        waiting = AccessRequestQuery(status=RequestStatus.PENDING, limit=1)
+        context["requests_waiting"] = access_requests.listing(waiting)[1]
+    if role == "admin":
+        context["accounts_waiting"] = list_users(UserQuery(status=UserStatus.PENDING, limit=1))[1]
+        context["dead_events"] = list_events(EventQuery(status=EventStatus.DEAD, limit=1))[1]
+        context["maintenance"] = maintenance.current()
+    return render_template("portal/home.html", **context)

@@ -1,0 +1,63 @@
+"""`/profile`: who the person is here, and their API tokens."""
+
+from uuid import UUID
+
+from flask import current_app, flash, redirect, render_template, url_for
+from werkzeug.exceptions import NotFound
+
+from app.accounts import api_tokens
+from app.extensions import db
+from app.portal import bp
+from app.portal.people import signed_in
+from app.portal.secrets import shows_secret
+from app.web.session import fully_authenticated, person_required, person_role
+
+
+@bp.get("/profile")
+@person_required
+def profile():
+    person = signed_in()
+    return render_template(
+        "portal/profile.html",
+        person=person,
+        role=person_role(person),
+        tokens=api_tokens.live_tokens(person.id),
+    )
+
+
+@bp.post("/profile/api-tokens")
+@fully_authenticated
+def create_api_token():
+    person = signed_in()
+    token = api_tokens.create_api_token(person)
+    db.session.commit()
+    return api_token_page(token, person, by_admin=False)
+
+
+def api_token_page(token: str, person, by_admin: bool):
+    """The one page that ever shows this refresh token."""
+    settings = current_app.extensions["settings"]
+    return shows_secret(
+        render_template(
+            "portal/api_token_created.html",
+            token=token,
+            for_person=person,
+            by_admin=by_admin,
+            days=settings.refresh_token_days,
+            base_url=str(settings.public_base_url).rstrip("/"),
+        )
+    )
+
+
+@bp.post("/profile/api-tokens/<family_id>/revoke")
+@fully_authenticated
+def revoke_api_token(family_id: str):
+    person = signed_in()
+    try:
+        family = UUID(family_id)
+    except ValueError:
+        raise NotFound("No such API token of yours.") from None
+    api_tokens.revoke_api_token(person.id, family)
+    db.session.commit()
+    flash("The API token was revoked; it can no longer be traded for access tokens.", "success")
+    return redirect(url_for("portal.profile"))
