@@ -289,6 +289,7 @@ def test_addresses_through_the_pages_of_both_sides(app, client, db):
     token = csrf_token(steward_client, STEWARD_PAGE)
     made = steward_client.post(f"{STEWARD_PAGE}/{iva.id}/create-code", data={"csrf_token": token})
     assert made.headers["Cache-Control"] == "no-store"
+    assert f"Send this code to <strong>{person.name}</strong>" in made.get_data(as_text=True)
     code = remember(
         re.search(r'id="verification-code">([A-Z0-9]+)<', made.get_data(as_text=True)).group(1)
     )

@@ -126,11 +126,11 @@ def steward_create_code(iva_id: UUID):
     iva, code = services.create_code(iva_id)
     record(iva.user_id, "iva_code_created", f"user:{steward.id}", "web", str(iva.id))
     db.session.commit()
-    person = db.session.get(User, iva.user_id)
     page = render_template(
         "second_factor/code_once.html",
         iva=iva,
-        person=person,
+        # Not `person`: the layout already names the signed-in person so.
+        owner=db.session.get(User, iva.user_id),
         code=code,
         label=notices.label(iva),
     )
