@@ -349,3 +349,14 @@ def test_a_provider_only_session_makes_no_work_package_and_no_api_token(app, cli
     remember(pair["refresh_token"])
     claims = jwt.decode(remember(pair["access_token"]), options={"verify_signature": False})
     assert claims["amr"] == ["otp", "mfa"]
+
+
+def test_a_passed_second_factor_counts_for_second_factor_max_age(app, client, db):
+    admin = make_person("admin")
+    signed_in(client, admin)
+    enrol(client)
+    assert client.get(STEWARD_PAGE).status_code == 200
+    max_age = app.extensions["settings"].second_factor_max_age
+    with client.session_transaction() as session:
+        session["second_factor_at"] = datetime.now(UTC).timestamp() - max_age - 1
+    assert client.get(STEWARD_PAGE).status_code == 302
