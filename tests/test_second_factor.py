@@ -182,7 +182,7 @@ def test_replacing_the_second_factor_needs_a_current_code_and_drops_the_addresse
     assert pass_second_factor(client, new_secret).status_code == 302
 
 
-def test_an_admin_resets_a_second_factor(client, db):
+def test_an_admin_resets_a_second_factor(app, client, db):
     person = make_person()
     signed_in(client, person)
     enrol(client)
@@ -194,6 +194,20 @@ def test_an_admin_resets_a_second_factor(client, db):
     assert client.delete(f"/users/{person.id}/totp", headers=admin_key).status_code == 404
     signed_in(client, person)
     assert client.get("/second-factor/verify").headers["Location"] == "/second-factor/setup"
+
+    enrol(client)
+    admin = make_person("admin")
+    admin_client = app.test_client()
+    signed_in(admin_client, admin)
+    enrol(admin_client)
+    people_page = admin_client.get("/admin/users").get_data(as_text=True)
+    assert f"/admin/people/{person.id}/reset-second-factor" in people_page
+    reset_on_page = admin_client.post(
+        f"/admin/people/{person.id}/reset-second-factor",
+        data={"csrf_token": csrf_token(admin_client, "/admin/users")},
+    )
+    assert reset_on_page.status_code == 302
+    assert db.session.get(TotpFactor, person.id) is None
 
 
 def test_a_provider_only_session_cannot_act(client, db):

@@ -3,8 +3,10 @@
 The verification address pages live in `iva_pages` on the same blueprint.
 """
 
+from uuid import UUID
+
 import segno
-from flask import make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 
 from app.errors import DomainError
 from app.extensions import db
@@ -14,7 +16,7 @@ from app.second_factor.audit import record
 from app.second_factor.errors import SecondFactorLocked
 from app.second_factor.levels import mark_second_factor_passed
 from app.web import web_blueprint
-from app.web.session import current_person, person_required
+from app.web.session import current_person, person_required, role_required
 
 bp = web_blueprint("second_factor", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -84,6 +86,24 @@ def verify():
     )
     status = 429 if error and "locked" in error else 422 if error else 200
     return page, status
+
+
+@bp.post("/admin/people/<uuid:user_id>/reset-second-factor")
+@role_required("admin")
+def admin_reset(user_id: UUID):
+    """A person who lost phone and recovery codes: their TOTP and addresses go."""
+    admin = current_person()
+    if totp.reset(user_id):
+        record(user_id, "second_factor_reset", f"user:{admin.id}", "web")
+        db.session.commit()
+        flash(
+            "The second factor was reset; the person sets up a new one at the next "
+            "sign-in, and their verification addresses must be verified again.",
+            "success",
+        )
+    else:
+        flash("This person has no second factor to reset.", "error")
+    return redirect(url_for("admin.users"))
 
 
 def _tell_if_locked(person, refused: DomainError) -> None:
