@@ -309,10 +309,18 @@ def issue_dev_token(
     """Print an internal token signed with the development key (embedded default only)."""
     from uuid import uuid4
 
-    from app.auth.internal_tokens import AuthUser, issue_internal_token
+    from app.auth.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
     from app.auth.keys import token_keys
 
-    user = AuthUser(id=user_id or uuid4(), name=name, email=email, title=title or None)
+    # The operator's console stands in for the portal here: the token counts as
+    # made after the second factor (`amr`), as the portal's API tokens do.
+    user = AuthUser(
+        id=user_id or uuid4(),
+        name=name,
+        email=email,
+        title=title or None,
+        amr=list(SECOND_FACTOR_AMR),
+    )
     with _app_context():
         keys = token_keys()
         if keys.auth_signing is None:

@@ -21,6 +21,7 @@ from app.identity import init_identity
 from app.instance_secrets import instance_secret
 from app.logs import configure_logging, register_request_logging
 from app.metrics import register_metrics
+from app.second_factor.levels import warn_when_off
 from app.storage import make_object_store
 from app.storage.keys import load_storage_keys
 from app.tracing import configure_tracing
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_logging(settings)
+    warn_when_off(settings)
     app.config.from_mapping(_flask_config(settings, app.instance_path))
     app.extensions["settings"] = settings
     app.extensions["token_keys"] = load_token_keys(settings, app.instance_path)
@@ -145,8 +147,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.catalog.routes import bp as catalog
     from app.feeds.routes import bp as feeds
     from app.health.routes import bp as health
+    from app.ivas.routes import bp as ivas
     from app.jobs.routes import bp as jobs
     from app.portal import bp as portal
+    from app.second_factor.api import bp as second_factor_api
+    from app.second_factor.pages import bp as second_factor_pages
     from app.storage.routes import bp as storage
     from app.transfer.routes import download, stewardship, upload
     from app.wellknown.routes import bp as wellknown
@@ -154,7 +159,8 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (health, wellknown, work_packages, download, upload, storage)
     operators = (catalog, stewardship, access, access_requests, feeds, jobs, applications)
-    for blueprint in (*blueprints, accounts, *operators, portal):
+    people = (ivas, second_factor_api, second_factor_pages, portal)
+    for blueprint in (*blueprints, accounts, *operators, *people):
         app.register_blueprint(blueprint)
 
 

@@ -356,6 +356,25 @@ class Settings(BaseSettings):
     work_package_retention_days: float = Field(
         30, ge=0, description="Work packages are deleted this long after they expired."
     )
+    require_second_factor: bool = Field(
+        True,
+        description="People must pass their TOTP second factor in a session before they "
+        "create work packages or API tokens or act as steward or admin. `false` is "
+        "allowed only with `DEPLOYMENT=development` (and logs a warning at start).",
+    )
+    second_factor_max_age: int = Field(
+        12 * 3600,
+        ge=60,
+        description="Seconds a passed second factor counts in a browser session before "
+        "the person is asked for a code again.",
+    )
+    require_iva_for_download: bool = Field(
+        True,
+        description="A steward allowing a person's download access request must bind the "
+        "grant to one of the person's verification addresses (IVAs); the grant works "
+        "only while that address is verified. Grants made before, or by applications "
+        "with `POST /access-grants`, need none.",
+    )
 
     @field_validator("cors_allowed_origins", "slack_approver_ids", mode="before")
     @classmethod
@@ -379,6 +398,13 @@ class Settings(BaseSettings):
             return json.loads(value)
         except json.JSONDecodeError as error:
             raise ValueError(f'not a JSON list of "host:port" strings ({error})') from None
+
+    @field_validator("require_second_factor")
+    @classmethod
+    def _second_factor_only_off_in_development(cls, value: bool, info) -> bool:
+        if not value and info.data.get("deployment") != "development":
+            raise ValueError("may be false only with DEPLOYMENT=development")
+        return value
 
     @field_validator("oidc_issuer")
     @classmethod

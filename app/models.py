@@ -12,7 +12,9 @@ from app.applications.models import (
 )
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
 from app.feeds.models import FeedKey, InboxEvent
+from app.ivas.models import Iva
 from app.jobs.models import Job, JobLogEntry, MaintenanceChange
+from app.second_factor.models import RecoveryCode, TotpFactor
 from app.transfer.models import FileUpload, StoredFile
 from app.work_packages.models import WorkPackage, WorkPackageFile
 
@@ -27,12 +29,15 @@ __all__ = [
     "FeedKey",
     "FileUpload",
     "InboxEvent",
+    "Iva",
     "Job",
     "JobLogEntry",
     "MaintenanceChange",
+    "RecoveryCode",
     "RefreshToken",
     "StoredFile",
     "SystemPermission",
+    "TotpFactor",
     "UploadBox",
     "User",
     "WorkPackage",

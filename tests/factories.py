@@ -83,10 +83,13 @@ def create_upload_box(**changes):
     return box
 
 
-def grant(user_id, *, dataset=None, box=None, days: float = 30, starts_in_days: float = 0):
+def grant(
+    user_id, *, dataset=None, box=None, days: float = 30, starts_in_days: float = 0, iva_id=None
+):
     now = datetime.now(UTC)
     request = GrantRequest(
         user_id=user_id,
+        iva_id=iva_id,
         dataset_id=dataset,
         research_data_upload_box_id=box,
         valid_from=now + timedelta(days=starts_in_days) - timedelta(seconds=1),
@@ -127,3 +130,17 @@ def box_event(payload: dict, **options) -> dict:
 def accession_map_event(accession: str, file_id=None, **options) -> dict:
     payload = {"accession": accession, "file_id": str(file_id or uuid4())}
     return event("file-accession-mappings", "upserted", accession, payload, **options)
+
+
+def verified_iva(user_id, type_="phone", value="+49 6221 42"):
+    """An address taken through every step of its lifecycle (tested in test_ivas)."""
+    from app.ivas import services as ivas
+    from app.ivas.models import IvaType
+
+    iva = ivas.add(user_id, IvaType(type_), value)
+    ivas.request_code(iva.id, user_id)
+    _, code = ivas.create_code(iva.id)
+    ivas.code_transmitted(iva.id)
+    ivas.verify_code(iva.id, user_id, code)
+    db.session.commit()
+    return iva

@@ -37,6 +37,11 @@ def accounts_app(db, instance_path, receivers):
             smtp_host="127.0.0.1",
             smtp_port=mail.port,
             signup_rate_limit="1000 per minute",
+            # These tests are about the account API; tokens from signup are not made
+            # after a second factor, and grants bound to verification addresses are
+            # tested in tests/test_second_factor.py and tests/test_ivas.py.
+            require_second_factor=False,
+            require_iva_for_download=False,
         )
     )
 

@@ -24,8 +24,10 @@ from tests.factories import (
     create_upload_box,
     event,
     grant,
+    verified_iva,
 )
 from tests.live_service import service_stack
+from tests.second_factor_steps import make_person
 from tests.users import Researcher
 from tests.waiting import wait_for
 
@@ -75,7 +77,7 @@ def create_package(service, researcher, connector, **body) -> str:
     return f"{response.json()['id']}:{response.json()['token']}"
 
 
-def seed_download(db, researcher, files: dict[str, bytes]) -> None:
+def seed_download(db, researcher, files: dict[str, bytes], iva_id=None) -> None:
     """A dataset whose files are stored (encrypted by the service) and granted."""
     from app.catalog import services as catalog
 
@@ -85,7 +87,7 @@ def seed_download(db, researcher, files: dict[str, bytes]) -> None:
         catalog.put_accession_map(accession, file_id)
         import_plaintext(file_id, iter([content]))
     db.session.commit()
-    grant(researcher.id, dataset="DL1")
+    grant(researcher.id, dataset="DL1", iva_id=iva_id)
 
 
 def test_download_gives_back_identical_files(db, app, service, connector, tmp_path):
@@ -295,6 +297,43 @@ def test_a_grant_revoked_between_two_files_fails_the_second(db, app, service, co
     result = connector.download(token, tmp_path / "out", part_size=MiB)
 
     output = result.stdout + result.stderr
+    assert (tmp_path / "out" / "GHGAFDL10000.bam.c4gh").exists(), output
+    assert not (tmp_path / "out" / "GHGAFDL10001.fastq.gz.c4gh").exists(), output
+    refused = [
+        status
+        for method, path, status in service.seen
+        if method == "POST" and "/files/GHGAFDL10001/work-order-tokens" in path
+    ]
+    assert refused[-1] == 403
+
+
+def test_unverifying_the_address_during_a_download_stops_the_next_file(
+    db, app, service, connector, tmp_path
+):
+    researcher = Researcher(app)
+    make_person(user_id=researcher.id, email=researcher.email)
+    iva = verified_iva(researcher.id)
+    files = {"GHGAFDL10000": os.urandom(2 * MiB), "GHGAFDL10001": b"x" * 100}
+    seed_download(db, researcher, files, iva_id=iva.id)
+    token = create_package(service, researcher, connector, type="download", dataset_id="DL1")
+    unverified = []
+    steward = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
+
+    def unverify_when_the_first_file_flows(method, path, body):
+        if method == "GET" and "/storage/" in path and not unverified:
+            unverified.append(path)
+            answer = requests.post(
+                f"{api(service)}/rpc/ivas/{iva.id}/unverify", headers=steward, timeout=30
+            )
+            assert answer.status_code == 204
+        return body
+
+    service.hooks.append(unverify_when_the_first_file_flows)
+
+    result = connector.download(token, tmp_path / "out", part_size=MiB)
+
+    output = result.stdout + result.stderr
+    assert unverified, output
     assert (tmp_path / "out" / "GHGAFDL10000.bam.c4gh").exists(), output
     assert not (tmp_path / "out" / "GHGAFDL10001.fastq.gz.c4gh").exists(), output
     refused = [

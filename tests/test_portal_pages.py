@@ -20,7 +20,7 @@ from app.feeds.models import EventStatus, InboxEvent
 from app.jobs import maintenance
 from app.jobs.models import MaintenanceChange
 from app.work_packages.models import WorkPackage
-from tests.factories import create_dataset, create_upload_box, grant
+from tests.factories import create_dataset, create_upload_box, grant, verified_iva
 from tests.secrets_seen import remember
 from tests.web_sessions import (
     TOKEN_LINE,
@@ -123,17 +123,32 @@ def test_request_access_reaches_the_steward_who_allows_it(db, client, researcher
 
     steward_view = read_page(admin_client.get("/steward/access-requests"))
     assert steward_view.contains("ada@example.org → DS1") and "For my thesis" in steward_view.text
+    assert steward_view.contains("ada@example.org has no verification address yet")
     (pending,) = db.session.scalars(select(AccessRequest)).all()
+    decision = {f"{pending.id}-valid_until": "2030-06-30", f"{pending.id}-note": "Enjoy"}
+    unbound = submit(
+        admin_client,
+        "/steward/access-requests",
+        f"/steward/access-requests/{pending.id}/allow",
+        decision,
+    )
+    assert unbound.status_code == 422
+    assert read_page(unbound).contains("choose one of the requester's verification addresses")
+
+    iva = verified_iva(researcher.id, "postal_address", "Parks Road, Oxford")
+    steward_view = read_page(admin_client.get("/steward/access-requests"))
+    assert steward_view.contains("Postal address: Parks Road, Oxford (verified)")
     allowed = submit(
         admin_client,
         "/steward/access-requests",
         f"/steward/access-requests/{pending.id}/allow",
-        {f"{pending.id}-valid_until": "2030-06-30", f"{pending.id}-note": "Enjoy"},
+        decision | {f"{pending.id}-iva_id": str(iva.id)},
         follow_redirects=True,
     )
     assert read_page(allowed).contains("Allowed: ada@example.org now has download access to DS1")
     db.session.rollback()
     (created,) = db.session.scalars(select(AccessGrant)).all()
+    assert created.iva_id == iva.id
     assert created.valid_until == datetime(2030, 6, 30, tzinfo=UTC)
     assert created.granted_by == f"user:{admin_client.person.id}"
 

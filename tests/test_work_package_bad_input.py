@@ -11,6 +11,7 @@ from nacl.public import PrivateKey
 from sqlalchemy import func, select
 
 from app.access.models import AccessGrant
+from app.auth.internal_tokens import SECOND_FACTOR_AMR
 from app.auth.jwk import generate_private_jwk
 from app.work_packages.models import WorkPackage, WorkPackageFile
 from tests.factories import create_dataset, create_upload_box, grant
@@ -143,6 +144,7 @@ def _token(researcher, *, key=None, algorithm="ES256", headers=None, **claim_cha
         "email": researcher.email,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=5)).timestamp()),
+        "amr": SECOND_FACTOR_AMR,  # made after the second factor, as the portal's are
     } | claim_changes
     claims = {k: v for k, v in claims.items() if v is not None}
     signing_key = key or researcher.app.extensions["token_keys"].auth_signing.key

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 import jwt
 from nacl.public import PrivateKey, SealedBox
 
-from app.auth.internal_tokens import AuthUser, issue_internal_token
+from app.auth.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
 from tests.secrets_seen import remember
 
 
@@ -20,13 +20,21 @@ class Researcher:
     email: str = "ada@example.org"
     title: str | None = "Dr."
     crypt4gh: PrivateKey = field(default_factory=PrivateKey.generate)
+    #: Tokens as the portal makes them after the second factor (`amr` claim).
+    second_factor: bool = True
 
     @property
     def public_key(self) -> str:
         return base64.b64encode(bytes(self.crypt4gh.public_key)).decode()
 
     def token(self, lifetime=timedelta(hours=1)) -> str:
-        user = AuthUser(id=self.id, name=self.name, email=self.email, title=self.title)
+        user = AuthUser(
+            id=self.id,
+            name=self.name,
+            email=self.email,
+            title=self.title,
+            amr=list(SECOND_FACTOR_AMR) if self.second_factor else None,
+        )
         return remember(issue_internal_token(self.app.extensions["token_keys"], user, lifetime))
 
     def headers(self) -> dict:

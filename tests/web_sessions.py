@@ -6,6 +6,7 @@ these helpers let page tests stay fast by writing the session keys directly.
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from uuid import uuid4
 
@@ -14,7 +15,7 @@ from flask.testing import FlaskClient
 
 from app.accounts.models import User, UserStatus
 from app.extensions import db
-from app.web.session import PERSON_KEY, SIGNED_IN_AT_KEY
+from app.web.session import PERSON_KEY, SECOND_FACTOR_AT_KEY, SIGNED_IN_AT_KEY
 
 
 def make_person(
@@ -56,11 +57,15 @@ def browser_client(app) -> PersonClient:
     return app.test_client()
 
 
-def sign_in(client, person: User) -> None:
+def sign_in(client, person: User, second_factor: bool = True) -> None:
+    """Signed in as after the provider and, with `second_factor`, after the person's code
+    (tests/test_second_factor.py passes it through the real pages)."""
     with client.session_transaction() as session:
         session.clear()
         session[PERSON_KEY] = str(person.id)
         session[SIGNED_IN_AT_KEY] = 0.0
+        if second_factor:
+            session[SECOND_FACTOR_AT_KEY] = datetime.now(UTC).timestamp()
 
 
 @dataclass

@@ -38,6 +38,10 @@ class AccessGrant(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     granted_by: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    #: The verification address the grant is bound to: the grant works only while
+    #: it is verified. Not a foreign key on purpose: a deleted address must stop
+    #: the grant, not unbind it. NULL for grants made by applications and before.
+    iva_id: Mapped[UUID | None] = mapped_column(Uuid, index=True)
 
     def is_current(self, now: datetime) -> bool:
         return self.revoked_at is None and self.valid_from <= now < self.valid_until

@@ -29,6 +29,8 @@ class AccessPolicy(Protocol):
 
     def accessible_boxes(self, user_id: UUID) -> dict[UUID, datetime]: ...
 
+    def download_waits_for_iva(self, user_id: UUID, dataset_id: str) -> bool: ...
+
 
 class LocalGrants:
     local = True
@@ -46,6 +48,13 @@ class LocalGrants:
 
     def accessible_boxes(self, user_id):
         return dict(db.session.execute(queries.accessible("upload", user_id, utc_now())).all())
+
+    def download_waits_for_iva(self, user_id, dataset_id) -> bool:
+        return bool(
+            db.session.scalar(
+                select(queries.download_waits_for_iva(user_id, dataset_id, utc_now()))
+            )
+        )
 
 
 class AccessApiUnavailable(ServiceUnavailable):
@@ -69,6 +78,9 @@ class ExternalAccessApi:
 
     def upload_access_until(self, user_id, box_id):
         return self._until(f"/upload-access/users/{user_id}/boxes/{box_id}")
+
+    def download_waits_for_iva(self, user_id, dataset_id) -> bool:
+        return False  # the access API decides on its own
 
     def accessible_datasets(self, user_id):
         listing = self._get(f"/download-access/users/{user_id}/datasets") or {}

@@ -2,18 +2,38 @@
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 
 from app.access.models import AccessGrant
+from app.ivas.models import Iva, IvaState
 
 
-def _current(kind: str, user_id, now: datetime):
-    return (
+def _current(kind: str, user_id, now: datetime, iva_checked: bool = True):
+    conditions = (
         AccessGrant.kind == kind,
         AccessGrant.user_id == user_id,
         AccessGrant.revoked_at.is_(None),
         AccessGrant.valid_from <= now,
         AccessGrant.valid_until > now,
+    )
+    if kind == "download" and iva_checked:
+        conditions += (_iva_verified_or_unbound(),)
+    return conditions
+
+
+def _iva_verified_or_unbound():
+    """A grant bound to a verification address counts only while it is verified.
+
+    Part of every download check, so it rides in the token route's one statement:
+    unverifying an address stops the next work order token.
+    """
+    return or_(
+        AccessGrant.iva_id.is_(None),
+        exists().where(
+            Iva.id == AccessGrant.iva_id,
+            Iva.user_id == AccessGrant.user_id,
+            Iva.state == IvaState.VERIFIED.value,
+        ),
     )
 
 
@@ -47,4 +67,16 @@ def accessible(kind: str, user_id, now: datetime):
         select(target, func.max(AccessGrant.valid_until))
         .where(*_current(kind, user_id, now))
         .group_by(target)
+    )
+
+
+def download_waits_for_iva(user_id, dataset_accession, now: datetime):
+    """Scalar subquery: a current download grant exists, but only with an unverified address.
+
+    Asked only after access was refused, to say why.
+    """
+    return exists().where(
+        *_current("download", user_id, now, iva_checked=False),
+        AccessGrant.dataset_accession == dataset_accession,
+        AccessGrant.iva_id.is_not(None),
     )

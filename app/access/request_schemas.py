@@ -37,6 +37,12 @@ class AccessRequestCreation(StrictModel):
 
 class Decision(StrictModel):
     note: str | None = Field(None, max_length=4000)
+    iva_id: UUID4 | None = Field(
+        None,
+        description="Allowing download access: one of the requester's verification "
+        "addresses (required while REQUIRE_IVA_FOR_DOWNLOAD). The grant works only while "
+        "it is verified.",
+    )
     valid_from: AwareDatetime | None = Field(None, description="Default: the wish, or now.")
     valid_until: AwareDatetime | None = Field(
         None, description="Default: the wish, or one year from now."

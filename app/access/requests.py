@@ -3,6 +3,7 @@
 from datetime import timedelta
 from uuid import UUID
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.access.models import AccessRequest
@@ -12,7 +13,7 @@ from app.access.services import create_grant
 from app.auth.internal_tokens import AuthUser
 from app.catalog import services as catalog
 from app.database import fetch_page, utc_now
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, RequestValidationFailed
 from app.extensions import db
 
 DEFAULT_GRANT = timedelta(days=365)
@@ -61,8 +62,14 @@ def listing(query: AccessRequestQuery) -> tuple[list[AccessRequest], int]:
     return fetch_page(db.session, ordered, query.skip, query.limit)
 
 
+def requester_of(request_id: UUID) -> UUID | None:
+    request = db.session.get(AccessRequest, request_id)
+    return request.user_id if request else None
+
+
 def allow(request_id: UUID, decision: Decision, actor: str) -> AccessRequest:
     request = _pending(request_id)
+    _check_iva(request, decision)
     valid_from = decision.valid_from or request.wished_from or utc_now()
     valid_until = decision.valid_until or request.wished_until or valid_from + DEFAULT_GRANT
     grant = create_grant(
@@ -72,11 +79,30 @@ def allow(request_id: UUID, decision: Decision, actor: str) -> AccessRequest:
             research_data_upload_box_id=request.upload_box_id,
             valid_from=valid_from,
             valid_until=valid_until,
+            iva_id=decision.iva_id,
         ),
         granted_by=actor,
     )
     request.grant_id = grant.id
     return _decide(request, "allowed", decision, actor)
+
+
+def _check_iva(request: AccessRequest, decision: Decision) -> None:
+    """Download grants made for people are bound to one of their verification addresses."""
+    if request.kind != GrantKind.DOWNLOAD.value:
+        if decision.iva_id is not None:
+            raise _field_error("iva_id", "is for download access only")
+        return
+    if decision.iva_id is None and current_app.extensions["settings"].require_iva_for_download:
+        raise _field_error(
+            "iva_id", "choose one of the requester's verification addresses for download access"
+        )
+
+
+def _field_error(field: str, message: str) -> RequestValidationFailed:
+    return RequestValidationFailed(
+        [{"loc": ["body", field], "msg": message, "type": "value_error"}]
+    )
 
 
 def deny(request_id: UUID, decision: Decision, actor: str) -> AccessRequest:

@@ -21,11 +21,18 @@ class GrantRequest(StrictModel):
     research_data_upload_box_id: UUID4 | None = Field(None, description="For upload access.")
     valid_from: AwareDatetime | None = Field(None, description="Default: now.")
     valid_until: AwareDatetime = Field(description="End of access (exclusive).")
+    iva_id: UUID4 | None = Field(
+        None,
+        description="Download only: one of the user's verification addresses; the grant "
+        "then works only while that address is verified.",
+    )
 
     @model_validator(mode="after")
     def _one_target(self):
         if (self.dataset_id is None) == (self.research_data_upload_box_id is None):
             raise ValueError("give exactly one of dataset_id and research_data_upload_box_id")
+        if self.iva_id is not None and self.dataset_id is None:
+            raise ValueError("iva_id is for download grants only")
         if self.valid_from is not None and self.valid_until <= self.valid_from:
             raise ValueError("valid_until must be after valid_from")
         return self
@@ -46,6 +53,7 @@ class GrantView(BaseModel):
     revoked_at: datetime | None
     granted_by: str
     created_at: datetime
+    iva_id: UUID | None = None
 
     @classmethod
     def of(cls, grant) -> "GrantView":
@@ -60,6 +68,7 @@ class GrantView(BaseModel):
             revoked_at=grant.revoked_at,
             granted_by=grant.granted_by,
             created_at=grant.created_at,
+            iva_id=grant.iva_id,
         )
 
 

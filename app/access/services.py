@@ -10,6 +10,7 @@ from app.catalog import services as catalog
 from app.database import fetch_page, utc_now
 from app.errors import NotFound, RequestValidationFailed
 from app.extensions import db
+from app.ivas import services as ivas
 
 
 class GrantNotFound(NotFound):
@@ -22,6 +23,8 @@ def create_grant(request: GrantRequest, granted_by: str) -> AccessGrant:
     """A new grant for a dataset or upload box that the catalog knows."""
     if request.kind is GrantKind.DOWNLOAD:
         catalog.get_dataset(request.dataset_id)
+        if request.iva_id is not None:
+            ivas.bindable(request.iva_id, request.user_id)
     else:
         catalog.get_upload_box(request.research_data_upload_box_id)
     grant = AccessGrant(
@@ -32,6 +35,7 @@ def create_grant(request: GrantRequest, granted_by: str) -> AccessGrant:
         valid_from=request.valid_from or utc_now(),
         valid_until=request.valid_until,
         granted_by=granted_by,
+        iva_id=request.iva_id,
     )
     if grant.valid_until <= grant.valid_from:
         raise RequestValidationFailed(

@@ -44,10 +44,14 @@ def live_tokens(user_id: UUID) -> list[RefreshToken]:
 
 
 def create_api_token(user: User) -> str:
-    """A new chain for an active account; the token is in the result only."""
+    """A new chain for an active account; the token is in the result only.
+
+    Only for a fully authenticated session (the profile page): its access tokens
+    say they were made after the second factor.
+    """
     if user.status != UserStatus.ACTIVE:
         raise AccountNotActive(f"The account of {user.email} is {user.status}")
-    return issue_refresh_token(user.id)
+    return issue_refresh_token(user.id, after_second_factor=True)
 
 
 def revoke_api_token(user_id: UUID, family_id: UUID) -> None:

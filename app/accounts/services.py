@@ -24,7 +24,7 @@ from app.accounts.errors import (
 )
 from app.accounts.models import TRANSITIONS, PersonRole, RefreshToken, User, UserStatus
 from app.accounts.schemas import SignupRequest, TokenPair, UserQuery
-from app.auth.internal_tokens import AuthUser, issue_internal_token
+from app.auth.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
 from app.auth.keys import token_keys
 from app.database import fetch_page, utc_now
 from app.extensions import db
@@ -75,7 +75,13 @@ def create_local_account(request: SignupRequest) -> User:
     return user
 
 
-def issue_refresh_token(user_id: UUID, family_id: UUID | None = None) -> str:
+def issue_refresh_token(
+    user_id: UUID, family_id: UUID | None = None, after_second_factor: bool = False
+) -> str:
+    """A new refresh token; `after_second_factor` only from a fully authenticated session.
+
+    The access tokens it (and its successors) yield say so in their `amr` claim.
+    """
     token = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(
         RefreshToken(
@@ -83,6 +89,7 @@ def issue_refresh_token(user_id: UUID, family_id: UUID | None = None) -> str:
             family_id=family_id or uuid4(),
             token_hash=_hash(token),
             expires_at=utc_now() + timedelta(days=_settings().refresh_token_days),
+            after_second_factor=after_second_factor,
         )
     )
     db.session.flush()
@@ -112,18 +119,24 @@ def refresh(presented: str) -> TokenPair:
     if user.status != UserStatus.ACTIVE:
         raise AccountDisabled()
     record.used_at = now
-    successor = issue_refresh_token(user.id, record.family_id)
+    successor = issue_refresh_token(user.id, record.family_id, record.after_second_factor)
     lifetime = timedelta(minutes=_settings().access_token_minutes)
-    access = issue_internal_token(token_keys(), _auth_user(user), lifetime)
+    auth_user = _auth_user(user, record.after_second_factor)
+    access = issue_internal_token(token_keys(), auth_user, lifetime)
     return TokenPair(
         access_token=access, refresh_token=successor, expires_in=int(lifetime.total_seconds())
     )
 
 
-def _auth_user(user: User) -> AuthUser:
-    # Informational only: rights are read from the account at each request.
+def _auth_user(user: User, after_second_factor: bool = False) -> AuthUser:
+    # Roles are informational only: rights are read from the account at each request.
     return AuthUser(
-        id=user.id, name=user.name, email=user.email, title=user.title, roles=[user.role]
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        title=user.title,
+        roles=[user.role],
+        amr=list(SECOND_FACTOR_AMR) if after_second_factor else None,
     )
 
 
@@ -207,6 +220,8 @@ def change_status(user_id: UUID, target: UserStatus, actor: str, channel: str = 
         raise InvalidStatusChange(f"The account is {target} already")
     if target not in TRANSITIONS.get(UserStatus(user.status), set()):
         raise InvalidStatusChange(f"A {user.status} account cannot become {target}")
+    if target == UserStatus.DISABLED:
+        _keep_an_admin(user)
     previous = user.status
     user.status = target.value
     if target == UserStatus.ACTIVE:
@@ -225,11 +240,32 @@ def change_role(user_id: UUID, role: PersonRole, actor: str, channel: str = "api
         raise UserNotFound(f"User {user_id} not found")
     if user.status != UserStatus.ACTIVE:
         raise InvalidStatusChange("Only an active account can change its role")
+    if role != PersonRole.ADMIN:
+        _keep_an_admin(user)
     if user.role != role:
         record_event(user.id, "role_changed", actor, channel, f"{user.role} → {role.value}")
         user.role = role.value
     db.session.flush()
     return user
+
+
+def _keep_an_admin(user: User) -> None:
+    """Refuse to take the last active admin's rights: nobody could approve anyone again.
+
+    The active admins' rows are locked, so two admins demoting each other at once
+    cannot both succeed.
+    """
+    if user.role != PersonRole.ADMIN or user.status != UserStatus.ACTIVE:
+        return
+    admins = db.session.scalars(
+        select(User.id)
+        .where(User.role == PersonRole.ADMIN.value, User.status == UserStatus.ACTIVE.value)
+        .with_for_update()
+    ).all()
+    if set(admins) <= {user.id}:
+        raise InvalidStatusChange(
+            "This is the last active admin; make someone else admin first", code="last_admin"
+        )
 
 
 def make_admin(user_id: UUID, actor: str = "api", channel: str = "api") -> User:

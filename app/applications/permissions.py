@@ -12,6 +12,7 @@ from app.auth.bearer import bearer_credential
 from app.auth.internal_tokens import verify_internal_token
 from app.auth.keys import token_keys
 from app.extensions import db
+from app.second_factor.levels import refuse_without_second_factor
 from roles import ApplicationStore, make_permission_decorator
 
 
@@ -44,7 +45,11 @@ def person_permissions() -> tuple[str, frozenset[Permission]]:
     account = db.session.get(User, user.id)
     if account is None or account.status != UserStatus.ACTIVE:
         return f"user:{user.id}", frozenset()
-    return f"user:{account.id}", ROLE_PERMISSIONS[PersonRole(account.role)]
+    held = ROLE_PERMISSIONS[PersonRole(account.role)]
+    if held:
+        # A role acts only through a token made after the second factor.
+        refuse_without_second_factor(user)
+    return f"user:{account.id}", held
 
 
 application_store = ApplicationStore(role_models, lambda: db.session, Permission)

@@ -19,6 +19,7 @@ from app.errors import Unauthorized
 
 LEEWAY_SECONDS = 60
 REQUIRED_CLAIMS = ["id", "name", "email", "iat", "exp"]
+SECOND_FACTOR_AMR = ["otp", "mfa"]
 
 
 class AuthUser(BaseModel):
@@ -29,6 +30,13 @@ class AuthUser(BaseModel):
     email: EmailStr
     title: str | None = None
     roles: list[str] = []
+    #: Authentication methods (RFC 8176): tokens this service makes from a session
+    #: that passed the second factor carry "otp" and "mfa".
+    amr: list[str] | None = None
+
+    @property
+    def after_second_factor(self) -> bool:
+        return "mfa" in (self.amr or [])
 
     @property
     def full_name(self) -> str:

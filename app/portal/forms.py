@@ -48,6 +48,14 @@ class AccessRequestForm(PeriodForm):
 
 class DecisionForm(PeriodForm):
     note = TextAreaField("Note to the requester", validators=NOTE)
+    # Download access is bound to one of the requester's verification addresses;
+    # the access service decides whether one is needed and whether it fits.
+    iva_id = RadioField(
+        "Bind to the requester's verification address",
+        validators=[Optional()],
+        validate_choice=False,
+        description="Downloads work only while this address is verified.",
+    )
 
 
 class DenialForm(PortalForm):

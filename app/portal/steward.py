@@ -12,7 +12,12 @@ from app.access.schemas import GrantQuery
 from app.access.services import list_grants, revoke_grant
 from app.accounts.queries import emails_of, find_account
 from app.catalog import services as catalog
+from app.errors import RequestValidationFailed
 from app.extensions import db
+from app.ivas import services as ivas
+from app.ivas.errors import IvaNotUsable
+from app.ivas.models import IvaState
+from app.ivas.notices import label
 from app.notifications.dispatch import email_user
 from app.portal import bp
 from app.portal.forms import DecisionForm, DenialForm, GrantFilterForm, day_start
@@ -61,12 +66,24 @@ def steward_requests(forms: dict | None = None, status: int = 200):
 
 
 def _decision_form(item) -> DecisionForm:
-    return DecisionForm(
+    addresses = ivas.list_for(item.user_id) if item.kind == "download" else []
+    verified = [iva for iva in addresses if iva.state == IvaState.VERIFIED]
+    form = DecisionForm(
         formdata=None,
         prefix=str(item.id),  # one form per request on the page: ids stay unique
         valid_from=item.wished_from.date() if item.wished_from else None,
         valid_until=item.wished_until.date() if item.wished_until else None,
+        iva_id=str(verified[0].id) if verified else None,
     )
+    _offer_addresses(form, addresses)
+    return form
+
+
+def _offer_addresses(form: DecisionForm, addresses) -> None:
+    form.iva_id.choices = [
+        (str(iva.id), f"{label(iva).capitalize()}: {iva.value} ({iva.state.replace('_', ' ')})")
+        for iva in addresses
+    ]
 
 
 @bp.post("/steward/access-requests/<request_id>/allow")
@@ -76,21 +93,45 @@ def allow_request(request_id: str):
     ident = _uuid(request_id, "access request")
     form = DecisionForm(prefix=str(ident))
     if not form.validate():
-        return steward_requests(forms={ident: form}, status=422)
-    decided = access_requests.allow(
-        ident,
-        Decision(
-            note=form.note.data or None,
-            valid_from=day_start(form.valid_from.data),
-            valid_until=day_start(form.valid_until.data),
-        ),
-        actor(signed_in()),
-    )
+        return steward_requests(forms={ident: _with_addresses(form, ident)}, status=422)
+    try:
+        decided = access_requests.allow(
+            ident,
+            Decision(
+                note=form.note.data or None,
+                valid_from=day_start(form.valid_from.data),
+                valid_until=day_start(form.valid_until.data),
+                iva_id=_uuid_or_none(form.iva_id.data),
+            ),
+            actor(signed_in()),
+        )
+    except (RequestValidationFailed, IvaNotUsable) as refused:
+        db.session.rollback()
+        form.iva_id.errors = [_first_message(refused)]
+        return steward_requests(forms={ident: _with_addresses(form, ident)}, status=refused.status)
     db.session.commit()
     _tell_requester(decided, "allowed")
     target = decided.dataset_accession or f"upload box {decided.upload_box_id}"
     flash(f"Allowed: {decided.user_email} now has {decided.kind} access to {target}.")
     return redirect(url_for("portal.steward_requests"))
+
+
+def _with_addresses(form: DecisionForm, request_id: UUID) -> DecisionForm:
+    requester = access_requests.requester_of(request_id)
+    _offer_addresses(form, ivas.list_for(requester) if requester else [])
+    return form
+
+
+def _uuid_or_none(raw: str | None) -> UUID | None:
+    try:
+        return UUID(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _first_message(error) -> str:
+    detail = error.detail
+    return detail[0]["msg"] if isinstance(detail, list) else str(detail)
 
 
 @bp.post("/steward/access-requests/<request_id>/deny")

@@ -5,7 +5,7 @@ Feature packages (identity, portal, second factor) make their blueprints with
 error pages instead of the JSON API's error bodies.
 """
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from app.web.blueprints import csrf, web_blueprint
 from app.web.navigation import navigation_for
@@ -24,6 +24,7 @@ def init_web(app: Flask) -> None:
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # valid for the life of the session
     csrf.init_app(app)
     register_security_headers(app)
+    app.before_request(_forget_previous_request)
     app.context_processor(
         lambda: {
             "navigation": navigation_for(),
@@ -31,3 +32,10 @@ def init_web(app: Flask) -> None:
             "view_functions": current_app.view_functions,
         }
     )
+
+
+def _forget_previous_request() -> None:
+    # `g` lives as long as the app context; one that outlives a request (tests,
+    # eager tasks) must not hand the last request's person or CSRF token on.
+    g.pop("person", None)
+    g.pop("csrf_token", None)

@@ -32,6 +32,7 @@ NAV_ITEMS = (
     NavItem("People", "admin.users", frozenset({ADMIN})),
     NavItem("Operations", "portal.admin_operations", frozenset({ADMIN})),
     NavItem("Keys", "portal.admin_keys", frozenset({ADMIN})),
+    NavItem("Addresses", "second_factor.ivas"),
     NavItem("Profile", "portal.profile"),
 )
 

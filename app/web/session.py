@@ -16,10 +16,14 @@ from flask import g, redirect, request, session, url_for
 from app.accounts.models import User, UserStatus
 from app.errors import Forbidden
 from app.extensions import db
+from app.second_factor.errors import SecondFactorRequired
+from app.second_factor.levels import SECOND_FACTOR_AT_KEY, session_fully_authenticated
 
 PERSON_KEY = "person_id"
 SIGNED_IN_AT_KEY = "signed_in_at"
-SECOND_FACTOR_AT_KEY = "second_factor_at"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+__all__ = ["PERSON_KEY", "SECOND_FACTOR_AT_KEY", "SIGNED_IN_AT_KEY"]
 
 
 def sign_in(user: User, **extra) -> None:
@@ -92,8 +96,13 @@ def person_required(view: Callable) -> Callable:
 
 
 def role_required(*roles: str) -> Callable:
-    """An active person holding one of `roles`; anonymous browsers go to the sign-in
-    page, every other signed-in person (pending ones too) gets a 403 page."""
+    """A fully authenticated, active person holding one of `roles`.
+
+    Anonymous browsers go to the sign-in page; every other signed-in person
+    (pending ones too) gets a 403 page. Steward and admin actions need the second
+    factor, so a holder of the role without it is asked for it (see
+    `fully_authenticated`).
+    """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -107,7 +116,7 @@ def role_required(*roles: str) -> Callable:
                     "This page is for " + " or ".join(f"{r}s" for r in roles) + ".",
                     code="role_required",
                 )
-            return view(*args, **kwargs)
+            return _second_factor_gate() or view(*args, **kwargs)
 
         return wrapper
 
@@ -117,8 +126,27 @@ def role_required(*roles: str) -> Callable:
 def fully_authenticated(view: Callable) -> Callable:
     """An active person who has also passed the second factor in this session.
 
-    Placeholder until the second-factor feature lands: it admits every active
-    person. That feature replaces the body (same name, same use), so pages that
-    need the stronger level already say so.
+    Within SECOND_FACTOR_MAX_AGE of passing it; a page asked for by GET sends the
+    person to the second-factor page and back (`next=`), a form sent without it
+    is refused (403) so that nothing is done behind the person's back. With
+    REQUIRE_SECOND_FACTOR=false every active person passes.
     """
-    return person_required(view)
+
+    @person_required
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        return _second_factor_gate() or view(*args, **kwargs)
+
+    return wrapper
+
+
+def _second_factor_gate():
+    """None when the session is fully authenticated; else a redirect, or a 403 for forms."""
+    if session_fully_authenticated():
+        return None
+    if request.method in SAFE_METHODS:
+        return redirect(url_for("second_factor.verify", next=request.full_path.rstrip("?")))
+    raise SecondFactorRequired(
+        "This needs your second factor in this session: enter your code on the "
+        "second-factor page first."
+    )

@@ -9,6 +9,7 @@ from app.auth.internal_tokens import AuthUser, internal_token_required
 from app.errors import Forbidden
 from app.extensions import db
 from app.prepared import PreparedQuery
+from app.second_factor.levels import after_second_factor
 from app.work_packages import services
 from app.work_packages.access_token import (
     checks_work_package_access_token,
@@ -39,12 +40,16 @@ TOKEN_HEADERS_DOC = {201: {"Cache-Control": "The token may be reused for its 30 
 
 @bp.post("/work-packages")
 @internal_token_required
+@after_second_factor
 @operation(
     "Create a work package",
     description="Download: `dataset_id`, optionally `file_ids`. Upload: "
     "`research_data_upload_box_id`. Needs a current access grant. The answer's "
     "`token` is the work package access token sealed to the given Crypt4GH key; the "
-    "user's client takes `<id>:<decrypted token>`.",
+    "user's client takes `<id>:<decrypted token>`. With REQUIRE_SECOND_FACTOR the "
+    "token must have been made after the second factor (403 `second_factor_required`); "
+    "a download grant bound to a verification address needs it verified (403 "
+    "`iva_not_verified`).",
     tags=["work packages"],
     body=CreationRequest,
     responses={201: CreationResponse, 404: None, 409: None},

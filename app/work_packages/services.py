@@ -48,6 +48,18 @@ class AccessDenied(Forbidden):
     code = "access_denied"
 
 
+class IvaNotVerified(Forbidden):
+    """Download access is bound to a verification address that is not verified (now)."""
+
+    code = "iva_not_verified"
+
+    def __init__(self):
+        super().__init__(
+            "Download access is bound to a verification address that is not verified: "
+            "ask a data steward to verify it again"
+        )
+
+
 class DatasetNotDownloadable(Conflict):
     """The dataset is not in the download stage."""
 
@@ -67,8 +79,11 @@ def create_work_package(user: AuthUser, request: CreationRequest) -> Created:
 
 
 def _create_download_package(user: AuthUser, request: CreationRequest) -> Created:
-    access_until = access_policy().download_access_until(user.id, request.dataset_id)
+    policy = access_policy()
+    access_until = policy.download_access_until(user.id, request.dataset_id)
     if access_until is None:
+        if policy.download_waits_for_iva(user.id, request.dataset_id):
+            raise IvaNotVerified()
         raise AccessDenied("Missing dataset access permission")
     dataset = catalog.get_dataset(request.dataset_id, with_files=False)
     if dataset.stage != "download":
@@ -169,6 +184,10 @@ def check_access(
         )
     access_until = loaded.access_until if policy.local else _external_access_until(package, policy)
     if access_until is None:
+        if package.type == "download" and policy.download_waits_for_iva(
+            package.user_id, package.dataset_accession
+        ):
+            raise IvaNotVerified()
         raise WorkPackageAccessDenied(f"{kind} access has been revoked", code="access_revoked")
     return package
 

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.accounts.models import User, UserStatus
 from tests.live_service import free_port, live_service
+from tests.secrets_seen import remember
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -166,7 +169,23 @@ def sign_in_as(page, portal: Portal, role: str, db, name: str | None = None) -> 
     if role != "admin":
         person.status, person.role = UserStatus.ACTIVE.value, role
         db.session.commit()
+    enrol_second_factor(page)
     return person
+
+
+def enrol_second_factor(page, screenshots=None) -> str:
+    """Set up TOTP as a person does, with the key shown on the page typed into an
+    authenticator (pyotp here); the session is then fully authenticated."""
+    page.goto("/second-factor/setup")
+    secret = remember(page.locator("#totp-secret").inner_text().strip())
+    shoot(page, screenshots, "second-factor-setup")
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("h1")).to_have_text("Your recovery codes")
+    for code in page.locator("#recovery-codes code").all_inner_texts():
+        remember(code)
+    shoot(page, screenshots, "second-factor-recovery-codes")
+    return secret
 
 
 def path_of(url: str) -> str:

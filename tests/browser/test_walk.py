@@ -1,9 +1,11 @@
 """The whole journey in a real browser, ending with the real ghga-connector.
 
-An admin approves a new person; the researcher asks for access; a steward
-allows it; the researcher creates a download work package on the page with a
-Crypt4GH key, and ghga-connector 4.0.1 downloads and decrypts the file with the
-`id:token` line taken from the page.
+An admin approves a new person; everyone sets up their second factor (TOTP);
+the researcher asks for access and adds a verification address (IVA); a
+steward creates a code, sends it and marks it sent; the researcher enters it; the
+steward allows the request bound to that address; the researcher creates a
+download work package on the page with a Crypt4GH key, and ghga-connector 4.0.1
+downloads and decrypts the file with the `id:token` line taken from the page.
 """
 
 import os
@@ -16,7 +18,12 @@ from playwright.sync_api import expect
 
 from app.catalog import services as catalog
 from app.transfer.services import import_plaintext
-from tests.browser.conftest import ADMIN_EMAIL, shoot, sign_in_through_provider
+from tests.browser.conftest import (
+    ADMIN_EMAIL,
+    enrol_second_factor,
+    shoot,
+    sign_in_through_provider,
+)
 from tests.connector import Connector, ensure_connector
 from tests.factories import create_dataset
 from tests.secrets_seen import remember
@@ -69,9 +76,41 @@ def test_from_sign_in_to_decrypted_file(browse, portal, stored_dataset, screensh
     for watch in (admin_watch, steward_watch, researcher_watch):
         watch.take()  # the provider's pages are not ours to judge
 
+    admin.goto("/admin/users")  # admin pages need the second factor first
+    assert admin.url.endswith("/second-factor/setup")  # no second factor yet: set it up
+    enrol_second_factor(admin)
     accept_on_people_page(admin, "sam@uni.example", role="steward")
     accept_on_people_page(admin, "ada@uni.example")
     shoot(admin, screenshots, "admin-people")
+    enrol_second_factor(steward)
+    enrol_second_factor(researcher, screenshots)
+
+    # The researcher adds a phone number and asks for it to be verified.
+    researcher.goto("/")
+    researcher.get_by_role("link", name="Addresses").first.click()
+    researcher.get_by_label("Kind").select_option("phone")
+    researcher.get_by_label("Number, address or meeting place").fill("+49 6221 555 0100")
+    researcher.get_by_role("button", name="Add").click()
+    researcher.get_by_role("button", name="Request verification").click()
+    expect(researcher.locator(".flash")).to_contain_text("A data steward will send you a code")
+
+    # The steward creates the code (shown once), "phones" it, and marks it sent.
+    steward.goto("/")
+    steward.get_by_role("link", name="Verification").first.click()
+    row = steward.locator("tr", has_text="+49 6221 555 0100")
+    shoot(steward, screenshots, "steward-verification-addresses")
+    row.get_by_role("button", name="Create code").click()
+    code = remember(steward.locator("#verification-code").inner_text().strip())
+    shoot(steward, screenshots, "steward-verification-code")
+    steward.get_by_role("button", name="Mark as sent").click()
+    expect(steward.locator(".flash")).to_contain_text("Marked as sent")
+
+    # The researcher enters the code they were told on the phone.
+    researcher.reload()
+    researcher.get_by_label("Code you received").fill(code)
+    shoot(researcher, screenshots, "verification-addresses")
+    researcher.get_by_role("button", name="Verify").click()
+    expect(researcher.locator(".flash")).to_contain_text("Your phone number is verified")
 
     # The researcher finds the dataset and asks for access.
     researcher.goto("/")
@@ -91,6 +130,9 @@ def test_from_sign_in_to_decrypted_file(browse, portal, stored_dataset, screensh
     expect(request_card).to_contain_text("For the cohort comparison")
     until = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
     request_card.get_by_label("Until").fill(until)
+    expect(
+        request_card.get_by_label(re.compile(r"Phone number: \+49 6221 555 0100"))
+    ).to_be_checked()
     shoot(steward, screenshots, "steward-requests")
     request_card.get_by_role("button", name="Allow").click()
     expect(steward.locator(".flash")).to_contain_text("now has download access")

@@ -1,0 +1,1 @@
+"""Independent verification addresses (IVAs): phone, fax, postal address, in person."""

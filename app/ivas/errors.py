@@ -1,0 +1,31 @@
+from app.errors import Conflict, DomainError, Forbidden, NotFound
+
+
+class IvaNotFound(NotFound):
+    """Verification address not found."""
+
+    code = "iva_not_found"
+
+
+class IvaWrongState(Conflict):
+    """The verification address is not in a state that allows this step."""
+
+    code = "iva_wrong_state"
+
+
+class WrongVerificationCode(Forbidden):
+    """The verification code is not right."""
+
+    code = "wrong_verification_code"
+
+
+class TooManyVerificationAttempts(DomainError):
+    """Too many wrong codes: the address is unverified again; request a new code."""
+
+    status, code = 429, "iva_too_many_attempts"
+
+
+class IvaNotUsable(Forbidden):
+    """The verification address does not belong to the person the grant is for."""
+
+    code = "iva_not_usable"

@@ -1,0 +1,45 @@
+from datetime import datetime
+
+from app.errors import Conflict, DomainError, Forbidden
+
+
+class WrongSecondFactorCode(DomainError):
+    """The code is not right, or it was already used."""
+
+    status, code = 400, "wrong_second_factor_code"
+
+
+class SecondFactorLocked(DomainError):
+    """Too many wrong codes: the second factor is locked for a while."""
+
+    status, code = 429, "second_factor_locked"
+
+    def __init__(self, until: datetime, just_locked: bool = False):
+        super().__init__(
+            "Too many wrong codes in a row: your second factor is locked until "
+            f"{until:%H:%M} UTC. The administrators have been told."
+        )
+        self.until = until
+        #: True for the attempt that locked it, so the caller tells people once.
+        self.just_locked = just_locked
+
+    def headers(self) -> dict:
+        return {"Retry-After": "900"}
+
+
+class NoSecondFactor(Conflict):
+    """No second factor is set up for this account yet."""
+
+    code = "no_second_factor"
+
+
+class NoEnrolment(Conflict):
+    """Start the set-up again: no new second factor is waiting for confirmation."""
+
+    code = "no_enrolment"
+
+
+class SecondFactorRequired(Forbidden):
+    """This needs a second factor passed in this session (sign in again with your code)."""
+
+    code = "second_factor_required"

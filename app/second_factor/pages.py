@@ -1,0 +1,125 @@
+"""Pages: set up the TOTP second factor, pass it in a session, recovery codes.
+
+The verification address pages live in `iva_pages` on the same blueprint.
+"""
+
+from uuid import UUID
+
+import segno
+from flask import flash, make_response, redirect, render_template, request, url_for
+
+from app.errors import DomainError
+from app.extensions import db
+from app.notifications.dispatch import email_user, notify_operators
+from app.second_factor import totp
+from app.second_factor.audit import record
+from app.second_factor.errors import SecondFactorLocked
+from app.second_factor.levels import mark_second_factor_passed
+from app.web import web_blueprint
+from app.web.session import current_person, person_required, role_required
+
+bp = web_blueprint("second_factor", __name__)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def safe_next(default: str = "/") -> str:
+    """Only a path on this site: `next=` never sends a person elsewhere."""
+    target = request.values.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+@bp.route("/second-factor/setup", methods=["GET", "POST"])
+@person_required
+def setup():
+    person = current_person()
+    error = None
+    if request.method == "POST":
+        try:
+            codes = totp.confirm_enrolment(
+                person.id, request.form.get("code", ""), request.form.get("current_code")
+            )
+        except DomainError as refused:
+            db.session.commit()  # a wrong current code counts towards the lock
+            _tell_if_locked(person, refused)
+            error = refused.detail
+        else:
+            record(person.id, "second_factor_set_up", f"user:{person.id}", "web")
+            db.session.commit()
+            mark_second_factor_passed()
+            page = render_template("second_factor/recovery_codes.html", codes=codes)
+            return make_response(page, 200, NO_STORE)
+    enrolment = totp.start_enrolment(person.id, person.email)
+    db.session.commit()
+    qr = segno.make(enrolment.uri, error="m").svg_inline(
+        scale=5, border=2, title="QR code for your authenticator app", light="#fff"
+    )
+    page = render_template("second_factor/setup.html", enrolment=enrolment, qr=qr, error=error)
+    return make_response(page, 422 if error else 200, NO_STORE)
+
+
+@bp.route("/second-factor/verify", methods=["GET", "POST"])
+@person_required
+def verify():
+    person = current_person()
+    if not totp.is_enrolled(person.id):
+        return redirect(url_for("second_factor.setup"))
+    error = None
+    if request.method == "POST":
+        try:
+            used = totp.verify(person.id, request.form.get("code", ""))
+        except DomainError as refused:
+            db.session.commit()  # the failure is counted even though the request fails
+            _tell_if_locked(person, refused)
+            error = refused.detail
+        else:
+            record(person.id, f"second_factor_passed_{used}", f"user:{person.id}", "web")
+            db.session.commit()
+            mark_second_factor_passed()
+            return redirect(safe_next())
+    page = render_template(
+        "second_factor/verify.html",
+        error=error,
+        next=safe_next(""),
+        recovery_left=totp.unused_recovery_codes(person.id),
+    )
+    status = 429 if error and "locked" in error else 422 if error else 200
+    return page, status
+
+
+@bp.post("/admin/people/<uuid:user_id>/reset-second-factor")
+@role_required("admin")
+def admin_reset(user_id: UUID):
+    """A person who lost phone and recovery codes: their TOTP and addresses go."""
+    admin = current_person()
+    if totp.reset(user_id):
+        record(user_id, "second_factor_reset", f"user:{admin.id}", "web")
+        db.session.commit()
+        flash(
+            "The second factor was reset; the person sets up a new one at the next "
+            "sign-in, and their verification addresses must be verified again.",
+            "success",
+        )
+    else:
+        flash("This person has no second factor to reset.", "error")
+    return redirect(url_for("admin.users"))
+
+
+def _tell_if_locked(person, refused: DomainError) -> None:
+    if isinstance(refused, SecondFactorLocked) and refused.just_locked:
+        record(person.id, "second_factor_locked", "system", "web", "5 wrong codes in a row")
+        db.session.commit()
+        email_user(
+            person.email,
+            "Your second factor is locked",
+            f"Dear {person.name},\n\nfive wrong codes in a row were entered for your "
+            "account, so your second factor is locked for 15 minutes. If this was not "
+            "you, tell the administrators.\n",
+        )
+        notify_operators(
+            f"Second factor of {person.email} ({person.id}) locked after 5 wrong codes."
+        )
+
+
+from app.second_factor import iva_pages  # noqa: E402,F401 - registers its views on bp
