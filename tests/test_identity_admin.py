@@ -174,3 +174,17 @@ def test_admins_see_when_the_provider_did_not_verify_an_address(
         .split(INITIAL_ADMIN)[1]
         .split("</tr>")[0]
     )
+
+
+def test_a_steward_signed_in_through_the_provider_is_refused_the_admin_page(
+    people_app, oidc_provider, db
+):
+    from tests.people import sign_in_with_role
+
+    client = people_app.test_client()
+    steward = sign_in_with_role(client, oidc_provider, "kj", "steward")
+
+    refused = client.get("/admin/users")
+
+    assert (steward.status, steward.role) == ("active", "steward")
+    assert refused.status_code == 403
