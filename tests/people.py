@@ -2,15 +2,37 @@
 
 import re
 
+import pytest
+
 from app import create_app
+from app.extensions import db
 from tests.conftest import make_settings
 
 INITIAL_ADMIN = "Boss@Uni.example"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def identity_app(instance_path, provider, **overrides):
-    """The service signing people in through `provider` (None: no provider, development)."""
+@pytest.fixture
+def identity_app():
+    """Makes the service signing people in through a provider (None: development).
+
+    `identity_app(instance_path, provider, **settings)`. Each app's connections are
+    closed after the test, so many such apps never exhaust the database's clients.
+    """
+    made = []
+
+    def make(instance_path, provider, **overrides):
+        app = _identity_app(instance_path, provider, **overrides)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _identity_app(instance_path, provider, **overrides):
     settings = {
         # Sign-in, roles and approval are the subject here; the second factor on top
         # of them is tested in test_second_factor.py (development allows it off).
@@ -34,3 +56,25 @@ def csrf_token(client, page: str = "/account/status") -> str:
 
 def post_form(client, path: str, data: dict | None = None, page: str = "/account/status"):
     return client.post(path, data={"csrf_token": csrf_token(client, page)} | (data or {}))
+
+
+def sign_in_with_role(client, provider, sub: str, role: str = "researcher", **claims):
+    """Sign `sub` in through the provider as an ACTIVE person with `role`.
+
+    The first sign-in makes a pending account; an operator then accepts it and gives
+    it the role (recorded as through the CLI), as `invoke` would. Returns the account.
+    """
+    from app.accounts.models import PersonRole, User, UserStatus
+    from app.accounts.services import change_role, change_status
+    from tests.oidc_provider import sign_in_with_test_client
+
+    claims = {"email": f"{sub}@uni.example", "email_verified": True, "name": sub.title()} | claims
+    provider.person(sub, **claims)
+    sign_in_with_test_client(client, provider, sub)
+    with client.application.app_context():
+        user = db.session.query(User).filter_by(oidc_subject=sub).one()
+        if user.status != UserStatus.ACTIVE:
+            change_status(user.id, UserStatus.ACTIVE, "operator:test", "cli")
+        change_role(user.id, PersonRole(role), "operator:test", "cli")
+        db.session.commit()
+        return user

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from tests.oidc_provider import sign_in_with_test_client
-from tests.people import INITIAL_ADMIN, identity_app, post_form
+from tests.people import INITIAL_ADMIN, post_form
 from tests.receivers import MailReceiver, WebhookReceiver
 
 
@@ -18,7 +18,7 @@ def receivers():
 
 
 @pytest.fixture
-def people_app(db, instance_path, oidc_provider, receivers):
+def people_app(identity_app, db, instance_path, oidc_provider, receivers):
     webhook, mail = receivers
     return identity_app(
         instance_path,
@@ -154,3 +154,37 @@ def test_the_last_admin_keeps_their_rights(people_app, admin, db):
     assert (demoted.status_code, disabled.status_code) == (409, 409)
     assert "last active admin" in demoted.get_data(as_text=True)
     assert (person(db, "boss").status, person(db, "boss").role) == ("active", "admin")
+
+
+def test_admins_see_when_the_provider_did_not_verify_an_address(
+    people_app, oidc_provider, admin, receivers, db
+):
+    webhook, _mail = receivers
+    oidc_provider.person("eve", email="ceo@uni.example", email_verified=False, name="Eve")
+    sign_in_with_test_client(people_app.test_client(), oidc_provider, "eve")
+
+    row = admin.get("/admin/users").get_data(as_text=True).split("ceo@uni.example")[1]
+
+    assert "e-mail unverified" in row.split("</tr>")[0]
+    assert "e-mail NOT verified" in webhook.bodies[-1]["blocks"][0]["text"]["text"]
+    assert (
+        "e-mail unverified"
+        not in admin.get("/admin/users")
+        .get_data(as_text=True)
+        .split(INITIAL_ADMIN)[1]
+        .split("</tr>")[0]
+    )
+
+
+def test_a_steward_signed_in_through_the_provider_is_refused_the_admin_page(
+    people_app, oidc_provider, db
+):
+    from tests.people import sign_in_with_role
+
+    client = people_app.test_client()
+    steward = sign_in_with_role(client, oidc_provider, "kj", "steward")
+
+    refused = client.get("/admin/users")
+
+    assert (steward.status, steward.role) == ("active", "steward")
+    assert refused.status_code == 403

@@ -66,6 +66,7 @@ def create_local_account(request: SignupRequest) -> User:
         email_key=email.lower(),
         status=UserStatus.PENDING.value,
         role=PersonRole.RESEARCHER.value,
+        email_verified=False,
     )
     try:
         with db.session.begin_nested():
