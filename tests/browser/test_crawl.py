@@ -10,8 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app.feeds.models import EventStatus, InboxEvent
+from app.jobs import services as jobs
+from app.jobs.models import Operation
 from tests.browser.conftest import PHONE, path_of, shoot, sign_in_as
-from tests.factories import create_dataset, create_upload_box, grant
+from tests.factories import ApplicationKeyFactory, create_dataset, create_upload_box, grant
 
 #: Links that leave the pages or change state when followed.
 NOT_CRAWLED = ("/logout", "/login", "/openapi.json")
@@ -38,6 +41,27 @@ WIDER_THAN_SCREEN = """() => {
     .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
               + ' ' + Math.round(e.getBoundingClientRect().right) + 'px');
 }"""
+
+
+def something_to_operate(db) -> None:
+    """A dead event, a job and an application, so the admin pages show what they are for."""
+    db.session.add(
+        InboxEvent(
+            event_id="evt-2026-11-26-0042",
+            topic="metadata-datasets",
+            type="dataset_upserted",
+            key="GHGAD00000000009",
+            payload={"accession": "GHGAD00000000009"},
+            status=EventStatus.DEAD.value,
+            attempts=5,
+            last_error="payload: field 'files' is required",
+            received_from="application:metadata feed",
+        )
+    )
+    db.session.commit()
+    jobs.record(Operation.SWEEP, "work-packages", "system", "expired work packages removed")
+    db.session.commit()
+    ApplicationKeyFactory(name="metadata feed", permissions=("FEED_PUBLISHER",))
 
 
 @pytest.fixture
@@ -121,6 +145,7 @@ def test_main_pages_on_a_phone(browse, portal, db, catalog_with_data, screenshot
     page, watch = browse(viewport=PHONE)
     person = sign_in_as(page, portal, "admin", db, name="Grace Hopper")
     grant(person.id, dataset="GHGAD00000000007")
+    something_to_operate(db)
     watch.take()
     pages = {
         "home": "/",
