@@ -14,7 +14,7 @@ from nacl.public import PrivateKey, SealedBox
 from sqlalchemy import func, select
 
 from app.access.models import AccessGrant, AccessRequest
-from app.accounts.models import RefreshToken, User
+from app.accounts.models import RefreshToken
 from app.applications.models import Application
 from app.feeds.models import EventStatus, InboxEvent
 from app.jobs import maintenance
@@ -231,6 +231,7 @@ def test_bad_keys_get_a_clear_message_and_create_nothing(db, client, researcher,
     page = read_page(response)
     assert page.contains(message)
     assert "connector-token" not in page.ids
+    assert key not in response.get_data(as_text=True)  # a refused key is not echoed
     assert count(db, WorkPackage) == 0
 
 
@@ -535,7 +536,3 @@ def test_pending_people_see_their_status_not_the_pages(db, client):
     home = read_page(client.get("/"))
     assert home.contains("waiting for an administrator's approval")
     assert not [link for link in home.links if link in ("/catalog", "/profile")]
-
-
-def test_users_are_committed_people(db):
-    assert count(db, User) == 0
