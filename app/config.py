@@ -154,7 +154,9 @@ class Settings(BaseSettings):
         "Redis, else process memory.",
     )
     notify_webhook_url: AnyHttpUrl | None = Field(
-        None, description="Slack-compatible webhook told of signups and access requests."
+        None,
+        description="Slack-compatible webhook told of new people (with Approve and Reject "
+        "buttons) and access requests.",
     )
     smtp_host: str | None = Field(
         None, description="SMTP server for account e-mails; unset: none sent."

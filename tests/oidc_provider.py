@@ -30,6 +30,10 @@ import requests
 from tests.live_service import free_port
 from tests.waiting import wait_for
 
+# Straight to 127.0.0.1, whatever proxy the environment names.
+_http = requests.Session()
+_http.trust_env = False
+
 CLIENT_ID = "wps-test-client"
 CLIENT_SECRET = "wps-test-client-secret"
 
@@ -52,13 +56,13 @@ class OidcProvider:
 
     def person(self, sub: str, **claims) -> str:
         """Store the claims the provider gives for `sub` (e.g. email, email_verified, name)."""
-        response = requests.put(f"{self.issuer}/users/{sub}", json=claims, timeout=10)
+        response = _http.put(f"{self.issuer}/users/{sub}", json=claims, timeout=10)
         response.raise_for_status()
         return sub
 
     def approve(self, authorization_url: str, sub: str) -> str:
         """Choose `sub` on the authorization page; the redirect back to the service (URL)."""
-        response = requests.post(
+        response = _http.post(
             authorization_url, data={"sub": sub}, allow_redirects=False, timeout=10
         )
         assert response.status_code in (302, 303), response.text[:300]
@@ -77,7 +81,7 @@ def _run(log_path: Path):
             raise RuntimeError(f"the OpenID provider exited; see {log_path}")
         try:
             url = f"{issuer}/.well-known/openid-configuration"
-            return requests.get(url, timeout=1).status_code == 200
+            return _http.get(url, timeout=1).status_code == 200
         except requests.RequestException:
             return False
 

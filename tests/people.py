@@ -31,3 +31,26 @@ def csrf_token(client, page: str = "/account/status") -> str:
 
 def post_form(client, path: str, data: dict | None = None, page: str = "/account/status"):
     return client.post(path, data={"csrf_token": csrf_token(client, page)} | (data or {}))
+
+
+def sign_in_with_role(client, provider, sub: str, role: str = "researcher", **claims):
+    """Sign `sub` in through the provider as an ACTIVE person with `role`.
+
+    The first sign-in makes a pending account; an operator then accepts it and gives
+    it the role (recorded as through the CLI), as `invoke` would. Returns the account.
+    """
+    from app.accounts.models import PersonRole, User, UserStatus
+    from app.accounts.services import change_role, change_status
+    from app.extensions import db
+    from tests.oidc_provider import sign_in_with_test_client
+
+    claims = {"email": f"{sub}@uni.example", "email_verified": True, "name": sub.title()} | claims
+    provider.person(sub, **claims)
+    sign_in_with_test_client(client, provider, sub)
+    with client.application.app_context():
+        user = db.session.query(User).filter_by(oidc_subject=sub).one()
+        if user.status != UserStatus.ACTIVE:
+            change_status(user.id, UserStatus.ACTIVE, "operator:test", "cli")
+        change_role(user.id, PersonRole(role), "operator:test", "cli")
+        db.session.commit()
+        return user

@@ -227,3 +227,16 @@ def test_sign_in_callbacks_are_rate_limited(db, instance_path, oidc_provider):
     assert statuses == [403, 403, 429]
     with app.app_context():
         limiter.reset()
+
+
+def test_a_provider_that_cannot_be_reached_is_a_503_page(db, instance_path):
+    from tests.live_service import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    app = identity_app(instance_path, None, oidc_issuer=closed, oidc_client_id="wps")
+
+    response = app.test_client().get("/login")
+
+    assert response.status_code == 503
+    assert "cannot be reached" in response.get_data(as_text=True)
+    assert response.mimetype == "text/html"

@@ -76,6 +76,7 @@ def person_signed_in(
     if user is None:
         user, created = _create(identity)
     user.email, user.email_key, user.name = identity.email, identity.email.lower(), identity.name
+    user.email_verified = identity.email_verified
     if user.status == UserStatus.PENDING and identity.is_verified(initial_admin_email):
         user.status, user.role = UserStatus.ACTIVE.value, PersonRole.ADMIN.value
         user.approved_at, user.approved_by = utc_now(), INITIAL_ADMIN_ACTOR

@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import text
 
@@ -60,6 +60,8 @@ class User(Base):
     email_key: Mapped[str] = mapped_column(String(320), index=True)
     oidc_issuer: Mapped[str | None] = mapped_column(String(512))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    #: Whether the provider said, at the last sign-in, that it verified the e-mail.
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(16), default=PersonRole.RESEARCHER.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

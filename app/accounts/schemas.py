@@ -29,6 +29,9 @@ class UserView(BaseModel):
     status: UserStatus
     role: PersonRole
     is_admin: bool
+    email_verified: bool = Field(
+        description="Whether the identity provider said it verified the e-mail address."
+    )
     oidc_issuer: str | None = Field(
         description="The identity provider the person signs in with (null: not linked yet)."
     )

@@ -64,6 +64,7 @@ def create_local_account(request: SignupRequest) -> User:
         email_key=email.lower(),
         status=UserStatus.PENDING.value,
         role=PersonRole.RESEARCHER.value,
+        email_verified=False,
     )
     try:
         with db.session.begin_nested():
@@ -163,6 +164,8 @@ def change_status(user_id: UUID, target: UserStatus, actor: str, channel: str = 
         raise UserNotFound(f"User {user_id} not found")
     if target not in TRANSITIONS.get(UserStatus(user.status), set()):
         raise InvalidStatusChange(f"A {user.status} account cannot become {target}")
+    if target == UserStatus.DISABLED:
+        _keep_an_admin(user)
     previous = user.status
     user.status = target.value
     if target == UserStatus.ACTIVE:
@@ -181,11 +184,32 @@ def change_role(user_id: UUID, role: PersonRole, actor: str, channel: str = "api
         raise UserNotFound(f"User {user_id} not found")
     if user.status != UserStatus.ACTIVE:
         raise InvalidStatusChange("Only an active account can change its role")
+    if role != PersonRole.ADMIN:
+        _keep_an_admin(user)
     if user.role != role:
         record_event(user.id, "role_changed", actor, channel, f"{user.role} → {role.value}")
         user.role = role.value
     db.session.flush()
     return user
+
+
+def _keep_an_admin(user: User) -> None:
+    """Refuse to take the last active admin's rights: nobody could approve anyone again.
+
+    The active admins' rows are locked, so two admins demoting each other at once
+    cannot both succeed.
+    """
+    if user.role != PersonRole.ADMIN or user.status != UserStatus.ACTIVE:
+        return
+    admins = db.session.scalars(
+        select(User.id)
+        .where(User.role == PersonRole.ADMIN.value, User.status == UserStatus.ACTIVE.value)
+        .with_for_update()
+    ).all()
+    if set(admins) <= {user.id}:
+        raise InvalidStatusChange(
+            "This is the last active admin; make someone else admin first", code="last_admin"
+        )
 
 
 def make_admin(user_id: UUID, actor: str = "api", channel: str = "api") -> User:

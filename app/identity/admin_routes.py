@@ -36,12 +36,15 @@ def users():
         select(User).order_by(_PENDING_FIRST, User.created_at.desc(), User.id)
     ).all()
     events, _total, by_id = list_events(PageQuery(limit=RECENT_EVENTS))
+    emails = {f"user:{p.id}": p.email for p in people}
     return render_template(
         "admin/users.html",
         people=people,
         pending=sum(1 for p in people if p.status == UserStatus.PENDING),
         events=[(event, by_id.get(event.user_id)) for event in events],
         roles=[role.value for role in PersonRole],
+        # "user:<id>" says who acted; an admin reads an e-mail address more easily.
+        actors={event.actor: emails[event.actor] for event in events if event.actor in emails},
     )
 
 

@@ -1,8 +1,12 @@
 """Sign-in pages: `/login`, the provider's callback, `/logout`, the account status page."""
 
+import logging
+
+import requests
 from flask import current_app, redirect, render_template, request, session, url_for
 
 from app.accounts.models import UserStatus
+from app.errors import ServiceUnavailable
 from app.extensions import db, limiter
 from app.identity import development
 from app.identity.next_path import HOME, safe_next
@@ -13,6 +17,7 @@ from app.web import web_blueprint
 from app.web.blueprints import error_page
 from app.web.session import current_person, login_url, sign_in, sign_out
 
+log = logging.getLogger(__name__)
 bp = web_blueprint("identity", __name__)
 
 NEXT_KEY = "sign_in_next"
@@ -36,7 +41,14 @@ def login():
             "This service has no identity provider configured for people to sign in with.",
         )
     session[NEXT_KEY] = next_path
-    return client.authorize_redirect(callback_url())
+    try:
+        return client.authorize_redirect(callback_url())
+    except (requests.RequestException, ValueError) as error:
+        # Discovery failed: the provider is down or its document is not JSON.
+        log.warning("identity provider discovery failed: %s", type(error).__name__)
+        raise ServiceUnavailable(
+            "The identity provider cannot be reached; try again in a minute"
+        ) from None
 
 
 @bp.get("/login/callback")
@@ -54,6 +66,13 @@ def callback():
     return _after_sign_in(person, next_path)
 
 
+def _end_session_endpoint(client) -> str | None:
+    try:
+        return client.load_server_metadata().get("end_session_endpoint")
+    except (requests.RequestException, ValueError):
+        return None  # our session is over either way
+
+
 def _after_sign_in(person, next_path: str):
     if person.status != UserStatus.ACTIVE:
         return redirect(url_for("identity.status"), 303)
@@ -64,14 +83,12 @@ def _after_sign_in(person, next_path: str):
 def logout():
     sign_out()
     client = provider()
-    if client is not None:
-        end_session = client.load_server_metadata().get("end_session_endpoint")
-        if end_session:
-            url = client.create_logout_url(
-                post_logout_redirect_uri=public_url(HOME),
-                client_id=client.client_id,
-            )["url"]
-            return redirect(url, 303)
+    if client is not None and _end_session_endpoint(client):
+        url = client.create_logout_url(
+            post_logout_redirect_uri=public_url(HOME),
+            client_id=client.client_id,
+        )["url"]
+        return redirect(url, 303)
     return redirect(HOME, 303)
 
 

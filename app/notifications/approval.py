@@ -22,9 +22,11 @@ def announce_pending_person(person) -> None:
 
 def pending_person_blocks(person) -> list[dict]:
     where = f"signed in through {person.oidc_issuer}" if person.oidc_issuer else "signed up"
+    # An unverified address says nothing about who this is: the approver must know.
+    verified = "e-mail verified by the provider" if person.email_verified else "e-mail NOT verified"
     text = (
         f"*New person awaiting approval*\n{escape(person.name)} "
-        f"&lt;{escape(person.email)}&gt;, {escape(where)}\n`{person.id}`"
+        f"&lt;{escape(person.email)}&gt; ({verified}), {escape(where)}\n`{person.id}`"
     )
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},

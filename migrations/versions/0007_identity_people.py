@@ -24,6 +24,9 @@ def upgrade():
         batch_op.add_column(
             sa.Column("role", sa.String(length=16), nullable=False, server_default="researcher")
         )
+        batch_op.add_column(
+            sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.execute("UPDATE user_account SET role = 'admin' WHERE is_admin")
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.drop_constraint("uq_user_account_email_key", type_="unique")
@@ -74,6 +77,7 @@ def downgrade():
         )
     op.execute("UPDATE user_account SET is_admin = (role = 'admin')")
     with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.drop_column("email_verified")
         batch_op.drop_column("role")
         batch_op.drop_column("oidc_subject")
         batch_op.drop_column("oidc_issuer")

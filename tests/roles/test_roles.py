@@ -175,3 +175,49 @@ def test_store_never_commits_the_callers_work(store, engine):
         count = other.execute(text("SELECT count(*) FROM application")).scalar()
 
     assert count == 0
+
+
+def test_people_pass_by_what_the_host_says_they_hold(store, session):
+    """A host admits people too: the decorator asks it, never reads a claim itself."""
+    people = {"Bearer steward": ("person:1", frozenset({HostPermission.WRITE}))}
+    host = Flask("host")
+
+    def person_permissions():
+        from flask import request
+
+        found = people.get(request.headers["Authorization"])
+        if found is None:
+            raise AuthenticationFailed("Unknown person")
+        return found
+
+    permissions_required = make_permission_decorator(
+        HostPermission, store, HostPermission.ROOT, person_permissions=person_permissions
+    )
+
+    @host.get("/write")
+    @permissions_required([HostPermission.WRITE])
+    def write():
+        return jsonify(actor=g.actor, application=g.application)
+
+    @host.get("/apps-only")
+    @permissions_required([HostPermission.READ], people=False)
+    def apps_only():
+        return jsonify(actor=g.actor)
+
+    @host.errorhandler(AuthenticationFailed)
+    @host.errorhandler(PermissionDenied)
+    def refused(error):
+        return jsonify(detail=error.detail, code=error.code), error.status
+
+    client = host.test_client()
+    people["Bearer reader"] = ("person:2", frozenset({HostPermission.READ}))
+
+    steward = client.get("/write", headers={"Authorization": "Bearer steward"})
+    reader = client.get("/write", headers={"Authorization": "Bearer reader"})
+    stranger = client.get("/write", headers={"Authorization": "Bearer nobody"})
+    not_here = client.get("/apps-only", headers={"Authorization": "Bearer reader"})
+
+    assert (steward.status_code, steward.json) == (200, {"actor": "person:1", "application": None})
+    assert (reader.status_code, reader.json["code"]) == (403, "permission_denied")
+    assert stranger.status_code == 401
+    assert (not_here.status_code, not_here.json["detail"]) == (401, "Missing API key")
