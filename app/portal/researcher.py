@@ -150,7 +150,7 @@ def _package_forms(person, download=None, upload=None):
     return datasets, boxes, download, upload
 
 
-@bp.get("/work-packages", endpoint="work_packages")
+@bp.get("/my-work-packages", endpoint="work_packages")
 @person_required
 def work_packages_page(download=None, upload=None, status: int = 200):
     person = signed_in()
@@ -166,7 +166,7 @@ def work_packages_page(download=None, upload=None, status: int = 200):
     return page, status
 
 
-@bp.post("/work-packages/download")
+@bp.post("/my-work-packages/download")
 @fully_authenticated
 def create_download_package():
     person = signed_in()
@@ -174,7 +174,7 @@ def create_download_package():
     return _create_package(person, form, "download", form.dataset_id.data, form.chosen_files())
 
 
-@bp.post("/work-packages/upload")
+@bp.post("/my-work-packages/upload")
 @fully_authenticated
 def create_upload_package():
     person = signed_in()

@@ -22,7 +22,7 @@ NOT_CRAWLED = ("/logout", "/login", "/openapi.json")
 #: their headings are theirs and their links are not followed.
 NOT_PORTAL = ("/apidocs",)
 ROLE_PAGES = {
-    "researcher": {"/", "/catalog", "/my-access", "/work-packages", "/profile"},
+    "researcher": {"/", "/catalog", "/my-access", "/my-work-packages", "/profile"},
     "steward": {"/steward/access-requests", "/steward/grants", "/steward/catalog"},
     "admin": {"/admin/users", "/admin/operations", "/admin/keys"},
 }
@@ -155,7 +155,7 @@ def test_main_pages_on_a_phone(browse, portal, db, catalog_with_data, screenshot
         "home": "/",
         "catalog": "/catalog",
         "dataset-granted": "/catalog/GHGAD00000000007",
-        "work-packages-form": "/work-packages",
+        "work-packages-form": "/my-work-packages",
         "profile": "/profile",
         "steward-grants": "/steward/grants",
         "steward-catalog": "/steward/catalog",
