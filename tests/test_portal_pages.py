@@ -6,15 +6,17 @@ domain services, the JSON API the tokens are used with.
 """
 
 import base64
+import re
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
 from nacl.public import PrivateKey, SealedBox
 from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
 
 from app.access.models import AccessGrant, AccessRequest
-from app.accounts.models import RefreshToken, User
+from app.accounts.models import RefreshToken
 from app.applications.models import Application
 from app.feeds.models import EventStatus, InboxEvent
 from app.jobs import maintenance
@@ -192,12 +194,12 @@ def test_download_work_package_shows_the_connector_line_once(db, app, client, re
     grant(researcher.id, dataset="DS1")
     keys = PrivateKey.generate()
 
-    form_page = read_page(client.get("/work-packages?dataset=DS1"))
+    form_page = read_page(client.get("/my-work-packages?dataset=DS1"))
     assert form_page.contains("Create download work package")
     response = submit(
         client,
-        "/work-packages",
-        "/work-packages/download",
+        "/my-work-packages",
+        "/my-work-packages/download",
         {
             "dataset_id": "DS1",
             "file_ids": "GHGAFDS10001, GHGAFDS10002",
@@ -218,7 +220,7 @@ def test_download_work_package_shows_the_connector_line_once(db, app, client, re
     assert details.status_code == 200
     assert sorted(details.json["files"]) == ["GHGAFDS10001", "GHGAFDS10002"]
 
-    listed = read_page(client.get("/work-packages"))
+    listed = read_page(client.get("/my-work-packages"))
     assert package_id in listed.text and sealed not in listed.text
 
 
@@ -238,14 +240,15 @@ def test_bad_keys_get_a_clear_message_and_create_nothing(db, client, researcher,
     grant(researcher.id, dataset="DS1")
     response = submit(
         client,
-        "/work-packages",
-        "/work-packages/download",
+        "/my-work-packages",
+        "/my-work-packages/download",
         {"dataset_id": "DS1", "user_public_crypt4gh_key": key},
     )
     assert response.status_code == 422
     page = read_page(response)
     assert page.contains(message)
     assert "connector-token" not in page.ids
+    assert key not in response.get_data(as_text=True)  # a refused key is not echoed
     assert count(db, WorkPackage) == 0
 
 
@@ -255,8 +258,8 @@ def test_datasets_without_a_grant_cannot_be_chosen(db, client, researcher):
     grant(researcher.id, dataset="DS1")
     response = submit(
         client,
-        "/work-packages",
-        "/work-packages/download",
+        "/my-work-packages",
+        "/my-work-packages/download",
         {"dataset_id": "DS2", "user_public_crypt4gh_key": key_file(bytes(32))},
     )
     assert response.status_code == 422
@@ -269,8 +272,8 @@ def test_files_the_dataset_does_not_list_give_a_message(db, client, researcher):
     grant(researcher.id, dataset="DS1")
     response = submit(
         client,
-        "/work-packages",
-        "/work-packages/download",
+        "/my-work-packages",
+        "/my-work-packages/download",
         {
             "dataset_id": "DS1",
             "file_ids": "GHGAFOTHER",
@@ -288,8 +291,8 @@ def test_upload_work_package_for_a_granted_box(db, client, researcher):
     keys = PrivateKey.generate()
     response = submit(
         client,
-        "/work-packages",
-        "/work-packages/upload",
+        "/my-work-packages",
+        "/my-work-packages/upload",
         {
             "research_data_upload_box_id": str(box.id),
             "user_public_crypt4gh_key": base64.b64encode(bytes(keys.public_key)).decode(),
@@ -489,7 +492,7 @@ def test_admin_replays_and_discards_dead_events(db, admin_client):
 
 # --- who may see what ---------------------------------------------------------------------
 
-RESEARCHER_PAGES = ["/", "/catalog", "/my-access", "/work-packages", "/profile"]
+RESEARCHER_PAGES = ["/", "/catalog", "/my-access", "/my-work-packages", "/profile"]
 STEWARD_PAGES = ["/steward/access-requests", "/steward/grants", "/steward/catalog"]
 ADMIN_PAGES = ["/admin/operations", "/admin/keys"]
 
@@ -565,3 +568,19 @@ def test_a_form_with_a_nul_character_is_refused_on_the_page(db, client, research
     assert read_page(response).contains("NUL character")
     assert count(db, AccessRequest) == 0
     assert client.get("/catalog?q=DS%001").status_code == 422
+
+
+def test_pages_share_no_path_with_the_json_api(app):
+    """An API path answering a page's method too would advertise it in `Allow` and
+    contradict the OpenAPI document (hence /catalog and /my-work-packages)."""
+    adapter = app.url_map.bind("localhost")
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("portal."):
+            continue
+        path = re.sub(r"<[^>]+>", "x", rule.rule)
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            try:
+                endpoint, _ = adapter.match(path, method)
+            except HTTPException:
+                continue
+            assert endpoint.startswith("portal."), f"{method} {path} is {endpoint}"

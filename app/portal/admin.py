@@ -140,7 +140,7 @@ def create_application():
     )
 
 
-@bp.post("/admin/applications/<name>/revoke")
+@bp.post("/admin/applications/<path:name>/revoke")
 @role_required(*ADMINS)
 @fully_authenticated
 def revoke_application(name: str):

@@ -150,7 +150,7 @@ def _package_forms(person, download=None, upload=None):
     return datasets, boxes, download, upload
 
 
-@bp.get("/work-packages", endpoint="work_packages")
+@bp.get("/my-work-packages", endpoint="work_packages")
 @person_required
 def work_packages_page(download=None, upload=None, status: int = 200):
     person = signed_in()
@@ -166,7 +166,7 @@ def work_packages_page(download=None, upload=None, status: int = 200):
     return page, status
 
 
-@bp.post("/work-packages/download")
+@bp.post("/my-work-packages/download")
 @fully_authenticated
 def create_download_package():
     person = signed_in()
@@ -174,7 +174,7 @@ def create_download_package():
     return _create_package(person, form, "download", form.dataset_id.data, form.chosen_files())
 
 
-@bp.post("/work-packages/upload")
+@bp.post("/my-work-packages/upload")
 @fully_authenticated
 def create_upload_package():
     person = signed_in()
@@ -183,7 +183,7 @@ def create_upload_package():
 
 
 def _create_package(person, form, kind: str, target: str, file_ids):
-    failed = {"download": form, "upload": None} if kind == "download" else {"upload": form}
+    failed = {kind: form}  # the page again, with this form as it was sent
     if not form.validate():
         return work_packages_page(**failed, status=422)
     fields = {"type": kind, "user_public_crypt4gh_key": form.user_public_crypt4gh_key.data}
@@ -197,6 +197,9 @@ def _create_package(person, form, kind: str, target: str, file_ids):
         )
     except ValidationError as error:
         _show_validation_errors(form, error)
+        if form.user_public_crypt4gh_key.errors:
+            # Never echo a refused key: it may be the private key pasted by mistake.
+            form.user_public_crypt4gh_key.data = ""
         return work_packages_page(**failed, status=422)
     except DomainError as error:
         db.session.rollback()

@@ -10,8 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app.feeds.models import EventStatus, InboxEvent
+from app.jobs import services as jobs
+from app.jobs.models import Operation
 from tests.browser.conftest import PHONE, path_of, shoot, sign_in_as
-from tests.factories import create_dataset, create_upload_box, grant
+from tests.factories import ApplicationKeyFactory, create_dataset, create_upload_box, grant
 
 #: Links that leave the pages or change state when followed.
 NOT_CRAWLED = ("/logout", "/login", "/openapi.json")
@@ -19,7 +22,7 @@ NOT_CRAWLED = ("/logout", "/login", "/openapi.json")
 #: their headings are theirs and their links are not followed.
 NOT_PORTAL = ("/apidocs",)
 ROLE_PAGES = {
-    "researcher": {"/", "/catalog", "/my-access", "/work-packages", "/profile"},
+    "researcher": {"/", "/catalog", "/my-access", "/my-work-packages", "/profile"},
     "steward": {"/steward/access-requests", "/steward/grants", "/steward/catalog"},
     "admin": {"/admin/users", "/admin/operations", "/admin/keys"},
 }
@@ -38,6 +41,27 @@ WIDER_THAN_SCREEN = """() => {
     .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
               + ' ' + Math.round(e.getBoundingClientRect().right) + 'px');
 }"""
+
+
+def something_to_operate(db) -> None:
+    """A dead event, a job and an application, so the admin pages show what they are for."""
+    db.session.add(
+        InboxEvent(
+            event_id="evt-2026-11-26-0042",
+            topic="metadata-datasets",
+            type="dataset_upserted",
+            key="GHGAD00000000009",
+            payload={"accession": "GHGAD00000000009"},
+            status=EventStatus.DEAD.value,
+            attempts=5,
+            last_error="payload: field 'files' is required",
+            received_from="application:metadata feed",
+        )
+    )
+    db.session.commit()
+    jobs.record(Operation.SWEEP, "work-packages", "system", "expired work packages removed")
+    db.session.commit()
+    ApplicationKeyFactory(name="metadata feed", permissions=("FEED_PUBLISHER",))
 
 
 @pytest.fixture
@@ -61,6 +85,10 @@ def crawl(page, watch, portal) -> dict[str, int]:
         assert response.status == 200, f"{path} answered {response.status}"
         if "text/html" not in response.headers.get("content-type", ""):
             continue
+        if path.startswith(NOT_PORTAL):
+            page.wait_for_load_state("networkidle")
+            assert not watch.problems, f"{path}: {watch.take()}"
+            continue
         assert page.locator("h1").count() == 1, f"{path} has {page.locator('h1').count()} h1"
         assert page.title(), f"{path} has no title"
         problems = watch.take()
@@ -73,7 +101,7 @@ def crawl(page, watch, portal) -> dict[str, int]:
             ):
                 continue
             target = path_of(href.split("#")[0])
-            if not target.startswith(NOT_CRAWLED + NOT_PORTAL) and target not in seen:
+            if not target.startswith(NOT_CRAWLED) and target not in seen:
                 queue.append(target)
     return seen
 
@@ -121,12 +149,13 @@ def test_main_pages_on_a_phone(browse, portal, db, catalog_with_data, screenshot
     page, watch = browse(viewport=PHONE)
     person = sign_in_as(page, portal, "admin", db, name="Grace Hopper")
     grant(person.id, dataset="GHGAD00000000007")
+    something_to_operate(db)
     watch.take()
     pages = {
         "home": "/",
         "catalog": "/catalog",
         "dataset-granted": "/catalog/GHGAD00000000007",
-        "work-packages-form": "/work-packages",
+        "work-packages-form": "/my-work-packages",
         "profile": "/profile",
         "steward-grants": "/steward/grants",
         "steward-catalog": "/steward/catalog",
@@ -144,16 +173,4 @@ def test_main_pages_on_a_phone(browse, portal, db, catalog_with_data, screenshot
         page.set_viewport_size({"width": 1280, "height": 860})
         shoot(page, screenshots, name)
         page.set_viewport_size(PHONE)
-    assert watch.take() == []
-
-
-@pytest.mark.xfail(
-    reason="Swagger UI is the identity issue's: flasgger's page loads Google Fonts and uses "
-    "inline handlers, which the CSP blocks",
-    strict=False,
-)
-def test_the_api_documentation_linked_from_every_page_loads_cleanly(browse, portal):
-    page, watch = browse()
-    assert page.goto("/apidocs/").status == 200
-    page.wait_for_load_state("networkidle")
     assert watch.take() == []
