@@ -23,7 +23,7 @@ def _app_context():
 
 
 def one_line_errors(body):
-    """An operator command whose expected failures end in one line on stderr and exit 1.
+    """An operator command whose expected failures end in one line on stderr, exit status 1.
 
     Scripts read the exit status; people read one sentence, not a traceback.
     Anything not listed here is a bug and keeps its traceback.
@@ -405,6 +405,7 @@ def create_user(c, name, email, title="", admin=False):
     """Create an account (pending, or active admin); prints its id and refresh token once."""
     from pydantic import ValidationError
 
+    from app.accounts.errors import EmailTaken
     from app.accounts.models import UserStatus
     from app.accounts.schemas import SignupRequest
     from app.accounts.services import change_status, make_admin, signup
@@ -421,6 +422,12 @@ def create_user(c, name, email, title="", admin=False):
             if admin and user.status != UserStatus.ACTIVE:
                 change_status(user.id, UserStatus.ACTIVE, "operator:invoke")
                 make_admin(user.id)
+        except EmailTaken as error:
+            raise Exit(
+                f"error: {error.detail}; `invoke issue-refresh-token {email}` gives its person "
+                "a new refresh token",
+                code=1,
+            ) from None
         except DomainError as error:
             raise Exit(f"error: {error.detail}", code=1) from None
         db.session.commit()
