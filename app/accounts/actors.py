@@ -27,7 +27,7 @@ def actor_required(permission: Permission) -> Callable:
             if request.headers.get(API_KEY_HEADER) is not None:
                 actor = _application_actor(permission)
             else:
-                actor = _admin_user_actor()
+                actor = _admin_user_actor(permission)
             return view(*args, actor=actor, **kwargs)
 
         wrapper.security_schemes = ["WorkflowApiKey", "InternalToken"]
@@ -45,9 +45,11 @@ def _application_actor(permission: Permission) -> str:
     return f"application:{application.name}"
 
 
-def _admin_user_actor() -> str:
+def _admin_user_actor(permission: Permission) -> str:
     user = verify_internal_token(bearer_credential(), token_keys())
     account = db.session.get(User, user.id)
     if account is None or account.status != UserStatus.ACTIVE or not account.is_admin:
-        raise AdminRequired()
+        raise AdminRequired(
+            f"This needs an active admin account, or an API key with {permission.name} or ADMIN"
+        )
     return f"user:{account.id}"
