@@ -56,7 +56,7 @@ def _clean_environment() -> dict:
 
 
 def _repository_copy(folder: Path) -> Path:
-    """The repository's files as links, with an empty demo/ of its own."""
+    """The repository's files as links, leaving out demo/ and the instance folder."""
     folder.mkdir()
     for entry in ROOT.iterdir():
         if entry.name not in NOT_COPIED:
