@@ -25,7 +25,7 @@ def _app_context():
 
 
 def one_line_errors(body):
-    """An operator command whose expected failures end in one line on stderr and exit 1.
+    """An operator command whose expected failures end in one line on stderr, exit status 1.
 
     Scripts read the exit status; people read one sentence, not a traceback.
     Anything not listed here is a bug and keeps its traceback.

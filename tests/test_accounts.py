@@ -261,7 +261,11 @@ def test_admin_actions_need_an_admin(accounts_app, db):
     user_admin = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("USER_ADMIN",)).key}
     not_admin = Researcher(accounts_app).headers()
 
-    assert client.get("/users", headers=not_admin).status_code == 403
+    refused = client.get("/users", headers=not_admin)
+    assert (refused.status_code, refused.json["code"]) == (403, "admin_required")
+    assert refused.json["detail"] == (
+        "This needs an active admin account, or an API key with USER_ADMIN or ADMIN"
+    )
     assert client.get("/users", headers=worker).status_code == 403
     assert client.get("/users").status_code == 401
     accepted = client.post(f"/users/{user['id']}/accept", headers=user_admin)

@@ -216,9 +216,15 @@ def test_an_operator_issues_a_new_refresh_token_by_email_or_id(client, db, insta
     remember(spent.json["refresh_token"])
     remember(spent.json["access_token"])
 
+    exists = invoke("create-user", "--name", "Grace", "--email", "grace@example.org",
+                    instance_path=instance_path)  # fmt: skip
     by_email = invoke("issue-refresh-token", "GRACE@example.org", instance_path=instance_path)
     by_id = invoke("issue-refresh-token", user_id, instance_path=instance_path)
 
+    assert _one_line_refusal(exists) == (
+        "error: An account for grace@example.org exists; "
+        "`invoke issue-refresh-token grace@example.org` gives its person a new refresh token"
+    )
     assert by_email.returncode == by_id.returncode == 0
     assert by_email.stdout.startswith(f"USER_ID={user_id}\nREFRESH_TOKEN=wpsrt_")
     newest = remember(by_id.stdout.split("REFRESH_TOKEN=")[1].strip())

@@ -555,10 +555,6 @@ def test_pending_people_see_their_status_not_the_pages(db, client):
     assert not [link for link in home.links if link in ("/catalog", "/profile")]
 
 
-def test_users_are_committed_people(db):
-    assert count(db, User) == 0
-
-
 def test_a_form_with_a_nul_character_is_refused_on_the_page(db, client, researcher):
     create_dataset("DS1")
     response = submit(

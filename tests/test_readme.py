@@ -27,6 +27,7 @@ import pytest
 from app.config import Settings
 from tests.connector import ensure_connector
 from tests.live_service import _wait_until_healthy, free_port
+from tests.secrets_seen import remember
 from tests.worker_processes import ROOT
 
 pytestmark = pytest.mark.connector
@@ -55,7 +56,7 @@ def _clean_environment() -> dict:
 
 
 def _repository_copy(folder: Path) -> Path:
-    """The repository's files as links, with an empty demo/ of its own."""
+    """The repository's files as links, leaving out demo/ and the instance folder."""
     folder.mkdir()
     for entry in ROOT.iterdir():
         if entry.name not in NOT_COPIED:
@@ -144,6 +145,10 @@ def test_the_readme_walk_throughs_run_as_written(server, tmp_path):
     assert "identical" in result.stdout.splitlines(), output
     assert '"status":"allowed"' in result.stdout.replace(" ", ""), output
     assert "it needs ADMIN or DATA_STEWARD (it holds JOBS_ADMIN)" in result.stdout, output
+    shown = set(re.findall(r"wpsrt_[\w-]+|eyJ[\w-]+\.[\w-]+\.[\w-]+", result.stdout))
+    assert shown, "the walk-throughs show a refresh token and a work order token"
+    server_log = (server[1] / "serve.log").read_text()
+    assert not [secret for secret in map(remember, shown) if secret in server_log]
 
 
 def test_a_walk_through_stops_at_its_first_failed_step(server, tmp_path):

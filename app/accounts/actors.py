@@ -45,5 +45,8 @@ def _application_actor(permission: Permission) -> str:
 def _person_actor(permission: Permission) -> str:
     actor, held = person_permissions()
     if Permission.ADMIN not in held and permission not in held:
-        raise RoleRequired()
+        raise RoleRequired(
+            f"This needs a person whose role allows it, or an API key with {permission.name} "
+            "or ADMIN"
+        )
     return actor

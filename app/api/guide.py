@@ -35,7 +35,7 @@ protocol of the GHGA work package service 10, so `ghga-connector` works against 
   `POST /work-packages/{work_package_id}/boxes/{box_id}/work-order-tokens` (upload) answer it,
   sealed to the same key.
 
-**Authorize** (above) sends a credential with "Try it out". A missing or invalid
+The **Authorize** button sends a credential with "Try it out". A missing or invalid
 credential answers 401; a valid one without the right answers 403 naming what is
 needed. Every error is `{"detail": ..., "code": ...}`.
 
