@@ -78,7 +78,14 @@ class InboxConsumer:
             read = [read_record(m, self._settings.generate_correlation_id) for m in messages]
             valid = [record for record in read if isinstance(record, ValidRecord)]
             rejected = [record for record in read if isinstance(record, RejectedRecord)]
+            started = time.monotonic()
             self._store(valid, rejected)
+            log.info(
+                "stored %d record(s), %d rejected, in %.3f s",
+                len(valid),
+                len(rejected),
+                time.monotonic() - started,
+            )
             if rejected and self._dead_letters is not None:
                 self._dead_letters.publish(rejected)
             elif rejected:
@@ -134,11 +141,7 @@ class InboxConsumer:
             ) from error
 
     def _write(self, valid, rejected, dead_reason: str | None = None) -> None:
-        stored = []
-        for record in valid:
-            (result,) = feeds.ingest([record.event], received_from=self._origin(record))
-            if result.status == "accepted":
-                stored.append(result.event_id)
+        stored = intake.ingest_batch([(record.event, self._origin(record)) for record in valid])
         for record in rejected:
             intake.record_rejected(
                 event_id=record.event_id,
