@@ -20,7 +20,8 @@ from app.feeds.dispatch import enqueue_keys
 from app.feeds.models import InboxEvent
 from app.feeds.services import keys_waiting
 from tests.conftest import make_settings
-from tests.factories import dataset_payload, upload_box_payload
+from tests.database_gate import DatabaseGate
+from tests.factories import ApplicationKeyFactory, dataset_payload, upload_box_payload
 from tests.kafka_clients import (
     ConsumerProcess,
     consumer_environment,
@@ -296,3 +297,35 @@ def test_database_down_the_batch_is_retried_then_the_consumer_stops_without_comm
     with consumer_process(env, tmp_path / "recovered.log"):
         wait_for(lambda: statuses(db) == {str(waiting.event_id): "applied"}, timeout=60)
     assert db.session.get(Dataset, "KDOWN").title == "stored after all"
+
+
+def test_records_the_database_refused_through_every_retry_wait_dead_for_a_replay(
+    kafka_broker, db, instance_path, tmp_path
+):
+    topics = feed_topics("refused")
+    kafka_broker.create_topics(*topics.values())
+    refused = dataset_record(topics, "KREFUSED", "replayed by an operator")
+    publish(kafka_broker.bootstraps, [refused])
+    env = consumer_environment(
+        instance_path,
+        kafka_broker.bootstraps,
+        service_name="wps-refused",
+        kafka_max_retries=1,
+        kafka_retry_backoff=0,
+        **topics,
+    )
+
+    # The first try and the one retry find the database gone; the dead path finds it back.
+    with DatabaseGate(refuse_first=2) as gate:
+        with consumer_process(env | {"SQLALCHEMY_DATABASE_URI": gate.url}, tmp_path / "c.log"):
+            wait_for(lambda: statuses(db).get(str(refused.event_id)) == "dead", timeout=60)
+        assert gate.refused == 2
+
+    operator = create_app(make_settings(instance_path, **topics))  # knows the topics
+    steward = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
+    client = operator.test_client()
+    dead = client.get(f"/events/{refused.event_id}", headers=steward).json
+    assert dead["last_error"].startswith("not stored after 1 retries: OperationalError")
+    assert client.post(f"/events/{refused.event_id}/replay", headers=steward).status_code == 200
+    assert statuses(db) == {str(refused.event_id): "applied"}
+    assert db.session.get(Dataset, "KREFUSED").title == "replayed by an operator"
