@@ -99,7 +99,14 @@ class InboxConsumer:
                     )
             # Duplicates' keys too: a batch read again after a crash still gets applied.
             enqueue_keys(feeds.distinct_keys(record.event for record in valid))
-        self._consumer.commit(offsets=_next_offsets(messages), asynchronous=False)
+        try:
+            self._consumer.commit(offsets=_next_offsets(messages), asynchronous=False)
+        except KafkaException as error:  # e.g. the group rebalanced while we stored
+            log.warning(
+                "offsets not committed (%s); whoever reads these records again finds "
+                "them stored already",
+                error,
+            )
 
     def _store(self, valid: list[ValidRecord], rejected: list[RejectedRecord]) -> None:
         """One transaction; retried `KAFKA_MAX_RETRIES` times, doubling the backoff."""
