@@ -341,6 +341,7 @@ def issue_dev_token(
         "load_seconds": "length of the long load run",
         "big_table": "work packages stored for the cost-against-size figure",
         "record": "also write docs/benchmarks.md",
+        "redis_url": "Redis for the Celery workers of the Kafka figure",
     }
 )
 def bench(
@@ -355,6 +356,7 @@ def bench(
     record=False,
     load_seconds=60,
     big_table=1_000_000,
+    redis_url="redis://127.0.0.1:6379/13",
 ):
     """Benchmark `invoke serve` on PostgreSQL; prints a table, writes bench-results/latest.json."""
     from benchmarks import environment
@@ -371,6 +373,7 @@ def bench(
         int(runs),
         int(load_seconds),
         int(big_table),
+        redis_url,
     )
     print(table(figures))
     print(f"\nfigures written to {save(figures)}")

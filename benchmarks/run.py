@@ -8,7 +8,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import environment, scale, transfer, wot_issuance
+from benchmarks import environment, kafka, scale, transfer, wot_issuance
 from benchmarks.load import run_wrk, wrk_available
 
 RESULTS = environment.ROOT / "bench-results"
@@ -27,6 +27,7 @@ def run(
     runs: int = 3,
     load_seconds: int = 60,
     big_table: int = 1_000_000,
+    redis_url: str = kafka.DEFAULT_REDIS_URL,
 ) -> dict:
     if not wrk_available() or not shutil.which("curl"):
         raise SystemExit("wrk and curl are needed for the load figures: apt-get install wrk curl")
@@ -37,7 +38,6 @@ def run(
         app = _app(env)
         seeded = wot_issuance.seed_download_package(app)
         upload = wot_issuance.seed_upload_package(app)
-        floor = wot_issuance.crypto_floor_per_second(app)
         stored = transfer.seed_stored_file(app, TRANSFER_SIZE)
         bare_decryption, verification = transfer.verification_figures(app, TRANSFER_SIZE)
         big = scale.seed_big_dataset(app)
@@ -62,12 +62,13 @@ def run(
             return run_wrk(upload_url, "POST", upload_headers, connections, length, UPLOAD_BODY)
 
         with environment.api_server(env, port, workers, threads) as server:
-            signed_url = transfer.signed_url_mb_per_second(app, stored)
+            signed_url, static_floor = transfer.download_figures(app, stored, workers)
             download_load(2)  # warm-up
             upload_load(2)
             # Interleaved, so that a burst of load elsewhere hits both alike.
-            loads, upload_loads = [], []
+            loads, upload_loads, floors = [], [], []
             for _ in range(runs):
+                floors.append(wot_issuance.crypto_floor_per_second(app))
                 loads.append(download_load(seconds))
                 upload_loads.append(upload_load(seconds))
             small_table = download_load(seconds)
@@ -82,7 +83,8 @@ def run(
             floor_url = f"{base}/floor"
             run_wrk(floor_url, "GET", {}, connections, 2)
             framework = [run_wrk(floor_url, "GET", {}, connections, seconds) for _ in range(runs)]
-        static_floor = transfer.static_server_mb_per_second(app, stored, workers)
+        feed = kafka.feed_figures(env, redis_url)
+    floor = sorted(floors)[len(floors) // 2]
     load, upload_load_result, framework_floor = (
         _median(results) for results in (loads, upload_loads, framework)
     )
@@ -99,6 +101,7 @@ def run(
             **_load_figures(load, loads),
             "runs": runs,
             "crypto_floor_per_second_one_core": round(floor, 1),
+            "crypto_floors_per_second": [round(f, 1) for f in floors],
             "ratio_to_floor": round(load.requests_per_second / floor, 3),
             "target_ratio": 0.35,
             "ratio_to_framework_floor": round(
@@ -114,6 +117,7 @@ def run(
             "route": "a trivial Flask route (benchmarks/floor_app.py), same server and workers",
             **_load_figures(framework_floor, framework),
         },
+        "kafka_feed": feed,
         "cost_against_size": {
             "p50_ms_with_1k_packages": small_table.p50_ms,
             "p50_ms_with_many_packages": large_table.p50_ms,
@@ -180,6 +184,7 @@ def _app(env: dict):
 def _machine() -> dict:
     return {
         "cpus": os.cpu_count(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
@@ -242,6 +247,22 @@ def table(figures: dict) -> str:
                 f">= {figure['target_ratio']} ({held})",
             )
         )
+    feed = figures.get("kafka_feed")
+    if feed:
+        held = "holds" if feed["ratio"] >= feed["target_ratio"] else "MISSED"
+        rows += [
+            (
+                f"Kafka: {feed['records']:,} events stored",
+                f"{feed['stored_per_second']:.0f}/s = {feed['stored_ratio']:.3f} of bare",
+                "",
+            ),
+            (
+                "Kafka: applied vs bare consumer",
+                f"{feed['applied_per_second']:.0f} vs {feed['bare_consumer_per_second']:.0f}/s"
+                f" = {feed['ratio']:.3f}",
+                f">= {feed['target_ratio']} ({held})",
+            ),
+        ]
     width = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join("  ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) for row in rows)
 
@@ -261,7 +282,11 @@ def record(figures: dict) -> Path:
         "# Benchmarks\n\n"
         "Written by `invoke bench --record`. Each load figure is the median of "
         f"{figures['wot_issuance']['runs']} runs of the same length; ratios compare with "
-        "floors measured in the same run, because the machines are shared and noisy.\n\n"
+        "floors measured in the same run, because the machines are shared and noisy: "
+        "the one-core sign+seal rate (before each load round, median), a trivial Flask "
+        "route on the same server and workers, and nginx serving the same file to the same "
+        "client (alternating rounds). The figures are the machine's load at the time too; "
+        "see `load_average` in the raw figures.\n\n"
         f"Latest run: {figures['measured_at']} on {machine['cpus']} CPUs, "
         f"Python {machine['python']}, {machine['platform']}; `invoke serve` (granian, WSGI) "
         f"{figures['server']['workers']} workers x {figures['server']['threads']} threads, "

@@ -78,7 +78,14 @@ class InboxConsumer:
             read = [read_record(m, self._settings.generate_correlation_id) for m in messages]
             valid = [record for record in read if isinstance(record, ValidRecord)]
             rejected = [record for record in read if isinstance(record, RejectedRecord)]
+            started = time.monotonic()
             self._store(valid, rejected)
+            log.info(
+                "stored %d record(s), %d rejected, in %.3f s",
+                len(valid),
+                len(rejected),
+                time.monotonic() - started,
+            )
             if rejected and self._dead_letters is not None:
                 self._dead_letters.publish(rejected)
             elif rejected:
@@ -92,7 +99,14 @@ class InboxConsumer:
                     )
             # Duplicates' keys too: a batch read again after a crash still gets applied.
             enqueue_keys(feeds.distinct_keys(record.event for record in valid))
-        self._consumer.commit(offsets=_next_offsets(messages), asynchronous=False)
+        try:
+            self._consumer.commit(offsets=_next_offsets(messages), asynchronous=False)
+        except KafkaException as error:  # e.g. the group rebalanced while we stored
+            log.warning(
+                "offsets not committed (%s); whoever reads these records again finds "
+                "them stored already",
+                error,
+            )
 
     def _store(self, valid: list[ValidRecord], rejected: list[RejectedRecord]) -> None:
         """One transaction; retried `KAFKA_MAX_RETRIES` times, doubling the backoff."""
@@ -134,11 +148,7 @@ class InboxConsumer:
             ) from error
 
     def _write(self, valid, rejected, dead_reason: str | None = None) -> None:
-        stored = []
-        for record in valid:
-            (result,) = feeds.ingest([record.event], received_from=self._origin(record))
-            if result.status == "accepted":
-                stored.append(result.event_id)
+        stored = intake.ingest_batch([(record.event, self._origin(record)) for record in valid])
         for record in rejected:
             intake.record_rejected(
                 event_id=record.event_id,
