@@ -1,6 +1,7 @@
 """Developer and operator tasks: `invoke --list` shows them all."""
 
 import os
+import subprocess
 import sys
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -66,7 +67,10 @@ def server_command(
 def serve(c, host="127.0.0.1", port=5000, workers=1, threads=2, migrate=True):
     """Apply migrations and serve the API with granian (embedded default: SQLite)."""
     if migrate:
-        db_upgrade(c)
+        # A plain subprocess, not `c.run`: after `c.run` the server exec'd below
+        # no longer stopped on SIGTERM (docker stop, the tests' teardown).
+        upgrade = [sys.executable, "-m", "flask", "--app", "run", "db", "upgrade"]
+        subprocess.run(upgrade, cwd=ROOT, check=True)  # noqa: S603 - a fixed argument list
     print(f"Swagger UI: http://{host}:{port}/apidocs", file=sys.stderr)
     command = server_command(host, int(port), int(workers), int(threads))
     sys.stdout.flush()
