@@ -1,7 +1,6 @@
 """Developer and operator tasks: `invoke --list` shows them all."""
 
 import os
-import subprocess
 import sys
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -39,7 +38,9 @@ def server_command(
     """The production server: granian, WSGI, HTTP/1.1 keep-alive, `workers` processes.
 
     `threads` are each worker's WSGI threads (granian's blocking threads); the
-    token routes keep one database connection per thread (docs/adr/0016).
+    token routes keep one database connection per thread (docs/adr/0016). No
+    `--respawn-failed-workers`: with it, granian 2.8 now and then respawned a
+    worker while stopping and then waited for it forever (SIGTERM ignored).
     """
     return [
         sys.executable, "-m", "granian", target,
@@ -50,7 +51,6 @@ def server_command(
         "--blocking-threads", str(threads),
         "--working-dir", str(ROOT),
         "--no-ws",
-        "--respawn-failed-workers",
         "--log-level", "warning",
     ]  # fmt: skip
 
@@ -67,10 +67,7 @@ def server_command(
 def serve(c, host="127.0.0.1", port=5000, workers=1, threads=2, migrate=True):
     """Apply migrations and serve the API with granian (embedded default: SQLite)."""
     if migrate:
-        # A plain subprocess, not `c.run`: after `c.run` the server exec'd below
-        # no longer stopped on SIGTERM (docker stop, the tests' teardown).
-        upgrade = [sys.executable, "-m", "flask", "--app", "run", "db", "upgrade"]
-        subprocess.run(upgrade, cwd=ROOT, check=True)  # noqa: S603 - a fixed argument list
+        db_upgrade(c)
     print(f"Swagger UI: http://{host}:{port}/apidocs", file=sys.stderr)
     command = server_command(host, int(port), int(workers), int(threads))
     sys.stdout.flush()
