@@ -181,6 +181,7 @@ def _app(env: dict):
 def _machine() -> dict:
     return {
         "cpus": os.cpu_count(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
@@ -262,7 +263,11 @@ def record(figures: dict) -> Path:
         "# Benchmarks\n\n"
         "Written by `invoke bench --record`. Each load figure is the median of "
         f"{figures['wot_issuance']['runs']} runs of the same length; ratios compare with "
-        "floors measured in the same run, because the machines are shared and noisy.\n\n"
+        "floors measured in the same run, because the machines are shared and noisy: "
+        "the one-core sign+seal rate (before each load round, median), a trivial Flask "
+        "route on the same server and workers, and nginx serving the same file to the same "
+        "client (alternating rounds). The figures are the machine's load at the time too; "
+        "see `load_average` in the raw figures.\n\n"
         f"Latest run: {figures['measured_at']} on {machine['cpus']} CPUs, "
         f"Python {machine['python']}, {machine['platform']}; `invoke serve` (granian, WSGI) "
         f"{figures['server']['workers']} workers x {figures['server']['threads']} threads, "
