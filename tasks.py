@@ -84,7 +84,9 @@ def server_command(
     """The production server: granian, WSGI, HTTP/1.1 keep-alive, `workers` processes.
 
     `threads` are each worker's WSGI threads (granian's blocking threads); the
-    token routes keep one database connection per thread (docs/adr/0016).
+    token routes keep one database connection per thread (docs/adr/0016). No
+    `--respawn-failed-workers`: with it, granian 2.8 now and then respawned a
+    worker while stopping and then waited for it forever (SIGTERM ignored).
     """
     return [
         sys.executable, "-m", "granian", target,
@@ -95,7 +97,6 @@ def server_command(
         "--blocking-threads", str(threads),
         "--working-dir", str(ROOT),
         "--no-ws",
-        "--respawn-failed-workers",
         "--log-level", "warning",
     ]  # fmt: skip
 

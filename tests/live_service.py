@@ -1,4 +1,4 @@
-"""The service as users meet it: gunicorn on 127.0.0.1, with real PostgreSQL and Redis."""
+"""The service as users meet it: `invoke serve` on 127.0.0.1, with real PostgreSQL and Redis."""
 
 import socket
 import subprocess
@@ -20,11 +20,11 @@ def free_port() -> int:
 
 @contextmanager
 def live_service(instance_path, port: int, log_dir: Path, **settings):
-    """gunicorn serving `run:app` until the block ends."""
+    """`invoke serve` (granian) serving `run:app` until the block ends."""
     env = worker_environment(instance_path, **settings)
-    log = open(log_dir / "gunicorn.log", "w")  # noqa: SIM115
-    command = [sys.executable, "-m", "gunicorn", "run:app", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", "2", "--threads", "4", "--timeout", "120"]
+    log = open(log_dir / "service.log", "w")  # noqa: SIM115
+    command = [sys.executable, "-m", "invoke", "serve", "--no-migrate"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_until_healthy(f"http://127.0.0.1:{port}/health", process)
@@ -39,7 +39,7 @@ def _wait_until_healthy(url: str, process) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the service exited during start-up; see gunicorn.log")
+            raise RuntimeError("the service exited during start-up; see service.log")
         try:
             if requests.get(url, timeout=1).status_code == 200:
                 return
@@ -50,7 +50,7 @@ def _wait_until_healthy(url: str, process) -> None:
 
 @contextmanager
 def service_stack(celery, instance_path, log_dir: Path, **settings):
-    """Proxy -> gunicorn -> PostgreSQL/Redis, plus two workers; URLs point at the proxy."""
+    """Proxy -> the service -> PostgreSQL/Redis, plus two workers; URLs point at the proxy."""
     from tests.http_proxy import FaultProxy
     from tests.worker_processes import worker_processes
 

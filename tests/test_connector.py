@@ -1,6 +1,6 @@
 """End to end with the unmodified ghga-connector 4.0.1 against the live service.
 
-The service runs under gunicorn with PostgreSQL, Redis and two Celery worker
+The service runs under `invoke serve` (granian) with PostgreSQL, Redis and two Celery worker
 processes; a small proxy in front of it can corrupt what crosses the network.
 """
 

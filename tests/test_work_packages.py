@@ -219,6 +219,8 @@ def test_other_users_listings_are_forbidden(client, researcher):
 
 def test_work_order_token_costs_one_statement(db, instance_path, researcher, download_package):
     """Package, grant and file come in one round trip, as the trace shows."""
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     from app import create_app
@@ -231,10 +233,15 @@ def test_work_order_token_costs_one_statement(db, instance_path, researcher, dow
     ).test_client()
     url = f"/work-packages/{download_package['id']}/files/GHGAFDS10000/work-order-tokens"
     headers = wpat_headers(researcher, download_package)
-    traced.post(url, headers=headers)  # statements are prepared once per connection
-    spans.clear()
+    try:
+        traced.post(url, headers=headers)  # statements are prepared once per connection
+        spans.clear()
 
-    response = traced.post(url, headers=headers)
+        response = traced.post(url, headers=headers)
+    finally:
+        # The instrumentations are process-wide: leave none behind for other tests.
+        SQLAlchemyInstrumentor().uninstrument()
+        CeleryInstrumentor().uninstrument()
 
     assert response.status_code == 201
     finished = spans.get_finished_spans()

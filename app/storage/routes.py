@@ -3,10 +3,11 @@
 import re
 
 from flask import Blueprint, Response, current_app, request, send_file
+from werkzeug.wsgi import FileWrapper
 
 from app.errors import DomainError, Forbidden, NotFound, body_limit
 from app.storage import object_store
-from app.storage.local import LocalStore, PartTooLarge, read_extent
+from app.storage.local import CHUNK, LocalStore, PartTooLarge, read_extent
 from app.storage.signed_urls import signature_is_valid
 
 bp = Blueprint("storage", __name__, url_prefix="/storage")
@@ -64,6 +65,7 @@ def get_object(alias: str, object_key: str):
     start, end = _byte_range(request.headers.get("Range"), size)
     if len(files) == 1 and offset == 0:
         # A single file: Werkzeug serves the range, with sendfile where the server can.
+        _read_in_large_blocks(request.environ)
         return send_file(
             files[0][0],
             mimetype="application/octet-stream",
@@ -77,6 +79,18 @@ def get_object(alias: str, object_key: str):
         status, headers["Content-Range"] = 206, f"bytes {start}-{end}/{size}"
     body = read_extent(files, offset, start, end)
     return Response(body, status=status, headers=headers, mimetype="application/octet-stream")
+
+
+def _read_in_large_blocks(environ: dict) -> None:
+    """Without a file wrapper of the server's own (granian has none), read 1 MiB at a time.
+
+    Werkzeug's fallback reads 8 KiB per iteration, each one a hand-off to the
+    server; the bench compares the download with nginx serving the same file.
+    """
+    environ.setdefault(
+        "wsgi.file_wrapper",
+        lambda file, buffer_size=CHUNK: FileWrapper(file, max(buffer_size, CHUNK)),
+    )
 
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int]:

@@ -60,32 +60,46 @@ _PACKAGE_ID = bindparam("package_id", type_=Uuid)
 _ACCESSION = bindparam("accession", type_=String)
 _NOW = bindparam("now", type_=UTCDateTime)
 _PACKAGE_COLUMNS = [getattr(WorkPackage, name) for name in Package.__slots__]
-_TARGET_EXISTS = case(
-    (
-        WorkPackage.type == "download",
-        exists().where(Dataset.accession == WorkPackage.dataset_accession),
-    ),
-    else_=exists().where(UploadBox.id == WorkPackage.research_data_upload_box_id),
-).label("target_exists")
+_DATASET_EXISTS = exists().where(Dataset.accession == WorkPackage.dataset_accession)
+_BOX_EXISTS = exists().where(UploadBox.id == WorkPackage.research_data_upload_box_id)
 _USER_BLOCKED = user_blocked(WorkPackage.user_id).label("user_blocked")
 
 
-def _grant_until():
-    """Until when the package's grant runs (a correlated subquery of the statement).
+def _download_grant_until():
+    """Until when the download grant behind the package runs (a correlated subquery).
 
     Verification addresses (IVAs): when download grants are bound to a verified
     IVA, the IVA's state joins HERE, inside `grants.download_access_until` or as an
     extra condition on it, so that the check keeps riding in this one statement.
     """
-    return case(
-        (
-            WorkPackage.type == "download",
-            grants.download_access_until(WorkPackage.user_id, WorkPackage.dataset_accession, _NOW),
-        ),
-        else_=grants.upload_access_until(
-            WorkPackage.user_id, WorkPackage.research_data_upload_box_id, _NOW
-        ),
-    ).label("access_until")
+    return grants.download_access_until(WorkPackage.user_id, WorkPackage.dataset_accession, _NOW)
+
+
+def _upload_grant_until():
+    return grants.upload_access_until(
+        WorkPackage.user_id, WorkPackage.research_data_upload_box_id, _NOW
+    )
+
+
+def _checks(kind: str, local_grant: bool) -> list:
+    """target_exists, user_blocked and access_until for a package of `kind` ("any": either).
+
+    A statement for one kind touches only that kind's tables: fewer relations to
+    lock and plan nodes to start on every execution than the one for either kind.
+    """
+    if kind == "download":
+        target, until = _DATASET_EXISTS, _download_grant_until()
+    elif kind == "upload":
+        target, until = _BOX_EXISTS, _upload_grant_until()
+    else:
+        is_download = WorkPackage.type == "download"
+        target = case((is_download, _DATASET_EXISTS), else_=_BOX_EXISTS)
+        until = case((is_download, _download_grant_until()), else_=_upload_grant_until())
+    return [
+        target.label("target_exists"),
+        _USER_BLOCKED,
+        (until if local_grant else null()).label("access_until"),
+    ]
 
 
 def _file_columns(in_package, in_dataset, file_id) -> list:
@@ -143,22 +157,25 @@ def _portable(*columns):
     )
 
 
-def _query(name: str, *columns) -> PreparedQuery:
+def _query(kind: str, local_grant: bool) -> PreparedQuery:
+    columns = [*_PACKAGE_COLUMNS, *_checks(kind, local_grant)]
+    name = f"wps_token_{kind}_{'grant' if local_grant else 'no_grant'}_v4"
+    if kind == "upload":  # no file is asked for
+        statement = select(*columns, *_file_columns(null(), null(), null())).where(
+            WorkPackage.id == _PACKAGE_ID
+        )
+        return PreparedQuery(name, statement)
     return PreparedQuery(name, _on_postgresql(*columns), portable=_portable(*columns))
 
 
-#: With grants in this database the grant check rides along; with an external
-#: access API it is asked separately.
-WITH_LOCAL_GRANT = _query(
-    "wps_token_request_v3", *_PACKAGE_COLUMNS, _TARGET_EXISTS, _USER_BLOCKED, _grant_until()
-)
-WITHOUT_GRANT = _query(
-    "wps_token_request_no_grant_v3",
-    *_PACKAGE_COLUMNS,
-    _TARGET_EXISTS,
-    _USER_BLOCKED,
-    null().label("access_until"),
-)
+#: Per route kind ("download", "upload", "any") and grant location: with grants in
+#: this database the grant check rides along; with an external access API it is
+#: asked separately.
+_QUERIES = {
+    (kind, local_grant): _query(kind, local_grant)
+    for kind in ("download", "upload", "any")
+    for local_grant in (True, False)
+}
 
 
 def loaded_package(row: tuple | None) -> LoadedPackage | None:
@@ -176,16 +193,19 @@ def loaded_package(row: tuple | None) -> LoadedPackage | None:
     )
 
 
-def token_request_query(with_local_grant: bool) -> PreparedQuery:
-    return WITH_LOCAL_GRANT if with_local_grant else WITHOUT_GRANT
+def token_request_query(kind: str, with_local_grant: bool) -> PreparedQuery:
+    """The one statement for a token request of `kind`; "any" serves every package.
+
+    With "download" or "upload", a package of the other type comes back with
+    checks that do not apply to it: ask again with "any" (see `LoadedPackage.type`).
+    """
+    return _QUERIES[kind, with_local_grant]
 
 
-def load_package(
-    package_id: UUID, accession: str | None, now: datetime, with_local_grant: bool
-) -> LoadedPackage | None:
-    """The package and (given an accession) the file, in the session's transaction."""
-    query = token_request_query(with_local_grant)
-    return loaded_package(query.first(package_id=package_id, accession=accession, now=now))
+def load_package(package_id: UUID, now: datetime, with_local_grant: bool) -> LoadedPackage | None:
+    """The package (any type), in the session's transaction."""
+    query = token_request_query("any", with_local_grant)
+    return loaded_package(query.first(package_id=package_id, accession=None, now=now))
 
 
 def package_files(package_id: UUID) -> dict[str, str]:

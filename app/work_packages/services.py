@@ -159,7 +159,7 @@ def authorize(package_id: UUID, access_token: str) -> Package:
     """
     now = utc_now()
     policy = access_policy()
-    loaded = queries.load_package(package_id, None, now, with_local_grant=policy.local)
+    loaded = queries.load_package(package_id, now, with_local_grant=policy.local)
     return check_access(loaded, access_token, now, policy)
 
 

@@ -21,7 +21,6 @@ from app.auth.keys import TokenKeys
 from app.auth.work_order_tokens import WORK_ORDER_TOKEN_VALID_SECONDS
 from app.database import utc_now
 from app.errors import RequestValidationFailed
-from app.prepared import PreparedQuery
 from app.work_packages import queries, services
 from app.work_packages.schemas import (
     DownloadTokenPath,
@@ -50,7 +49,7 @@ class TokenIssuer:
         )
         # A malformed accession is refused after the access checks; it is not asked for.
         wanted = None if path_error else path.accession
-        loaded, package = self._authorized(run, access_token, package_uuid, wanted)
+        loaded, package = self._authorized(run, "download", access_token, package_uuid, wanted)
         if path_error:
             raise path_error
         claims = services.download_claims(package, path.accession, loaded.file)
@@ -63,18 +62,24 @@ class TokenIssuer:
         package_uuid, path, path_error = _validated_path(
             UploadTokenPath, work_package_id=package_id, box_id=box_id
         )
-        _, package = self._authorized(run, access_token, package_uuid, None)
+        _, package = self._authorized(run, "upload", access_token, package_uuid, None)
         if path_error:
             raise path_error
         request = validate_body(UploadWorkOrderRequest, body)
         claims = services.upload_claims(package, path.box_id, request)
         return self._issued(claims, package)
 
-    def _authorized(self, run: RunQuery, access_token: str, package_id: UUID, accession):
+    def _authorized(self, run: RunQuery, kind: str, access_token: str, package_id: UUID, accession):
+        """The loaded package, if the token opens it; one statement unless its type is wrong."""
         now = utc_now()
-        query: PreparedQuery = queries.token_request_query(self.policy.local)
-        row = run(query, package_id=package_id, accession=accession, now=now)
-        loaded = queries.loaded_package(row)
+        values = {"package_id": package_id, "accession": accession, "now": now}
+        loaded = queries.loaded_package(
+            run(queries.token_request_query(kind, self.policy.local), **values)
+        )
+        if loaded is not None and loaded.package.type != kind:
+            # The checks of the other type apply: ask again (a request bound to be refused).
+            query = queries.token_request_query("any", self.policy.local)
+            loaded = queries.loaded_package(run(query, **values))
         return loaded, services.check_access(loaded, access_token, now, self.policy)
 
     def _issued(self, claims: dict, package: queries.Package) -> str:
