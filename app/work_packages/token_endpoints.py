@@ -121,6 +121,8 @@ class TokenEndpoints:
             else:
                 status, headers, body = self._traced_issue(environ, kind, package_id, target)
             headers.append((REQUEST_ID_HEADER, request_id))
+            # What app.web.security adds to every Flask response.
+            headers.append(("X-Content-Type-Options", "nosniff"))
             if self._cors is not None and "HTTP_ORIGIN" in environ:
                 headers.extend(
                     get_cors_headers(self._cors, EnvironHeaders(environ), "POST").items()
