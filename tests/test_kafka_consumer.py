@@ -125,6 +125,8 @@ def test_invalid_records_are_rejected_and_do_not_hold_back_their_key(
     incomplete = dataset_payload("KDS4", 1)
     del incomplete["title"]
     invalid_payload = record(topic, "dataset_upserted", "KDS4", incomplete)
+    unstorable = record(topic, "dataset_upserted", "KDS4", dataset_payload("KDS4", 1))
+    unstorable.payload["title"] = "nul\x00byte"
     valid = dataset_record(MAIN, "KDS4", "valid at last")
     # Bad JSON cannot come out of hexkit's publisher (it serialises the payload), so a
     # plain producer writes that one record, with hexkit's headers.
@@ -142,19 +144,25 @@ def test_invalid_records_are_rejected_and_do_not_hold_back_their_key(
     )
     assert raw.flush(10) == 0
 
-    publish(kafka_broker.bootstraps, [unknown_type, invalid_payload, valid])
+    publish(kafka_broker.bootstraps, [unknown_type, invalid_payload, unstorable, valid])
 
     wait_for(lambda: statuses(db).get(str(valid.event_id)) == "applied", timeout=30)
     assert db.session.get(Dataset, "KDS4").title == "valid at last"
     rejected = client.get("/events?status=rejected", headers=steward_key).json
     by_id = {item["event_id"]: item for item in rejected["items"]}
-    assert set(by_id) == {not_json_id, str(unknown_type.event_id), str(invalid_payload.event_id)}
+    assert set(by_id) == {
+        not_json_id,
+        str(unknown_type.event_id),
+        str(invalid_payload.event_id),
+        str(unstorable.event_id),
+    }
+    assert "NUL" in by_id[str(unstorable.event_id)]["last_error"]
     assert by_id[not_json_id]["last_error"].startswith("JSONDecodeError: the value is not JSON")
     assert "dataset_exploded" in by_id[str(unknown_type.event_id)]["last_error"]
     assert "title" in by_id[str(invalid_payload.event_id)]["last_error"]
     assert all(item["key"] == "KDS4" and item["attempts"] == 0 for item in by_id.values())
 
-    letters = read_topic(kafka_broker.bootstraps, DLQ_TOPIC, 3)
+    letters = read_topic(kafka_broker.bootstraps, DLQ_TOPIC, 4)
     by_original = {}
     for letter in letters:
         letter_headers = dict(letter.headers())
@@ -169,7 +177,7 @@ def test_invalid_records_are_rejected_and_do_not_hold_back_their_key(
     assert not_json_headers["exc_class"] == b"JSONDecodeError"
     assert not_json_letter.value() == b'{"accession": "KDS4", "title": '
     unknown_headers, _ = by_original[str(unknown_type.event_id)]
-    assert unknown_headers["exc_class"] == b"RequestValidationFailed"
+    assert unknown_headers["exc_class"] == b"InvalidEvent"
     assert b"unknown topic and type" in unknown_headers["exc_msg"]
     assert unknown_headers["type"] == b"dataset_exploded"
 

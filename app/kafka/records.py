@@ -14,8 +14,8 @@ from uuid import uuid4
 from pydantic import TypeAdapter, ValidationError
 
 from app.errors import DomainError
-from app.feeds import services as feeds
 from app.feeds.schemas import EventEnvelope, EventId
+from app.feeds.validation import validate_event
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def read_record(message, generate_correlation_id: bool) -> ValidRecord | Rejecte
         event = EventEnvelope(
             event_id=event_id, topic=where.topic, type=type_, key=key, payload=payload
         )
-        feeds.validate_batch([event])
+        validate_event(event)
     except ValidationError as error:
         return rejected(error, _pydantic_problems(error))
     except DomainError as error:  # the feed's validation, as POST /events answers 422
@@ -143,8 +143,12 @@ def _feed_problems(error: DomainError) -> str:
     detail = error.detail
     if not isinstance(detail, list):
         return str(detail)
-    # Each problem is located as in a request body: ["body", index, "payload", field...].
-    return "; ".join(
-        f"{'.'.join(str(part) for part in item.get('loc', [])[2:]) or 'event'}: {item.get('msg')}"
-        for item in detail
-    )
+    # Each problem is located relative to the event (["payload", field...]); a location
+    # as in a request body (["body", index, ...]) loses its first two parts.
+    return "; ".join(f"{_where(item.get('loc', []))}: {item.get('msg')}" for item in detail)
+
+
+def _where(location: list) -> str:
+    if location[:1] == ["body"]:
+        location = location[2:]
+    return ".".join(str(part) for part in location) or "event"
