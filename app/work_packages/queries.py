@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import String, Uuid, and_, bindparam, case, exists, null, select, true
+from sqlalchemy import String, Uuid, and_, bindparam, case, exists, false, null, select, true
 
 from app.access import queries as grants
 from app.accounts.queries import user_blocked
@@ -54,6 +54,9 @@ class LoadedPackage:
     access_until: datetime | None
     #: The file asked for (download tokens); not in the package when none was asked for.
     file: DownloadableFile
+    #: A current download grant exists but its verification address is not verified
+    #: (says why access is refused; local grants only).
+    waits_for_iva: bool = False
 
 
 _PACKAGE_ID = bindparam("package_id", type_=Uuid)
@@ -88,18 +91,26 @@ def _checks(kind: str, local_grant: bool) -> list:
     lock and plan nodes to start on every execution than the one for either kind.
     """
     if kind == "download":
-        target, until = _DATASET_EXISTS, _download_grant_until()
+        target, until, waits = _DATASET_EXISTS, _download_grant_until(), _waits_for_iva()
     elif kind == "upload":
-        target, until = _BOX_EXISTS, _upload_grant_until()
+        target, until, waits = _BOX_EXISTS, _upload_grant_until(), false()
     else:
         is_download = WorkPackage.type == "download"
         target = case((is_download, _DATASET_EXISTS), else_=_BOX_EXISTS)
         until = case((is_download, _download_grant_until()), else_=_upload_grant_until())
+        waits = case((is_download, _waits_for_iva()), else_=false())
     return [
         target.label("target_exists"),
         _USER_BLOCKED,
         (until if local_grant else null()).label("access_until"),
+        (waits if local_grant else false()).label("waits_for_iva"),
     ]
+
+
+def _waits_for_iva():
+    """Whether a download grant exists that only waits for its address to be verified:
+    in the same statement, so that a refusal can say why without another round trip."""
+    return grants.download_waits_for_iva(WorkPackage.user_id, WorkPackage.dataset_accession, _NOW)
 
 
 def _file_columns(in_package, in_dataset, file_id) -> list:
@@ -159,7 +170,7 @@ def _portable(*columns):
 
 def _query(kind: str, local_grant: bool) -> PreparedQuery:
     columns = [*_PACKAGE_COLUMNS, *_checks(kind, local_grant)]
-    name = f"wps_token_{kind}_{'grant' if local_grant else 'no_grant'}_v4"
+    name = f"wps_token_{kind}_{'grant' if local_grant else 'no_grant'}_v5"
     if kind == "upload":  # no file is asked for
         statement = select(*columns, *_file_columns(null(), null(), null())).where(
             WorkPackage.id == _PACKAGE_ID
@@ -183,13 +194,14 @@ def loaded_package(row: tuple | None) -> LoadedPackage | None:
     if row is None:
         return None
     fields = len(Package.__slots__)
-    blocked, until, in_package, in_dataset, file_id = row[fields + 1 :]
+    blocked, until, waits, in_package, in_dataset, file_id = row[fields + 1 :]
     return LoadedPackage(
         package=Package(*row[:fields]),
         target_exists=bool(row[fields]),
         user_blocked=bool(blocked),
         access_until=until,
         file=DownloadableFile(bool(in_package), bool(in_dataset), file_id),
+        waits_for_iva=bool(waits),
     )
 
 

@@ -184,9 +184,7 @@ def check_access(
         )
     access_until = loaded.access_until if policy.local else _external_access_until(package, policy)
     if access_until is None:
-        if package.type == "download" and policy.download_waits_for_iva(
-            package.user_id, package.dataset_accession
-        ):
+        if package.type == "download" and loaded.waits_for_iva:
             raise IvaNotVerified()
         raise WorkPackageAccessDenied(f"{kind} access has been revoked", code="access_revoked")
     return package
