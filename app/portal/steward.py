@@ -12,6 +12,7 @@ from app.access.schemas import GrantQuery
 from app.access.services import list_grants, revoke_grant
 from app.accounts.queries import emails_of, find_account
 from app.catalog import services as catalog
+from app.errors import RequestValidationFailed
 from app.extensions import db
 from app.notifications.dispatch import email_user
 from app.portal import bp
@@ -77,15 +78,20 @@ def allow_request(request_id: str):
     form = DecisionForm(prefix=str(ident))
     if not form.validate():
         return steward_requests(forms={ident: form}, status=422)
-    decided = access_requests.allow(
-        ident,
-        Decision(
-            note=form.note.data or None,
-            valid_from=day_start(form.valid_from.data),
-            valid_until=day_start(form.valid_until.data),
-        ),
-        actor(signed_in()),
+    decision = Decision(
+        note=form.note.data or None,
+        valid_from=day_start(form.valid_from.data),
+        valid_until=day_start(form.valid_until.data),
     )
+    try:
+        decided = access_requests.allow(ident, decision, actor(signed_in()))
+    except RequestValidationFailed as error:
+        db.session.rollback()
+        for problem in error.detail:
+            field = getattr(form, str(problem["loc"][-1]), None)
+            message = f"{field.label.text if field else 'The period'} {problem['msg']}."
+            (field.errors.append if field else form.form_errors.append)(message)
+        return steward_requests(forms={ident: form}, status=422)
     db.session.commit()
     _tell_requester(decided, "allowed")
     target = decided.dataset_accession or f"upload box {decided.upload_box_id}"
