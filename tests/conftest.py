@@ -150,5 +150,6 @@ def s3_endpoint():
     server.stop()
 
 
-# The real OpenID provider (one process per session), for every test module.
+# The real OpenID provider (one process per session), and apps signing people in with it.
 from tests.oidc_provider import oidc_provider  # noqa: E402, F401
+from tests.people import identity_app  # noqa: E402, F401

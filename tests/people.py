@@ -2,15 +2,37 @@
 
 import re
 
+import pytest
+
 from app import create_app
+from app.extensions import db
 from tests.conftest import make_settings
 
 INITIAL_ADMIN = "Boss@Uni.example"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def identity_app(instance_path, provider, **overrides):
-    """The service signing people in through `provider` (None: no provider, development)."""
+@pytest.fixture
+def identity_app():
+    """Makes the service signing people in through a provider (None: development).
+
+    `identity_app(instance_path, provider, **settings)`. Each app's connections are
+    closed after the test, so many such apps never exhaust the database's clients.
+    """
+    made = []
+
+    def make(instance_path, provider, **overrides):
+        app = _identity_app(instance_path, provider, **overrides)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _identity_app(instance_path, provider, **overrides):
     settings = {
         "initial_admin_email": INITIAL_ADMIN.lower(),
         "sign_in_rate_limit": "1000 per minute",
@@ -41,7 +63,6 @@ def sign_in_with_role(client, provider, sub: str, role: str = "researcher", **cl
     """
     from app.accounts.models import PersonRole, User, UserStatus
     from app.accounts.services import change_role, change_status
-    from app.extensions import db
     from tests.oidc_provider import sign_in_with_test_client
 
     claims = {"email": f"{sub}@uni.example", "email_verified": True, "name": sub.title()} | claims

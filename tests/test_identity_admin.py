@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from tests.oidc_provider import sign_in_with_test_client
-from tests.people import INITIAL_ADMIN, identity_app, post_form
+from tests.people import INITIAL_ADMIN, post_form
 from tests.receivers import MailReceiver, WebhookReceiver
 
 
@@ -18,7 +18,7 @@ def receivers():
 
 
 @pytest.fixture
-def people_app(db, instance_path, oidc_provider, receivers):
+def people_app(identity_app, db, instance_path, oidc_provider, receivers):
     webhook, mail = receivers
     return identity_app(
         instance_path,

@@ -8,11 +8,13 @@ import sys
 
 from app.config import Settings
 from tests.oidc_provider import sign_in_with_test_client
-from tests.people import identity_app, post_form
+from tests.people import post_form
 from tests.test_cli import ROOT, invoke
 
 
-def test_the_development_sign_in_offers_only_accounts_made_by_an_operator(db, instance_path):
+def test_the_development_sign_in_offers_only_accounts_made_by_an_operator(
+    identity_app, db, instance_path
+):
     created = invoke(
         "create-user", "--name", "Ada Admin", "--email", "ada@uni.example", "--admin",
         instance_path=instance_path,
@@ -49,7 +51,7 @@ def test_the_development_sign_in_offers_only_accounts_made_by_an_operator(db, in
     assert client.get("/admin/users").status_code == 200
 
 
-def test_no_development_sign_in_with_a_provider(db, instance_path, oidc_provider):
+def test_no_development_sign_in_with_a_provider(identity_app, db, instance_path, oidc_provider):
     client = identity_app(instance_path, oidc_provider).test_client()
 
     assert client.get("/login/development").status_code == 404
@@ -83,7 +85,9 @@ def _jwk() -> str:
     return generate_private_jwk()
 
 
-def test_pages_carry_the_security_headers_and_apidocs_runs_no_inline_script(db, instance_path):
+def test_pages_carry_the_security_headers_and_apidocs_runs_no_inline_script(
+    identity_app, db, instance_path
+):
     client = identity_app(instance_path, None).test_client()
 
     for path in ("/login/development", "/apidocs/"):
@@ -101,7 +105,7 @@ def test_pages_carry_the_security_headers_and_apidocs_runs_no_inline_script(db, 
     assert client.get("/static/apidocs.js").status_code == 200
 
 
-def test_the_session_cookie_is_secure_on_https(db, instance_path, oidc_provider):
+def test_the_session_cookie_is_secure_on_https(identity_app, db, instance_path, oidc_provider):
     from tests.people import INITIAL_ADMIN
 
     app = identity_app(instance_path, oidc_provider, public_base_url="https://wps.uni.example")
@@ -112,3 +116,41 @@ def test_the_session_cookie_is_secure_on_https(db, instance_path, oidc_provider)
 
     cookie = client.get_cookie("wps_session")
     assert cookie.secure and cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_an_operator_links_an_account_to_a_person_at_the_provider(
+    identity_app, db, instance_path, oidc_provider
+):
+    from sqlalchemy import select
+
+    from app.accounts.models import User
+    from tests.secrets_seen import remember
+
+    created = invoke(
+        "create-user", "--name", "Ada", "--email", "ada@uni.example", "--admin",
+        instance_path=instance_path,
+    )  # fmt: skip
+    remember(created.stdout.split("REFRESH_TOKEN=")[1].strip())
+    linked = invoke(
+        "link-account", "--email", "ADA@uni.example", "--subject", "ada-at-idp",
+        "--issuer", oidc_provider.issuer, instance_path=instance_path,
+    )  # fmt: skip
+    again = invoke(
+        "link-account", "--email", "ada@uni.example", "--subject", "other",
+        "--issuer", oidc_provider.issuer, instance_path=instance_path,
+    )  # fmt: skip
+    # The provider does not vouch for this address: only the operator's link counts.
+    oidc_provider.person("ada-at-idp", email="ada.l@elsewhere.example", email_verified=False)
+    client = identity_app(instance_path, oidc_provider).test_client()
+
+    landed = sign_in_with_test_client(client, oidc_provider, "ada-at-idp", "/admin/users")
+
+    assert linked.returncode == 0, linked.stderr
+    assert again.returncode == 1 and "no account waiting to be linked" in again.stderr
+    assert landed.headers["Location"] == "/admin/users"
+    (ada,) = db.session.scalars(select(User)).all()
+    assert (ada.oidc_subject, ada.role, ada.email) == (
+        "ada-at-idp",
+        "admin",
+        "ada.l@elsewhere.example",
+    )

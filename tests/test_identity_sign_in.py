@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.accounts.models import AccountEvent, User
 from tests.oidc_provider import local_path, query, sign_in_with_test_client
-from tests.people import INITIAL_ADMIN, identity_app, post_form
+from tests.people import INITIAL_ADMIN, post_form
 from tests.receivers import WebhookReceiver
 
 
@@ -17,7 +17,7 @@ def webhook():
 
 
 @pytest.fixture
-def people_app(db, instance_path, oidc_provider, webhook):
+def people_app(identity_app, db, instance_path, oidc_provider, webhook):
     return identity_app(instance_path, oidc_provider, notify_webhook_url=webhook.url)
 
 
@@ -103,7 +103,7 @@ def test_signup_is_closed_when_people_sign_in_through_a_provider(people_app, db)
     assert accounts(db) == []
 
 
-def test_signup_without_a_provider_never_makes_an_admin(db, instance_path):
+def test_signup_without_a_provider_never_makes_an_admin(identity_app, db, instance_path):
     client = identity_app(instance_path, None).test_client()
 
     response = client.post("/users/signup", json={"name": "Mallory", "email": INITIAL_ADMIN})
@@ -214,7 +214,7 @@ def test_the_session_is_new_after_sign_in(people_app, oidc_provider, db):
     assert cookie.http_only and cookie.same_site == "Lax"
 
 
-def test_sign_in_callbacks_are_rate_limited(db, instance_path, oidc_provider):
+def test_sign_in_callbacks_are_rate_limited(identity_app, db, instance_path, oidc_provider):
     from app.extensions import limiter
 
     app = identity_app(instance_path, oidc_provider, sign_in_rate_limit="2 per minute")
@@ -229,7 +229,7 @@ def test_sign_in_callbacks_are_rate_limited(db, instance_path, oidc_provider):
         limiter.reset()
 
 
-def test_a_provider_that_cannot_be_reached_is_a_503_page(db, instance_path):
+def test_a_provider_that_cannot_be_reached_is_a_503_page(identity_app, db, instance_path):
     from tests.live_service import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
@@ -240,3 +240,19 @@ def test_a_provider_that_cannot_be_reached_is_a_503_page(db, instance_path):
     assert response.status_code == 503
     assert "cannot be reached" in response.get_data(as_text=True)
     assert response.mimetype == "text/html"
+
+
+def test_only_the_newest_started_sign_in_counts(people_app, oidc_provider, db):
+    oidc_provider.person("grace", email="grace@uni.example", email_verified=True)
+    client = people_app.test_client()
+    first = client.get("/login")
+    for _ in range(5):
+        latest = client.get("/login")
+
+    stale = client.get(local_path(oidc_provider.approve(first.headers["Location"], "grace")))
+    fresh = client.get(local_path(oidc_provider.approve(latest.headers["Location"], "grace")))
+
+    assert stale.status_code == 403
+    assert fresh.status_code == 303
+    with client.session_transaction() as session:
+        assert not [key for key in session if key.startswith("_state_")]

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from app.accounts.models import AccountEvent, User
 from tests.oidc_provider import sign_in_with_test_client
-from tests.people import identity_app
 from tests.receivers import WebhookReceiver
 from tests.secrets_seen import remember
 
@@ -26,7 +25,7 @@ def slack():
 
 
 @pytest.fixture
-def people_app(db, instance_path, oidc_provider, slack):
+def people_app(identity_app, db, instance_path, oidc_provider, slack):
     return identity_app(
         instance_path,
         oidc_provider,

@@ -10,7 +10,7 @@ from app.errors import ServiceUnavailable
 from app.extensions import db, limiter
 from app.identity import development
 from app.identity.next_path import HOME, safe_next
-from app.identity.provider import callback_url, provider, public_url
+from app.identity.provider import PROVIDER_NAME, callback_url, provider, public_url
 from app.identity.sign_in import person_from_callback
 from app.notifications.approval import announce_pending_person
 from app.web import web_blueprint
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 bp = web_blueprint("identity", __name__)
 
 NEXT_KEY = "sign_in_next"
+STATE_PREFIX = f"_state_{PROVIDER_NAME}_"
 
 
 def _sign_in_limit() -> str:
@@ -41,6 +42,10 @@ def login():
             "This service has no identity provider configured for people to sign in with.",
         )
     session[NEXT_KEY] = next_path
+    # authlib keeps each started sign-in's state in the session cookie for an hour;
+    # only the newest one is kept, so repeated clicks cannot grow the cookie.
+    for key in [k for k in session if k.startswith(STATE_PREFIX)]:
+        session.pop(key)
     try:
         return client.authorize_redirect(callback_url())
     except (requests.RequestException, ValueError) as error:
