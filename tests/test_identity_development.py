@@ -116,3 +116,41 @@ def test_the_session_cookie_is_secure_on_https(identity_app, db, instance_path, 
 
     cookie = client.get_cookie("wps_session")
     assert cookie.secure and cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_an_operator_links_an_account_to_a_person_at_the_provider(
+    identity_app, db, instance_path, oidc_provider
+):
+    from sqlalchemy import select
+
+    from app.accounts.models import User
+    from tests.secrets_seen import remember
+
+    created = invoke(
+        "create-user", "--name", "Ada", "--email", "ada@uni.example", "--admin",
+        instance_path=instance_path,
+    )  # fmt: skip
+    remember(created.stdout.split("REFRESH_TOKEN=")[1].strip())
+    linked = invoke(
+        "link-account", "--email", "ADA@uni.example", "--subject", "ada-at-idp",
+        "--issuer", oidc_provider.issuer, instance_path=instance_path,
+    )  # fmt: skip
+    again = invoke(
+        "link-account", "--email", "ada@uni.example", "--subject", "other",
+        "--issuer", oidc_provider.issuer, instance_path=instance_path,
+    )  # fmt: skip
+    # The provider does not vouch for this address: only the operator's link counts.
+    oidc_provider.person("ada-at-idp", email="ada.l@elsewhere.example", email_verified=False)
+    client = identity_app(instance_path, oidc_provider).test_client()
+
+    landed = sign_in_with_test_client(client, oidc_provider, "ada-at-idp", "/admin/users")
+
+    assert linked.returncode == 0, linked.stderr
+    assert again.returncode == 1 and "no account waiting to be linked" in again.stderr
+    assert landed.headers["Location"] == "/admin/users"
+    (ada,) = db.session.scalars(select(User)).all()
+    assert (ada.oidc_subject, ada.role, ada.email) == (
+        "ada-at-idp",
+        "admin",
+        "ada.l@elsewhere.example",
+    )

@@ -172,6 +172,34 @@ def test_a_request_with_the_end_before_the_start_is_refused_on_the_page(db, clie
     assert count(db, AccessRequest) == 0
 
 
+def test_a_grant_ending_in_the_past_is_refused_on_the_page(
+    db, client, researcher, admin_client, steward_key
+):
+    create_dataset("DS1")
+    submit(client, "/catalog/DS1", "/catalog/DS1/request-access", {"note": "please"})
+    (pending,) = db.session.scalars(select(AccessRequest)).all()
+    response = submit(
+        admin_client,
+        "/steward/access-requests",
+        f"/steward/access-requests/{pending.id}/allow",
+        {f"{pending.id}-valid_until": "2020-01-01"},
+    )
+    assert response.status_code == 422
+    assert read_page(response).contains("Until must be after the start of access")
+    assert count(db, AccessGrant) == 0
+
+    # The JSON API refuses the same decision with a 422 naming the field.
+    refused = client.post(
+        f"/access-requests/{pending.id}/allow",
+        json={"valid_until": "2020-01-01T00:00:00Z"},
+        headers=steward_key,
+    )
+    assert refused.status_code == 422
+    assert refused.json["detail"][0]["loc"] == ["body", "valid_until"]
+    db.session.rollback()
+    assert db.session.get(AccessRequest, pending.id).status == "pending"
+
+
 def test_steward_denies_with_a_note(db, client, researcher, admin_client):
     create_dataset("DS1")
     submit(client, "/catalog/DS1", "/catalog/DS1/request-access", {"note": "please"})

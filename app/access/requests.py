@@ -72,6 +72,18 @@ def allow(request_id: UUID, decision: Decision, actor: str) -> AccessRequest:
     _check_iva(request, decision)
     valid_from = decision.valid_from or request.wished_from or utc_now()
     valid_until = decision.valid_until or request.wished_until or valid_from + DEFAULT_GRANT
+    if valid_until <= valid_from:
+        # Refused here, as a 422 naming the field: the grant's own model would raise
+        # a bare ValidationError (a 500) for a period that ends before it starts.
+        raise RequestValidationFailed(
+            [
+                {
+                    "loc": ["body", "valid_until"],
+                    "msg": f"must be after the start of access ({valid_from.date().isoformat()})",
+                    "type": "value_error",
+                }
+            ]
+        )
     grant = create_grant(
         GrantRequest(
             user_id=request.user_id,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts import api_tokens
-from app.accounts.queries import find_account
+from app.accounts.services import find_account
 from app.applications.permissions import Permission
 from app.applications.services import (
     create_application_key,

@@ -10,7 +10,8 @@ from app.access import requests as access_requests
 from app.access.request_schemas import AccessRequestQuery, Decision, RequestStatus
 from app.access.schemas import GrantQuery
 from app.access.services import list_grants, revoke_grant
-from app.accounts.queries import emails_of, find_account
+from app.accounts.queries import emails_of
+from app.accounts.services import find_account
 from app.catalog import services as catalog
 from app.errors import RequestValidationFailed
 from app.extensions import db
@@ -94,21 +95,25 @@ def allow_request(request_id: str):
     form = DecisionForm(prefix=str(ident))
     if not form.validate():
         return steward_requests(forms={ident: _with_addresses(form, ident)}, status=422)
+    decision = Decision(
+        note=form.note.data or None,
+        valid_from=day_start(form.valid_from.data),
+        valid_until=day_start(form.valid_until.data),
+        iva_id=_uuid_or_none(form.iva_id.data),
+    )
     try:
-        decided = access_requests.allow(
-            ident,
-            Decision(
-                note=form.note.data or None,
-                valid_from=day_start(form.valid_from.data),
-                valid_until=day_start(form.valid_until.data),
-                iva_id=_uuid_or_none(form.iva_id.data),
-            ),
-            actor(signed_in()),
-        )
-    except (RequestValidationFailed, IvaNotUsable) as refused:
+        decided = access_requests.allow(ident, decision, actor(signed_in()))
+    except IvaNotUsable as refused:
         db.session.rollback()
         form.iva_id.errors = [_first_message(refused)]
         return steward_requests(forms={ident: _with_addresses(form, ident)}, status=refused.status)
+    except RequestValidationFailed as error:
+        db.session.rollback()
+        for problem in error.detail:
+            field = getattr(form, str(problem["loc"][-1]), None)
+            message = f"{field.label.text if field else 'The period'} {problem['msg']}."
+            (field.errors.append if field else form.form_errors.append)(message)
+        return steward_requests(forms={ident: _with_addresses(form, ident)}, status=422)
     db.session.commit()
     _tell_requester(decided, "allowed")
     target = decided.dataset_accession or f"upload box {decided.upload_box_id}"
