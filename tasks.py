@@ -487,7 +487,12 @@ def create_user(c, name, email, title="", admin=False):
                 change_role(user.id, PersonRole.ADMIN, OPERATOR, "cli")
             refresh_token = issue_refresh_token(user.id)
         except DomainError as error:
-            raise Exit(f"error: {error.detail}", code=1) from None
+            hint = (
+                f"; `invoke issue-refresh-token {email}` gives its person a new refresh token"
+                if error.code == "email_taken"
+                else ""
+            )
+            raise Exit(f"error: {error.detail}{hint}", code=1) from None
         db.session.commit()
         print(f"USER_ID={user.id}\nREFRESH_TOKEN={refresh_token}")
 

@@ -262,9 +262,9 @@ def test_admin_actions_need_an_admin(accounts_app, db):
     not_admin = Researcher(accounts_app).headers()
 
     refused = client.get("/users", headers=not_admin)
-    assert (refused.status_code, refused.json["code"]) == (403, "admin_required")
+    assert (refused.status_code, refused.json["code"]) == (403, "role_required")
     assert refused.json["detail"] == (
-        "This needs an active admin account, or an API key with USER_ADMIN or ADMIN"
+        "This needs a person whose role allows it, or an API key with USER_ADMIN or ADMIN"
     )
     assert client.get("/users", headers=worker).status_code == 403
     assert client.get("/users").status_code == 401

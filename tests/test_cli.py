@@ -197,7 +197,7 @@ def test_a_taken_application_name_is_one_line_and_a_failure(client, instance_pat
          "error: --days takes a number, not '1y'"),
         (("events", "--status", "lost"), "error: status: Input should be 'pending'"),
         (("create-user", "--name", "A", "--email", "no-at-sign"), "error: value is not a valid"),
-        (("accept-user", "--email", "nobody@example.org"), "error: No account for nobody@"),
+        (("accept-user", "--email", "nobody@example.org"), "error: no account waiting for accept"),
         (("issue-refresh-token", "nobody@example.org"), "error: No account for nobody@"),
         (("revoke-application-key", "-n", "never-made"), "error: no live key for application"),
     ],

@@ -178,11 +178,12 @@ def test_a_grant_ending_in_the_past_is_refused_on_the_page(
     create_dataset("DS1")
     submit(client, "/catalog/DS1", "/catalog/DS1/request-access", {"note": "please"})
     (pending,) = db.session.scalars(select(AccessRequest)).all()
+    iva = verified_iva(researcher.id)
     response = submit(
         admin_client,
         "/steward/access-requests",
         f"/steward/access-requests/{pending.id}/allow",
-        {f"{pending.id}-valid_until": "2020-01-01"},
+        {f"{pending.id}-valid_until": "2020-01-01", f"{pending.id}-iva_id": str(iva.id)},
     )
     assert response.status_code == 422
     assert read_page(response).contains("Until must be after the start of access")
@@ -191,7 +192,7 @@ def test_a_grant_ending_in_the_past_is_refused_on_the_page(
     # The JSON API refuses the same decision with a 422 naming the field.
     refused = client.post(
         f"/access-requests/{pending.id}/allow",
-        json={"valid_until": "2020-01-01T00:00:00Z"},
+        json={"valid_until": "2020-01-01T00:00:00Z", "iva_id": str(iva.id)},
         headers=steward_key,
     )
     assert refused.status_code == 422
@@ -388,7 +389,7 @@ def test_admin_reissues_a_persons_api_token(db, client, researcher, admin_client
 
     unknown = submit(admin_client, "/admin/keys", "/admin/api-tokens", {"account": "x@y.org"})
     assert unknown.status_code == 404
-    assert read_page(unknown).contains("No account has the id or e-mail address 'x@y.org'")
+    assert read_page(unknown).contains("No account for x@y.org")
 
 
 # --- steward ----------------------------------------------------------------------------

@@ -337,8 +337,8 @@ def test_a_provider_only_session_makes_no_work_package_and_no_api_token(app, cli
     create_dataset("DS1", files=1)
     grant(person.id, dataset="DS1")
     signed_in(client, person)
-    token = csrf_token(client, "/work-packages")
-    for path in ("/work-packages/download", "/profile/api-tokens"):
+    token = csrf_token(client, "/my-work-packages")
+    for path in ("/my-work-packages/download", "/profile/api-tokens"):
         refused = client.post(
             path,
             data={

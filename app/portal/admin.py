@@ -37,6 +37,7 @@ from app.portal.people import actor, signed_in
 from app.portal.profile import api_token_page
 from app.portal.secrets import shows_secret
 from app.web.session import fully_authenticated, role_required
+from roles import ApplicationNameTaken
 
 ADMINS = ("admin",)
 
@@ -122,6 +123,13 @@ def create_application():
     expires = datetime.combine(form.expires.data, time.min, UTC) if form.expires.data else None
     try:
         issued = create_application_key(form.name.data, form.permissions.data, expires)
+    except ApplicationNameTaken:
+        db.session.rollback()
+        form.name.errors = [
+            *form.name.errors,
+            f"{form.name.data.strip()} already has a live key; revoke it first.",
+        ]
+        return admin_keys(key_form=form, status=409)
     except ValueError as error:
         form.name.errors = [*form.name.errors, str(error).capitalize() + "."]
         return admin_keys(key_form=form, status=422)
