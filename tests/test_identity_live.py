@@ -40,6 +40,8 @@ def server(app, oidc_provider, slack, tmp_path_factory):
         "slack_signing_secret": SIGNING_SECRET,
         "celery_always_eager": "true",
         "sign_in_rate_limit": "1000 per minute",
+        # This walk is about sign-in and approval; the second factor has its own tests.
+        "require_second_factor": "false",
     }
     log_dir = tmp_path_factory.mktemp("identity-live")
     with live_service(log_dir, port, log_dir, **settings):

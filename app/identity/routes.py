@@ -7,7 +7,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 
 from app.accounts.models import UserStatus
 from app.errors import ServiceUnavailable
-from app.extensions import db, limiter
+from app.extensions import db, limiter, limits_checked
 from app.identity import development
 from app.identity.next_path import HOME, safe_next
 from app.identity.provider import PROVIDER_NAME, callback_url, provider, public_url
@@ -57,6 +57,7 @@ def login():
 
 
 @bp.get("/login/callback")
+@limits_checked
 @limiter.limit(_sign_in_limit)
 def callback():
     client = provider()
