@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,10 @@ def publish(bootstraps: str, records: list[Record]) -> None:
                     event_id=item.event_id,
                 )
 
-    asyncio.run(send())
+    # A thread of its own: the browser tests' Playwright keeps an event loop running
+    # in the main thread for the whole session, where asyncio.run() is refused.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, send()).result()
 
 
 def feed_topics(prefix: str) -> dict[str, str]:

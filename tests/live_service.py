@@ -30,9 +30,19 @@ def live_service(instance_path, port: int, log_dir: Path, **settings):
         _wait_until_healthy(f"http://127.0.0.1:{port}/health", process)
         yield process
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
         log.close()
+
+
+def stop(process) -> None:
+    """SIGTERM, then SIGKILL if the server has not stopped within 30 s (a worker stuck
+    in a request must not fail the test that already passed)."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def _wait_until_healthy(url: str, process) -> None:
