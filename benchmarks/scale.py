@@ -17,12 +17,15 @@ def seed_big_dataset(app, files: int = 10_000) -> dict:
 
     from app.access.schemas import GrantRequest
     from app.access.services import create_grant
-    from app.auth.internal_tokens import AuthUser, issue_internal_token
+    from app.auth.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
     from app.catalog import services as catalog
     from app.catalog.schemas import DatasetPayload
     from app.extensions import db
 
-    user = AuthUser(id=uuid4(), name="Big Data", email="big@example.org")
+    # A person's token made after the second factor, as the portal's API tokens are.
+    user = AuthUser(
+        id=uuid4(), name="Big Data", email="big@example.org", amr=list(SECOND_FACTOR_AMR)
+    )
     with app.app_context():
         payload = {
             "accession": "BIG10K", "title": "Big", "stage": "download", "dac_alias": "D",
