@@ -108,6 +108,31 @@ def client(app, db):
 
 
 @pytest.fixture
+def receivers():
+    """A webhook receiver and an SMTP server on 127.0.0.1, for what people are told."""
+    from tests.receivers import MailReceiver, WebhookReceiver
+
+    webhook, mail = WebhookReceiver(), MailReceiver()
+    yield webhook, mail
+    webhook.stop()
+    mail.stop()
+
+
+@pytest.fixture
+def told_app(db, instance_path, receivers):
+    """The service telling people and admins through those receivers."""
+    webhook, mail = receivers
+    return create_app(
+        make_settings(
+            instance_path,
+            notify_webhook_url=webhook.url,
+            smtp_host="127.0.0.1",
+            smtp_port=mail.port,
+        )
+    )
+
+
+@pytest.fixture
 def researcher(app):
     from tests.users import Researcher
 

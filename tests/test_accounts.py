@@ -11,19 +11,10 @@ from app.accounts.models import RefreshToken, User
 from app.extensions import limiter
 from tests.conftest import make_settings
 from tests.factories import ApplicationKeyFactory, create_dataset
-from tests.receivers import MailReceiver, WebhookReceiver
 from tests.secrets_seen import remember
 from tests.users import Researcher
 
 ADMIN_EMAIL = "Admin@Example.org"
-
-
-@pytest.fixture
-def receivers():
-    webhook, mail = WebhookReceiver(), MailReceiver()
-    yield webhook, mail
-    webhook.stop()
-    mail.stop()
 
 
 @pytest.fixture

@@ -6,15 +6,6 @@ from sqlalchemy import select
 from app.accounts.models import User
 from tests.oidc_provider import sign_in_with_test_client
 from tests.people import INITIAL_ADMIN, post_form
-from tests.receivers import MailReceiver, WebhookReceiver
-
-
-@pytest.fixture
-def receivers():
-    webhook, mail = WebhookReceiver(), MailReceiver()
-    yield webhook, mail
-    webhook.stop()
-    mail.stop()
 
 
 @pytest.fixture

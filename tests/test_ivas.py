@@ -8,31 +8,9 @@ from app import create_app
 from app.ivas import services as ivas
 from tests.conftest import make_settings
 from tests.factories import ApplicationKeyFactory, create_dataset
-from tests.receivers import MailReceiver, WebhookReceiver
 from tests.second_factor_steps import make_person
 from tests.secrets_seen import remember
 from tests.users import Researcher
-
-
-@pytest.fixture
-def receivers():
-    webhook, mail = WebhookReceiver(), MailReceiver()
-    yield webhook, mail
-    webhook.stop()
-    mail.stop()
-
-
-@pytest.fixture
-def told_app(db, instance_path, receivers):
-    webhook, mail = receivers
-    return create_app(
-        make_settings(
-            instance_path,
-            notify_webhook_url=webhook.url,
-            smtp_host="127.0.0.1",
-            smtp_port=mail.port,
-        )
-    )
 
 
 def person_with_token(app, role="researcher", email=None) -> Researcher:

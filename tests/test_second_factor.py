@@ -16,7 +16,6 @@ from app.ivas.models import IvaType
 from app.second_factor.models import RecoveryCode, TotpFactor
 from tests.conftest import make_settings
 from tests.factories import ApplicationKeyFactory, create_dataset, grant
-from tests.receivers import MailReceiver, WebhookReceiver
 from tests.second_factor_steps import (
     csrf_token,
     enrol,
@@ -29,27 +28,6 @@ from tests.secrets_seen import remember
 from tests.users import Researcher
 
 STEWARD_PAGE = "/steward/verification-addresses"
-
-
-@pytest.fixture
-def receivers():
-    webhook, mail = WebhookReceiver(), MailReceiver()
-    yield webhook, mail
-    webhook.stop()
-    mail.stop()
-
-
-@pytest.fixture
-def told_app(db, instance_path, receivers):
-    webhook, mail = receivers
-    return create_app(
-        make_settings(
-            instance_path,
-            notify_webhook_url=webhook.url,
-            smtp_host="127.0.0.1",
-            smtp_port=mail.port,
-        )
-    )
 
 
 def test_set_up_with_an_authenticator_app_then_pass_it_in_a_new_session(client, db):
