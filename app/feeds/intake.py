@@ -16,6 +16,7 @@ from app.database import insert_ignoring_conflicts, utc_now
 from app.extensions import db
 from app.feeds.models import EventStatus, FeedKey, InboxEvent
 from app.feeds.schemas import EventEnvelope
+from app.feeds.services import pending_row
 
 # Column widths of `inbox_event` (see models.py).
 _EVENT_ID_LENGTH, _NAME_LENGTH, _KEY_LENGTH, _ERROR_LENGTH = 200, 200, 256, 2000
@@ -36,22 +37,7 @@ def ingest_batch(events: list[tuple[EventEnvelope, str]]) -> set[str]:
         .values(list({(k["topic"], k["key"]): k for k in keys}.values()))
         .on_conflict_do_nothing(index_elements=["topic", "key"])
     )
-    rows = [
-        {
-            "event_id": event.event_id,
-            "topic": event.topic,
-            "type": event.type,
-            "key": event.key,
-            "sequence": event.sequence,
-            "payload": event.payload,
-            "status": EventStatus.PENDING.value,
-            "attempts": 0,
-            "received_at": now,
-            "next_attempt_at": now,
-            "received_from": received_from,
-        }
-        for event, received_from in events
-    ]
+    rows = [pending_row(event, received_from, now) for event, received_from in events]
     inserted = db.session.execute(
         _insert(InboxEvent)
         .values(rows)

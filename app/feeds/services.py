@@ -41,6 +41,23 @@ def appliers() -> dict[tuple[str, str], Applier]:
     return current_app.extensions["feed_appliers"]
 
 
+def pending_row(event: EventEnvelope, received_from: str, now: datetime) -> dict:
+    """The inbox row of a newly received event (HTTP ingest and the Kafka consumer)."""
+    return {
+        "event_id": event.event_id,
+        "topic": event.topic,
+        "type": event.type,
+        "key": event.key,
+        "sequence": event.sequence,
+        "payload": event.payload,
+        "status": EventStatus.PENDING.value,
+        "attempts": 0,
+        "received_at": now,
+        "next_attempt_at": now,
+        "received_from": received_from,
+    }
+
+
 def ingest(events: list[EventEnvelope], received_from: str) -> list[IngestResult]:
     """Store new events as pending; an `event_id` seen before is a duplicate."""
     results = []
@@ -49,22 +66,7 @@ def ingest(events: list[EventEnvelope], received_from: str) -> list[IngestResult
             db.session, FeedKey, {"topic": event.topic, "key": event.key}, ["topic", "key"]
         )
         inserted = insert_ignoring_conflicts(
-            db.session,
-            InboxEvent,
-            {
-                "event_id": event.event_id,
-                "topic": event.topic,
-                "type": event.type,
-                "key": event.key,
-                "sequence": event.sequence,
-                "payload": event.payload,
-                "status": EventStatus.PENDING.value,
-                "attempts": 0,
-                "received_at": utc_now(),
-                "next_attempt_at": utc_now(),
-                "received_from": received_from,
-            },
-            ["event_id"],
+            db.session, InboxEvent, pending_row(event, received_from, utc_now()), ["event_id"]
         )
         results.append(
             IngestResult(event_id=event.event_id, status="accepted" if inserted else "duplicate")
