@@ -12,8 +12,8 @@ from app.feeds.models import EventStatus
 from app.feeds.schemas import EventQuery
 from app.feeds.services import list_events
 from app.jobs import maintenance
-from app.second_factor import notices as second_factor_notices
 from app.portal import bp
+from app.second_factor import notices as second_factor_notices
 from app.web.session import current_person, person_role
 from app.work_packages.services import accessible_boxes, accessible_datasets, active_packages
 

@@ -130,5 +130,5 @@ def _tell_if_locked(person, refused: DomainError) -> None:
         )
 
 
-from app.second_factor import iva_pages  # noqa: E402,F401 - registers its views on bp
-from app.second_factor import notice_pages  # noqa: E402,F401 - registers its views on bp
+# Register their views on bp.
+from app.second_factor import iva_pages, notice_pages  # noqa: E402,F401

@@ -102,7 +102,8 @@ def replace_factor(user_id: UUID, sealed_before: str, secret: str, step: int) ->
 
 def _first_factor(user_id: UUID, secret: str, step: int) -> list[str]:
     values = _confirmed_values(secret, step)
-    if insert_ignoring_conflicts(db.session, TotpFactor, values | {"user_id": user_id}, ["user_id"]):
+    row = values | {"user_id": user_id}
+    if insert_ignoring_conflicts(db.session, TotpFactor, row, ["user_id"]):
         return _after_confirmation(user_id)
     # A row without a secret (left from before enrolments were kept in the session)
     # may be filled; one with a secret was confirmed by another session meanwhile.
