@@ -245,3 +245,29 @@ def test_a_replacement_is_recorded_and_told_as_such(app, client, db):
     assert replaced.status_code == 200
     assert len(events(db, person, "second_factor_replaced")) == 1
     assert "Your second factor was replaced" in client.get("/").get_data(as_text=True)
+
+
+def test_the_development_sign_in_counts_as_fresh(identity_app, instance_path, db):
+    from app.accounts.audit import record_event
+
+    app = identity_app(instance_path, None, require_second_factor=True)
+    client = app.test_client()
+    with app.app_context():
+        person = make_person()
+        record_event(person.id, "created", "operator:invoke", "cli")
+        db.session.commit()
+        chosen = client.post(
+            "/login/development",
+            data={
+                "csrf_token": csrf_token(client, "/login/development"),
+                "account_id": str(person.id),
+                "next": SETUP,
+            },
+        )
+        assert chosen.headers["Location"] == SETUP
+        assert client.get(SETUP).status_code == 200
+
+        age_session(client, "auth_time", app.extensions["settings"].second_factor_enrol_max_age + 1)
+        to_login = client.get(client.get(SETUP).headers["Location"])
+        assert to_login.headers["Location"].startswith("/login/development?next=")
+        assert query(to_login.headers["Location"])["next"] == SETUP
