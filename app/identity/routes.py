@@ -80,7 +80,8 @@ def callback():
         # Sending the person back to the provider would only loop.
         flash(
             "Your identity provider did not ask for your password again, so your second "
-            "factor cannot be set up now. Sign out, sign in again and set it up within "
+            "factor cannot be set up now. Sign out here and at your identity provider, sign in "
+            "again and set it up within "
             f"{current_app.extensions['settings'].second_factor_enrol_max_age // 60} minutes.",
             "error",
         )
