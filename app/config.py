@@ -370,6 +370,14 @@ class Settings(BaseSettings):
         description="Seconds a passed second factor counts in a browser session before "
         "the person is asked for a code again.",
     )
+    second_factor_enrol_max_age: int = Field(
+        600,
+        ge=30,
+        le=86400,
+        description="Setting up or replacing a second factor needs a provider sign-in at "
+        "most this many seconds old (the id_token's `auth_time`); an older one sends the "
+        "person to the provider again (`prompt=login`, `max_age`).",
+    )
     require_iva_for_download: bool = Field(
         True,
         description="A steward allowing a person's download access request must bind the "

@@ -36,11 +36,12 @@ def make_person(role: str = "researcher", *, user_id=None, email=None, status="a
 
 
 def signed_in(client, person) -> None:
-    """A fresh session signed in through the provider only (no second factor yet)."""
+    """A fresh session signed in through the provider just now (no second factor yet)."""
     with client.session_transaction() as session:
         session.clear()
         session["person_id"] = str(person.id)
         session["signed_in_at"] = datetime.now(UTC).timestamp()
+        session["auth_time"] = datetime.now(UTC).timestamp()
 
 
 def form(client, path: str, page: str = "/verification-addresses", **fields):

@@ -105,7 +105,14 @@ def test_five_wrong_codes_lock_it_and_tell_the_person_and_the_admins(told_app, r
         ).all()
         assert "second_factor_set_up" in recorded and "second_factor_locked" in recorded
     assert any("locked@example.org" in text and "locked" in text for text in webhook.texts)
-    assert [m.rcpt_tos for m in mail.messages] == [["locked@example.org"]]
+    assert [m.rcpt_tos for m in mail.messages] == [["locked@example.org"]] * 2
+    subjects = [
+        m.content.decode().split("Subject: ", 1)[1].split("\n", 1)[0] for m in mail.messages
+    ]
+    assert sorted(s.strip() for s in subjects) == [
+        "A second factor was set up for your account",
+        "Your second factor is locked",
+    ]
 
 
 def test_a_recovery_code_works_once(client, db):

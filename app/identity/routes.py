@@ -1,9 +1,10 @@
 """Sign-in pages: `/login`, the provider's callback, `/logout`, the account status page."""
 
 import logging
+from datetime import UTC, datetime
 
 import requests
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 
 from app.accounts.models import UserStatus
 from app.errors import ServiceUnavailable
@@ -13,6 +14,7 @@ from app.identity.next_path import HOME, safe_next
 from app.identity.provider import PROVIDER_NAME, callback_url, provider, public_url
 from app.identity.sign_in import person_from_callback
 from app.notifications.approval import announce_pending_person
+from app.second_factor.enrolment import sign_in_fresh
 from app.web import web_blueprint
 from app.web.blueprints import error_page
 from app.web.session import current_person, login_url, sign_in, sign_out
@@ -21,6 +23,8 @@ log = logging.getLogger(__name__)
 bp = web_blueprint("identity", __name__)
 
 NEXT_KEY = "sign_in_next"
+#: The sign-in was started to prove a fresh provider sign-in (second factor set-up).
+FRESH_KEY = "sign_in_fresh"
 STATE_PREFIX = f"_state_{PROVIDER_NAME}_"
 
 
@@ -42,12 +46,14 @@ def login():
             "This service has no identity provider configured for people to sign in with.",
         )
     session[NEXT_KEY] = next_path
+    fresh = request.args.get("fresh") == "1"
+    session[FRESH_KEY] = fresh
     # authlib keeps each started sign-in's state in the session cookie for an hour;
     # only the newest one is kept, so repeated clicks cannot grow the cookie.
     for key in [k for k in session if k.startswith(STATE_PREFIX)]:
         session.pop(key)
     try:
-        return client.authorize_redirect(callback_url())
+        return client.authorize_redirect(callback_url(), **_fresh_params(fresh))
     except (requests.RequestException, ValueError) as error:
         # Discovery failed: the provider is down or its document is not JSON.
         log.warning("identity provider discovery failed: %s", type(error).__name__)
@@ -64,12 +70,33 @@ def callback():
     if client is None:
         return error_page(404, "Sign-in is not available here", "No identity provider is set.")
     next_path = safe_next(session.get(NEXT_KEY))
-    person, created = person_from_callback(client)
+    fresh_asked = session.get(FRESH_KEY) is True
+    person, created, auth_time = person_from_callback(client)
     db.session.commit()
     if created and person.status == UserStatus.PENDING:
         announce_pending_person(person)
-    sign_in(person)
+    sign_in(person, auth_time=auth_time)
+    if fresh_asked and not sign_in_fresh():
+        # Sending the person back to the provider would only loop.
+        flash(
+            "Your identity provider did not ask for your password again, so your second "
+            "factor cannot be set up now. Sign out here and at your identity provider, sign in "
+            "again and set it up within "
+            f"{current_app.extensions['settings'].second_factor_enrol_max_age // 60} minutes.",
+            "error",
+        )
+        return _after_sign_in(person, HOME)
     return _after_sign_in(person, next_path)
+
+
+def _fresh_params(fresh: bool) -> dict:
+    """Ask the provider to authenticate the person again, and to say when (`auth_time`)."""
+    if not fresh:
+        return {}
+    return {
+        "prompt": "login",
+        "max_age": current_app.extensions["settings"].second_factor_enrol_max_age,
+    }
 
 
 def _end_session_endpoint(client) -> str | None:
@@ -114,7 +141,8 @@ def development_sign_in():
     next_path = safe_next(request.values.get("next"))
     if request.method == "POST":
         person = development.account(request.form.get("account_id", ""))
-        sign_in(person)
+        # Choosing an account here stands for a provider sign-in just now.
+        sign_in(person, auth_time=datetime.now(UTC).timestamp())
         return _after_sign_in(person, next_path)
     return render_template(
         "identity/development.html", accounts=development.accounts(), next_path=next_path

@@ -1,6 +1,7 @@
 """Finishing a sign-in: the provider's answer checked, the person found or made."""
 
 import logging
+from datetime import UTC, datetime
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -15,8 +16,9 @@ from app.errors import ServiceUnavailable
 log = logging.getLogger(__name__)
 
 
-def person_from_callback(client) -> tuple[User, bool]:
-    """The person the provider's redirect speaks for, and whether their account is new.
+def person_from_callback(client) -> tuple[User, bool, float]:
+    """The person the provider's redirect speaks for, whether their account is new, and
+    when the provider authenticated them (epoch seconds; now when it does not say).
 
     Refuses (SignInRefused) a wrong or missing `state`, an error from the
     provider, an id_token that fails its checks, or claims without subject or
@@ -35,11 +37,25 @@ def person_from_callback(client) -> tuple[User, bool]:
     if not claims:
         raise SignInRefused("The identity provider sent no id_token")
     claims = dict(claims)
+    # From the signed id_token, before userinfo claims are merged in.
+    auth_time = _auth_time(claims.get("auth_time"))
     if "email" not in claims:
         claims |= _userinfo_claims(client, token, claims["sub"])
     identity = ProviderIdentity.from_claims(claims)
     settings = current_app.extensions["settings"]
-    return person_signed_in(identity, settings.initial_admin_email)
+    person, created = person_signed_in(identity, settings.initial_admin_email)
+    return person, created, auth_time
+
+
+def _auth_time(claimed) -> float:
+    """The id_token's `auth_time`, never later than now; now when it is missing.
+
+    authlib has checked it is a number when present.
+    """
+    now = datetime.now(UTC).timestamp()
+    if isinstance(claimed, bool) or not isinstance(claimed, int | float):
+        return now
+    return min(float(claimed), now)
 
 
 def _userinfo_claims(client, token, subject: str) -> dict:

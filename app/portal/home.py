@@ -13,6 +13,7 @@ from app.feeds.schemas import EventQuery
 from app.feeds.services import list_events
 from app.jobs import maintenance
 from app.portal import bp
+from app.second_factor import notices as second_factor_notices
 from app.web.session import current_person, person_role
 from app.work_packages.services import accessible_boxes, accessible_datasets, active_packages
 
@@ -32,6 +33,7 @@ def home():
         "packages": active_packages(person.id),
         "my_pending": access_requests.listing(mine)[1],
         "external_access": not access_policy().local,
+        "second_factor_change": second_factor_notices.recent_change(person.id),
     }
     if role in ("steward", "admin"):
         waiting = AccessRequestQuery(status=RequestStatus.PENDING, limit=1)

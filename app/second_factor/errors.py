@@ -34,9 +34,22 @@ class NoSecondFactor(Conflict):
 
 
 class NoEnrolment(Conflict):
-    """Start the set-up again: no new second factor is waiting for confirmation."""
+    """No new key is waiting for confirmation in this browser session."""
 
     code = "no_enrolment"
+
+
+class EnrolmentOvertaken(Conflict):
+    """The second factor was set up or replaced in another session meanwhile."""
+
+    code = "enrolment_overtaken"
+
+    @classmethod
+    def default_detail(cls) -> str:
+        return (
+            "Your second factor was set up or replaced in another session meanwhile. "
+            "Start again from this page; if that was not you, report it to the administrators."
+        )
 
 
 class SecondFactorRequired(Forbidden):

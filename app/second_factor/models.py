@@ -11,8 +11,8 @@ class TotpFactor(Base):
     """A person's TOTP second factor: at most one per account.
 
     Secrets are kept encrypted (see `secret_box`), because verifying a code needs
-    the secret itself. `pending_secret` holds an enrolment not yet confirmed with a
-    first code; it replaces `secret` only when confirmed.
+    the secret itself. A key being set up is not stored here but in the browser
+    session that showed it (see `enrolment`); a row exists once a factor is confirmed.
     """
 
     __tablename__ = "totp_factor"
@@ -21,6 +21,8 @@ class TotpFactor(Base):
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
     )
     secret: Mapped[str | None] = mapped_column(Text)
+    #: Unused since enrolments are bound to their session (ADR 0014); a later
+    #: migration drops the column (expand/contract).
     pending_secret: Mapped[str | None] = mapped_column(Text)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The last time step whose code was accepted: a code is good once.

@@ -8,10 +8,11 @@ from uuid import UUID
 import segno
 from flask import flash, make_response, redirect, render_template, request, url_for
 
+from app.database import utc_now
 from app.errors import DomainError
 from app.extensions import db
 from app.notifications.dispatch import email_user, notify_operators
-from app.second_factor import totp
+from app.second_factor import enrolment, notices, totp
 from app.second_factor.audit import record
 from app.second_factor.errors import SecondFactorLocked
 from app.second_factor.levels import mark_second_factor_passed
@@ -34,28 +35,35 @@ def safe_next(default: str = "/") -> str:
 @person_required
 def setup():
     person = current_person()
+    if not enrolment.sign_in_fresh():
+        # Whoever holds a phished provider session must not set up a factor with it
+        # long after the sign-in: the provider asks for the password again first.
+        return redirect(url_for("identity.login", next=url_for("second_factor.setup"), fresh=1))
     error = None
     if request.method == "POST":
         try:
-            codes = totp.confirm_enrolment(
-                person.id, request.form.get("code", ""), request.form.get("current_code")
+            secret = enrolment.waiting_secret(person.id)
+            codes, replaced = totp.confirm_enrolment(
+                person.id, secret, request.form.get("code", ""), request.form.get("current_code")
             )
         except DomainError as refused:
             db.session.commit()  # a wrong current code counts towards the lock
             _tell_if_locked(person, refused)
             error = refused.detail
         else:
-            record(person.id, "second_factor_set_up", f"user:{person.id}", "web")
+            enrolment.finish()
+            action = "second_factor_replaced" if replaced else "second_factor_set_up"
+            record(person.id, action, f"user:{person.id}", "web")
             db.session.commit()
             mark_second_factor_passed()
+            notices.factor_changed(person, replaced, utc_now())
             page = render_template("second_factor/recovery_codes.html", codes=codes)
             return make_response(page, 200, NO_STORE)
-    enrolment = totp.start_enrolment(person.id, person.email)
-    db.session.commit()
-    qr = segno.make(enrolment.uri, error="m").svg_inline(
+    started = enrolment.start(person)
+    qr = segno.make(started.uri, error="m").svg_inline(
         scale=5, border=2, title="QR code for your authenticator app", light="#fff"
     )
-    page = render_template("second_factor/setup.html", enrolment=enrolment, qr=qr, error=error)
+    page = render_template("second_factor/setup.html", enrolment=started, qr=qr, error=error)
     return make_response(page, 422 if error else 200, NO_STORE)
 
 
@@ -122,4 +130,5 @@ def _tell_if_locked(person, refused: DomainError) -> None:
         )
 
 
-from app.second_factor import iva_pages  # noqa: E402,F401 - registers its views on bp
+# Register their views on bp.
+from app.second_factor import iva_pages, notice_pages  # noqa: E402,F401

@@ -12,18 +12,17 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, exists, literal, or_, select, update
 
-from app.database import utc_now
+from app.database import insert_ignoring_conflicts, utc_now
 from app.extensions import db
 from app.ivas import services as ivas
 from app.second_factor.errors import (
-    NoEnrolment,
+    EnrolmentOvertaken,
     NoSecondFactor,
     SecondFactorLocked,
     WrongSecondFactorCode,
@@ -42,13 +41,6 @@ _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 _RECOVERY_LENGTH = 16  # ~79 bits: a stolen hash cannot be reversed by trying
 
 
-@dataclass(frozen=True)
-class Enrolment:
-    secret: str
-    uri: str
-    replaces_existing: bool
-
-
 def factor_of(user_id: UUID) -> TotpFactor | None:
     return db.session.get(TotpFactor, user_id)
 
@@ -58,55 +50,94 @@ def is_enrolled(user_id: UUID) -> bool:
     return factor is not None and factor.secret is not None
 
 
-def start_enrolment(user_id: UUID, account_name: str) -> Enrolment:
-    """A new secret waiting for its first code; the current factor stays until then.
+def new_secret() -> str:
+    return pyotp.random_base32()
 
-    Calling again while one waits returns the same secret (a reloaded page still
-    matches what the phone scanned).
+
+def provisioning_uri(secret: str, account_name: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)
+
+
+def confirm_enrolment(
+    user_id: UUID, secret: str, code: str, current_code: str | None = None
+) -> tuple[list[str], bool]:
+    """Make `secret` the person's second factor; new recovery codes (shown once) and
+    whether a confirmed factor was replaced.
+
+    `code` must be the new secret's code for now. Replacing a confirmed factor needs
+    `current_code` from it (counted like any code) and goes through `replace_factor`.
     """
-    factor = db.session.get(TotpFactor, user_id, with_for_update=True)
-    if factor is None:
-        factor = TotpFactor(user_id=user_id, last_step=0, failures=0)
-        db.session.add(factor)
-    secret = _readable(factor.pending_secret)
-    if secret is None:
-        secret = pyotp.random_base32()
-        factor.pending_secret = seal_secret(secret)
-    db.session.flush()
-    uri = pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=ISSUER)
-    return Enrolment(secret, uri, replaces_existing=factor.secret is not None)
-
-
-def confirm_enrolment(user_id: UUID, code: str, current_code: str | None = None) -> list[str]:
-    """Make the waiting secret the second factor; returns new recovery codes (once).
-
-    Replacing a confirmed factor needs `current_code` from it, and deletes the
-    person's verification addresses.
-    """
-    factor = db.session.get(TotpFactor, user_id, with_for_update=True)
-    pending = _readable(factor.pending_secret) if factor else None
-    if pending is None:
-        raise NoEnrolment()
-    replacing = factor.secret is not None
-    if replacing:
-        _check(factor, current_code or "", allow_recovery=False)
-    _refuse_while_locked(factor)
-    step = _matching_step(pending, code)
+    step = _matching_step(secret, "".join(code.split()))
     if step is None:
-        _count_failure(factor)
-    factor.secret, factor.pending_secret = factor.pending_secret, None
-    factor.last_step, factor.failures, factor.locked_until = step, 0, None
-    factor.confirmed_at = utc_now()
-    if replacing:
-        ivas.delete_all(user_id)
+        # Not counted: guessing the code of a secret one was just shown gains nothing.
+        raise WrongSecondFactorCode(
+            "The code from the new entry in your app is not right: check the app's clock "
+            "and enter the code it shows now."
+        )
+    factor = factor_of(user_id)
+    if factor is None or factor.secret is None:
+        return _first_factor(user_id, secret, step), False
+    sealed_before = factor.secret  # read before the check, which expires `factor`
+    _check(factor, current_code or "", allow_recovery=False)
+    return replace_factor(user_id, sealed_before, secret, step), True
+
+
+def replace_factor(user_id: UUID, sealed_before: str, secret: str, step: int) -> list[str]:
+    """The one place a confirmed second factor is replaced (after its current code passed).
+
+    The person's verification addresses go (they must be verified anew) and so do the
+    old recovery codes. Refused when another session replaced it in the meantime.
+    """
+    replaced = db.session.execute(
+        update(TotpFactor)
+        .where(TotpFactor.user_id == user_id, TotpFactor.secret == sealed_before)
+        .values(_confirmed_values(secret, step))
+        .execution_options(synchronize_session=False)
+    )
+    if replaced.rowcount != 1:
+        raise EnrolmentOvertaken()
+    ivas.delete_all(user_id)
+    return _after_confirmation(user_id)
+
+
+def _first_factor(user_id: UUID, secret: str, step: int) -> list[str]:
+    values = _confirmed_values(secret, step)
+    row = values | {"user_id": user_id}
+    if insert_ignoring_conflicts(db.session, TotpFactor, row, ["user_id"]):
+        return _after_confirmation(user_id)
+    # A row without a secret (left from before enrolments were kept in the session)
+    # may be filled; one with a secret was confirmed by another session meanwhile.
+    filled = db.session.execute(
+        update(TotpFactor)
+        .where(TotpFactor.user_id == user_id, TotpFactor.secret.is_(None))
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    if filled.rowcount != 1:
+        raise EnrolmentOvertaken()
+    return _after_confirmation(user_id)
+
+
+def _confirmed_values(secret: str, step: int) -> dict:
+    return {
+        "secret": seal_secret(secret),
+        "last_step": step,
+        "failures": 0,
+        "locked_until": None,
+        "confirmed_at": utc_now(),
+    }
+
+
+def _after_confirmation(user_id: UUID) -> list[str]:
     codes = _new_recovery_codes(user_id)
     db.session.flush()
+    _forget_loaded(user_id)
     return codes
 
 
 def verify(user_id: UUID, code: str) -> str:
     """Accept a current TOTP code or an unused recovery code; returns which ("totp"|"recovery")."""
-    factor = db.session.get(TotpFactor, user_id, with_for_update=True)
+    factor = factor_of(user_id)
     if factor is None or factor.secret is None:
         raise NoSecondFactor()
     return _check(factor, code, allow_recovery=True)
@@ -132,36 +163,87 @@ def unused_recovery_codes(user_id: UUID) -> int:
 
 
 def _check(factor: TotpFactor, code: str, allow_recovery: bool) -> str:
-    _refuse_while_locked(factor)
+    """Accept `code` for `factor` or raise; each decision is one compare-and-set UPDATE.
+
+    What was read into `factor` only answers early while it is locked; whether a
+    code counts, and the failure count and lock, are decided by statements that
+    check the row as it is when they run (see ADR 0014, race-free checks).
+    """
+    _refuse_while_locked(factor.locked_until)
     normalised = "".join(code.split())
     if normalised.isdigit() and len(normalised) == 6:
         secret = _readable(factor.secret)
         step = _matching_step(secret, normalised) if secret else None
-        if step is not None and step > factor.last_step:
-            factor.last_step, factor.failures = step, 0
-            db.session.flush()
+        if step is not None and _accept_step(factor.user_id, step):
             return "totp"
     elif allow_recovery and _spend_recovery_code(factor.user_id, normalised):
-        factor.failures = 0
-        db.session.flush()
+        _clear_failures(factor.user_id)
         return "recovery"
-    _count_failure(factor)
+    _count_failure(factor.user_id)
 
 
-def _refuse_while_locked(factor: TotpFactor) -> None:
-    if factor.locked_until is not None and factor.locked_until > utc_now():
-        raise SecondFactorLocked(factor.locked_until)
+def _unlocked(now: datetime):
+    return or_(TotpFactor.locked_until.is_(None), TotpFactor.locked_until <= now)
 
 
-def _count_failure(factor: TotpFactor):
-    factor.failures += 1
-    db.session.flush()
-    if factor.failures >= MAX_FAILURES:
-        factor.failures = 0
-        factor.locked_until = utc_now() + LOCK_TIME
-        db.session.flush()
-        raise SecondFactorLocked(factor.locked_until, just_locked=True)
+def _accept_step(user_id: UUID, step: int) -> bool:
+    """Only one request can move `last_step` to `step`: a code counts once."""
+    accepted = db.session.execute(
+        update(TotpFactor)
+        .where(TotpFactor.user_id == user_id, TotpFactor.last_step < step, _unlocked(utc_now()))
+        .values(last_step=step, failures=0)
+        .execution_options(synchronize_session=False)
+    )
+    _forget_loaded(user_id)
+    return accepted.rowcount == 1
+
+
+def _clear_failures(user_id: UUID) -> None:
+    db.session.execute(
+        update(TotpFactor)
+        .where(TotpFactor.user_id == user_id)
+        .values(failures=0)
+        .execution_options(synchronize_session=False)
+    )
+    _forget_loaded(user_id)
+
+
+def _refuse_while_locked(locked_until: datetime | None) -> None:
+    if locked_until is not None and locked_until > utc_now():
+        raise SecondFactorLocked(locked_until)
+
+
+def _count_failure(user_id: UUID):
+    """One more wrong code, counted in SQL; the one that reaches MAX_FAILURES locks."""
+    now = utc_now()
+    reaches_limit = TotpFactor.failures + 1 >= MAX_FAILURES
+    lock_until = literal(now + LOCK_TIME, TotpFactor.locked_until.type)
+    counted = db.session.execute(
+        update(TotpFactor)
+        .where(TotpFactor.user_id == user_id, _unlocked(now))
+        .values(
+            failures=case((reaches_limit, 0), else_=TotpFactor.failures + 1),
+            locked_until=case((reaches_limit, lock_until), else_=TotpFactor.locked_until),
+        )
+        .returning(TotpFactor.locked_until)
+        .execution_options(synchronize_session=False)
+    ).first()
+    _forget_loaded(user_id)
+    if counted is None:  # locked meanwhile by another request
+        locked_until = db.session.scalar(
+            select(TotpFactor.locked_until).where(TotpFactor.user_id == user_id)
+        )
+        raise SecondFactorLocked(locked_until or now + LOCK_TIME)
+    if counted.locked_until is not None and counted.locked_until > now:
+        raise SecondFactorLocked(counted.locked_until, just_locked=True)
     raise WrongSecondFactorCode()
+
+
+def _forget_loaded(user_id: UUID) -> None:
+    """The statements above bypass the loaded object: read it afresh next time."""
+    loaded = db.session.identity_map.get(db.session.identity_key(TotpFactor, user_id))
+    if loaded is not None:
+        db.session.expire(loaded)
 
 
 def _matching_step(secret: str, code: str) -> int | None:
@@ -202,18 +284,20 @@ def _new_recovery_codes(user_id: UUID) -> list[str]:
 
 
 def _spend_recovery_code(user_id: UUID, code: str) -> bool:
+    """Only one request can mark the code used, and none while the factor is locked."""
     if len(code.replace("-", "")) != _RECOVERY_LENGTH:
         return False
-    record = db.session.scalars(
-        select(RecoveryCode)
+    now = utc_now()
+    locked = exists().where(TotpFactor.user_id == user_id, ~_unlocked(now))
+    spent = db.session.execute(
+        update(RecoveryCode)
         .where(
             RecoveryCode.user_id == user_id,
             RecoveryCode.code_hash == _hash_recovery_code(code),
             RecoveryCode.used_at.is_(None),
+            ~locked,
         )
-        .with_for_update()
-    ).first()
-    if record is None:
-        return False
-    record.used_at = utc_now()
-    return True
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return spent.rowcount == 1

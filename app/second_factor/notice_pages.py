@@ -1,0 +1,51 @@
+"""The "a second factor was set up" notice: dismissing it, and reporting "not you"."""
+
+from flask import flash, redirect, render_template, request, url_for
+
+from app.errors import RequestValidationFailed
+from app.extensions import db
+from app.second_factor import notices
+from app.second_factor.pages import bp
+from app.web.session import current_person, person_required
+
+NOTE_MAX = 1000
+
+
+# Signed-in level only: someone who replaced the person's factor has locked them
+# out of the second factor, and they must still be able to say so.
+@bp.get(notices.REPORT_PATH)
+@person_required
+def report():
+    person = current_person()
+    return render_template(
+        "second_factor/report.html", change=notices.recent_change(person.id), note_max=NOTE_MAX
+    )
+
+
+@bp.post(notices.REPORT_PATH)
+@person_required
+def send_report():
+    person = current_person()
+    note = " ".join(request.form.get("note", "").split())
+    if len(note) > NOTE_MAX:
+        raise RequestValidationFailed(
+            f"Say it in at most {NOTE_MAX} characters, or leave the note empty.", code="note"
+        )
+    change = notices.recent_change(person.id)
+    notices.report_not_me(person, change, note)
+    db.session.commit()
+    notices.tell_admins(person, change, note)
+    flash(
+        "Thank you: the administrators were told and will reset your second factor and "
+        "check your account. Until then, do not use that second factor.",
+        "success",
+    )
+    return redirect(url_for("portal.home"), 303)
+
+
+@bp.post("/second-factor/notice/dismiss")
+@person_required
+def dismiss_notice():
+    notices.dismiss(current_person())
+    db.session.commit()
+    return redirect(url_for("portal.home"), 303)
