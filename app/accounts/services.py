@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts import milestones
 from app.accounts.audit import STATUS_ACTIONS, record_event
 from app.accounts.errors import (
     AccountBlocked,
@@ -246,6 +247,8 @@ def change_role(user_id: UUID, role: PersonRole, actor: str, channel: str = "api
     if user.role != role:
         record_event(user.id, "role_changed", actor, channel, f"{user.role} → {role.value}")
         user.role = role.value
+    if role == PersonRole.ADMIN:
+        milestones.admin_made(user, actor)
     db.session.flush()
     return user
 

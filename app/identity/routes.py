@@ -6,6 +6,7 @@ import requests
 from flask import current_app, redirect, render_template, request, session, url_for
 
 from app.accounts.models import UserStatus
+from app.accounts.notices import tell_operators_first_admin
 from app.errors import ServiceUnavailable
 from app.extensions import db, limiter, limits_checked
 from app.identity import development
@@ -64,9 +65,11 @@ def callback():
     if client is None:
         return error_page(404, "Sign-in is not available here", "No identity provider is set.")
     next_path = safe_next(session.get(NEXT_KEY))
-    person, created = person_from_callback(client)
+    person, created, first_admin = person_from_callback(client)
     db.session.commit()
-    if created and person.status == UserStatus.PENDING:
+    if first_admin:
+        tell_operators_first_admin(person)
+    elif created and person.status == UserStatus.PENDING:
         announce_pending_person(person)
     sign_in(person)
     return _after_sign_in(person, next_path)

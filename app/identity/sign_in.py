@@ -8,15 +8,15 @@ from flask import current_app
 from joserfc.errors import JoseError
 
 from app.accounts.errors import SignInRefused
-from app.accounts.identities import ProviderIdentity, person_signed_in
-from app.accounts.models import User
+from app.accounts.identities import ProviderIdentity, SignedIn, person_signed_in
 from app.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
 
-def person_from_callback(client) -> tuple[User, bool]:
-    """The person the provider's redirect speaks for, and whether their account is new.
+def person_from_callback(client) -> SignedIn:
+    """The person the provider's redirect speaks for, whether their account is new or
+    the first admin's.
 
     Refuses (SignInRefused) a wrong or missing `state`, an error from the
     provider, an id_token that fails its checks, or claims without subject or
