@@ -278,7 +278,11 @@ def test_the_first_admin_is_made_once_and_the_operators_are_told(
     (event,) = db.session.scalars(
         select(AccountEvent).where(AccountEvent.actor == "configuration:INITIAL_ADMIN_EMAIL")
     ).all()
-    assert (event.user_id, event.action, event.channel) == (people["boss"].id, "approved", "sign-in")
+    assert (event.user_id, event.action, event.channel) == (
+        people["boss"].id,
+        "approved",
+        "sign-in",
+    )
 
 
 def test_a_disabled_first_admin_does_not_come_back_through_another_subject(

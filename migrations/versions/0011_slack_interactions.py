@@ -5,6 +5,7 @@ Revises: secondfactor_1
 Create Date: 2026-12-07 04:20:00
 
 """
+
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
