@@ -115,8 +115,9 @@ class Settings(BaseSettings):
     initial_admin_email: str | None = Field(
         None,
         description="The person whose identity provider says `email_verified: true` for "
-        "this address (any case) is an active admin at their first sign-in. Never applies "
-        "to `POST /users/signup`.",
+        "this address (any case) is an active admin at their first sign-in, only while no "
+        "account has ever been admin; the operators are told. Afterwards the address is "
+        "an ordinary person's. Never applies to `POST /users/signup`.",
     )
     oidc_issuer: str | None = Field(
         None,
@@ -145,7 +146,14 @@ class Settings(BaseSettings):
     slack_approver_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Slack user ids allowed to approve or reject people with the buttons "
-        "(JSON list or comma-separated). Empty: anyone in the channel.",
+        "(JSON list or comma-separated). Required in production when "
+        "`SLACK_SIGNING_SECRET` is set; empty in development: anyone in the channel.",
+    )
+    slack_response_url_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["hooks.slack.com"],
+        description="Hosts a Slack `response_url` may point at (JSON list or "
+        "comma-separated); only `https` URLs on these are followed, others are logged "
+        "(host only) and dropped.",
     )
     signup_rate_limit: str = Field(
         "5 per minute", description="Signups allowed per client address (flask-limiter syntax)."
@@ -386,7 +394,9 @@ class Settings(BaseSettings):
         "with `POST /access-grants`, need none.",
     )
 
-    @field_validator("cors_allowed_origins", "slack_approver_ids", mode="before")
+    @field_validator(
+        "cors_allowed_origins", "slack_approver_ids", "slack_response_url_hosts", mode="before"
+    )
     @classmethod
     def _split_origins(cls, value):
         if isinstance(value, str):
@@ -395,6 +405,24 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("slack_approver_ids")
+    @classmethod
+    def _approvers_named_in_production(cls, value: list[str], info) -> list[str]:
+        # Without the list, anyone in the channel could approve people.
+        data = info.data
+        if (
+            not value
+            and data.get("deployment") == "production"
+            and data.get("slack_signing_secret")
+        ):
+            raise ValueError("required when SLACK_SIGNING_SECRET is set and DEPLOYMENT=production")
+        return value
+
+    @field_validator("slack_response_url_hosts")
+    @classmethod
+    def _lower_case_hosts(cls, value: list[str]) -> list[str]:
+        return [host.lower() for host in value]
 
     @field_validator("kafka_servers", mode="before")
     @classmethod

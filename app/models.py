@@ -4,7 +4,7 @@ Migrations compare the database against this complete set.
 """
 
 from app.access.models import AccessGrant, AccessRequest
-from app.accounts.models import RefreshToken, User
+from app.accounts.models import RefreshToken, ServiceMilestone, User
 from app.applications.models import (
     Application,
     ApplicationSystemPermission,
@@ -12,6 +12,7 @@ from app.applications.models import (
 )
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
 from app.feeds.models import FeedKey, InboxEvent
+from app.identity.models import SlackInteraction
 from app.ivas.models import Iva
 from app.jobs.models import Job, JobLogEntry, MaintenanceChange
 from app.second_factor.models import RecoveryCode, TotpFactor
@@ -35,6 +36,8 @@ __all__ = [
     "MaintenanceChange",
     "RecoveryCode",
     "RefreshToken",
+    "ServiceMilestone",
+    "SlackInteraction",
     "StoredFile",
     "SystemPermission",
     "TotpFactor",

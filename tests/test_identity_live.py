@@ -24,7 +24,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture(scope="module")
 def slack():
-    receiver = WebhookReceiver()
+    receiver = WebhookReceiver(tls=True)  # https, as Slack is
     yield receiver
     receiver.stop()
 
@@ -38,6 +38,10 @@ def server(app, oidc_provider, slack, tmp_path_factory):
         "initial_admin_email": INITIAL_ADMIN,
         "notify_webhook_url": slack.url,
         "slack_signing_secret": SIGNING_SECRET,
+        "slack_approver_ids": "U_ADMIN",
+        # The receiver stands in for hooks.slack.com; the server trusts its certificate.
+        "slack_response_url_hosts": "127.0.0.1",
+        "requests_ca_bundle": slack.ca_file,
         "celery_always_eager": "true",
         "sign_in_rate_limit": "1000 per minute",
         # This walk is about sign-in and approval; the second factor has its own tests.
@@ -119,9 +123,11 @@ def test_sign_in_pending_approved_in_slack_then_active(server, oidc_provider, sl
     }
 
     clicked = browser().post(f"{server}/slack/interactions", data=body, headers=headers)
+    replayed = browser().post(f"{server}/slack/interactions", data=body, headers=headers)
 
     assert clicked.status_code == 200
     assert slack.bodies[-1]["replace_original"] is True
+    assert replayed.status_code == 200 and "already handled" in replayed.json()["text"]
     alan = browser()
     landed = sign_in_with_requests(alan, server, oidc_provider, "alan", "/account/status")
     assert landed.headers["Location"] == "/account/status"

@@ -256,3 +256,66 @@ def test_only_the_newest_started_sign_in_counts(people_app, oidc_provider, db):
     assert fresh.status_code == 303
     with client.session_transaction() as session:
         assert not [key for key in session if key.startswith("_state_")]
+
+
+def test_the_first_admin_is_made_once_and_the_operators_are_told(
+    people_app, oidc_provider, webhook, db
+):
+    oidc_provider.person("boss", email=INITIAL_ADMIN, email_verified=True, name="Bo Boss")
+    oidc_provider.person("boss-again", email=INITIAL_ADMIN, email_verified=True, name="Bo 2")
+
+    sign_in_with_test_client(people_app.test_client(), oidc_provider, "boss")
+    second = people_app.test_client()
+    sign_in_with_test_client(second, oidc_provider, "boss-again")
+
+    people = {p.oidc_subject: p for p in accounts(db)}
+    assert (people["boss"].status, people["boss"].role) == ("active", "admin")
+    assert (people["boss-again"].status, people["boss-again"].role) == ("pending", "researcher")
+    assert second.get("/admin/users").status_code == 403
+    told, pending = webhook.texts
+    assert "first admin" in told and INITIAL_ADMIN in told and "INITIAL_ADMIN_EMAIL" in told
+    assert "awaiting approval" in pending
+    (event,) = db.session.scalars(
+        select(AccountEvent).where(AccountEvent.actor == "configuration:INITIAL_ADMIN_EMAIL")
+    ).all()
+    assert (event.user_id, event.action, event.channel) == (
+        people["boss"].id,
+        "approved",
+        "sign-in",
+    )
+
+
+def test_a_disabled_first_admin_does_not_come_back_through_another_subject(
+    people_app, oidc_provider, webhook, db
+):
+    from tests.people import sign_in_with_role
+
+    oidc_provider.person("boss", email=INITIAL_ADMIN, email_verified=True)
+    sign_in_with_test_client(people_app.test_client(), oidc_provider, "boss")
+    grace = people_app.test_client()
+    sign_in_with_role(grace, oidc_provider, "grace", "admin")
+    boss = next(p for p in accounts(db) if p.oidc_subject == "boss")
+    disabled = post_form(grace, f"/admin/users/{boss.id}/disable", page="/admin/users")
+    oidc_provider.person("boss-new", email=INITIAL_ADMIN, email_verified=True)
+
+    comeback = people_app.test_client()
+    sign_in_with_test_client(comeback, oidc_provider, "boss-new", next_path="/admin/users")
+
+    assert disabled.status_code == 303
+    people = {p.oidc_subject: p for p in accounts(db)}
+    assert people["boss"].status == "disabled"
+    assert (people["boss-new"].status, people["boss-new"].role) == ("pending", "researcher")
+    assert comeback.get("/admin/users").status_code == 403
+    assert "awaiting approval" in webhook.texts[-1]
+
+
+def test_no_first_admin_once_an_operator_made_one(people_app, oidc_provider, db):
+    from tests.people import sign_in_with_role
+
+    sign_in_with_role(people_app.test_client(), oidc_provider, "kj", "admin")
+    oidc_provider.person("boss", email=INITIAL_ADMIN, email_verified=True)
+
+    sign_in_with_test_client(people_app.test_client(), oidc_provider, "boss")
+
+    boss = next(p for p in accounts(db) if p.oidc_subject == "boss")
+    assert (boss.status, boss.role) == ("pending", "researcher")

@@ -40,3 +40,39 @@ def test_upgrade_builds_the_schema_on_sqlite(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'wps.sqlite'}")
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
+
+
+def _flask_db(tmp_path, *arguments) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    env |= {"INSTANCE_PATH": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "run", "db", *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_database_that_had_an_admin_keeps_initial_admin_email_from_making_another(tmp_path):
+    from sqlalchemy import text
+
+    _flask_db(tmp_path, "upgrade", "secondfactor_1")
+    engine = create_engine(f"sqlite:///{tmp_path / 'wps.sqlite'}")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO user_account (id, name, email, email_key, email_verified, status, "
+                "role, created_at) VALUES ('0f0e0d0c0b0a09080706050403020100', 'Bo', "
+                "'bo@uni.example', 'bo@uni.example', 1, 'disabled', 'admin', "
+                "'2026-01-01 00:00:00')"
+            )
+        )
+
+    _flask_db(tmp_path, "upgrade")
+
+    with engine.connect() as connection:
+        names = connection.execute(text("SELECT name FROM service_milestone")).scalars().all()
+    assert names == ["first_admin"]

@@ -103,3 +103,15 @@ def test_production_refuses_generated_secrets(tmp_path):
 
     assert result.returncode == 1
     assert "Invalid setting SECRET_KEY: required when DEPLOYMENT=production" in result.stderr
+
+
+def test_production_refuses_slack_buttons_anyone_in_the_channel_could_press(tmp_path):
+    result = _start_app(
+        {"DEPLOYMENT": "production", "SLACK_SIGNING_SECRET": "from-the-slack-app"}, tmp_path
+    )
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Invalid setting SLACK_APPROVER_IDS:")
+    assert "from-the-slack-app" not in result.stderr

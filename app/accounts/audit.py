@@ -1,5 +1,7 @@
 """The record of who approved, rejected, disabled or re-roled whom, and through what."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
@@ -26,6 +28,31 @@ def record_event(user_id: UUID, action: str, actor: str, channel: str, detail: s
     db.session.add(
         AccountEvent(user_id=user_id, action=action, actor=actor, channel=channel, detail=detail)
     )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The last status change of an account: what, by whom, when."""
+
+    action: str
+    actor: str
+    at: datetime | None
+
+
+def last_decision(user: User) -> Decision:
+    """From the record; for an account without one, what the account itself says."""
+    event = db.session.scalars(
+        select(AccountEvent)
+        .where(
+            AccountEvent.user_id == user.id,
+            AccountEvent.action.in_(set(STATUS_ACTIONS.values())),
+        )
+        .order_by(AccountEvent.created_at.desc(), AccountEvent.id)
+        .limit(1)
+    ).first()
+    if event is not None:
+        return Decision(event.action, event.actor, event.created_at)
+    return Decision(user.status, user.approved_by or "someone", user.approved_at)
 
 
 def list_events(query: PageQuery) -> tuple[list[AccountEvent], int, dict[UUID, User]]:

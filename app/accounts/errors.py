@@ -37,6 +37,17 @@ class InvalidStatusChange(Conflict):
     code = "invalid_status_change"
 
 
+class AlreadyDecided(InvalidStatusChange):
+    """Someone decided about this account already; nothing was changed."""
+
+    code = "already_decided"
+
+    def __init__(self, status: str, decision):
+        self.status, self.decision = status, decision
+        when = decision.at.strftime("%Y-%m-%d %H:%M UTC") if decision.at else "at an unknown time"
+        super().__init__(f"The account is {status}: {decision.action} by {decision.actor} {when}")
+
+
 class SignupDisabled(NotFound):
     """Signup is off: accounts come from the identity provider (AUTH_MODE=external)."""
 

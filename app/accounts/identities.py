@@ -2,11 +2,14 @@
 
 A person is (issuer, subject). An e-mail address says nothing about who someone
 is unless the provider verified it, so an unverified address never links an
-existing account and never makes anyone admin.
+existing account and never makes anyone admin. `INITIAL_ADMIN_EMAIL` makes the
+first admin of an empty service only: once any account has been admin, that
+address is an ordinary person's (ADR 0021).
 """
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import uuid4
 
 from sqlalchemy import select
@@ -14,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.audit import record_event
 from app.accounts.errors import SignInRefused
+from app.accounts.milestones import claim_first_admin
 from app.accounts.models import PersonRole, User, UserStatus
 from app.database import utc_now
 from app.extensions import db
@@ -63,10 +67,16 @@ def _display_name(claims: dict) -> str:
     return str(claims["email"]).split("@")[0][:256]
 
 
-def person_signed_in(
-    identity: ProviderIdentity, initial_admin_email: str | None
-) -> tuple[User, bool]:
-    """The account of the person who just signed in, and whether it is new.
+class SignedIn(NamedTuple):
+    user: User
+    #: The account was made at this sign-in.
+    created: bool
+    #: This sign-in made the service's first admin (the operators are to be told).
+    first_admin: bool
+
+
+def person_signed_in(identity: ProviderIdentity, initial_admin_email: str | None) -> SignedIn:
+    """The account of the person who just signed in, whether it is new, whether first admin.
 
     A new account is pending. E-mail and name follow the provider at every
     sign-in. The caller commits.
@@ -77,12 +87,17 @@ def person_signed_in(
         user, created = _create(identity)
     user.email, user.email_key, user.name = identity.email, identity.email.lower(), identity.name
     user.email_verified = identity.email_verified
-    if user.status == UserStatus.PENDING and identity.is_verified(initial_admin_email):
+    first_admin = (
+        user.status == UserStatus.PENDING
+        and identity.is_verified(initial_admin_email)
+        and claim_first_admin(user)
+    )
+    if first_admin:
         user.status, user.role = UserStatus.ACTIVE.value, PersonRole.ADMIN.value
         user.approved_at, user.approved_by = utc_now(), INITIAL_ADMIN_ACTOR
-        record_event(user.id, "approved", INITIAL_ADMIN_ACTOR, "sign-in", "as admin")
+        record_event(user.id, "approved", INITIAL_ADMIN_ACTOR, "sign-in", "as the first admin")
     db.session.flush()
-    return user, created
+    return SignedIn(user, created, first_admin)
 
 
 def _by_identity(identity: ProviderIdentity) -> User | None:

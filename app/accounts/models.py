@@ -91,6 +91,21 @@ class AccountEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
 
 
+class ServiceMilestone(Base):
+    """Something that happened once in the life of this service and must never again.
+
+    `first_admin`: some account has been an admin, so `INITIAL_ADMIN_EMAIL` makes
+    nobody admin any more. Kept apart from the accounts, so that disabling, demoting
+    or deleting one cannot undo it.
+    """
+
+    __tablename__ = "service_milestone"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reached_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
 class RefreshToken(Base):
     """A long-lived credential, stored as its SHA-256 only; each use replaces it.
 

@@ -9,11 +9,13 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts.audit import STATUS_ACTIONS, record_event
+from app.accounts import milestones
+from app.accounts.audit import STATUS_ACTIONS, last_decision, record_event
 from app.accounts.errors import (
     AccountBlocked,
     AccountDisabled,
     AccountPending,
+    AlreadyDecided,
     AmbiguousAccount,
     EmailTaken,
     InvalidRefreshToken,
@@ -234,6 +236,21 @@ def change_status(user_id: UUID, target: UserStatus, actor: str, channel: str = 
     return user
 
 
+def decide_pending(user_id: UUID, target: UserStatus, actor: str, channel: str) -> User:
+    """Accept or reject an account only while it is pending, through `change_status`.
+
+    For channels that act on what may be an old view (Slack's buttons stay in the
+    channel): an account someone decided about already is left as it is, and
+    AlreadyDecided says who decided and when.
+    """
+    user = db.session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise UserNotFound(f"User {user_id} not found")
+    if user.status != UserStatus.PENDING:
+        raise AlreadyDecided(user.status, last_decision(user))
+    return change_status(user_id, target, actor, channel)
+
+
 def change_role(user_id: UUID, role: PersonRole, actor: str, channel: str = "api") -> User:
     """Give an account another role; the change is recorded. Only active accounts."""
     user = db.session.get(User, user_id, with_for_update=True)
@@ -246,6 +263,8 @@ def change_role(user_id: UUID, role: PersonRole, actor: str, channel: str = "api
     if user.role != role:
         record_event(user.id, "role_changed", actor, channel, f"{user.role} → {role.value}")
         user.role = role.value
+    if role == PersonRole.ADMIN:
+        milestones.admin_made(user, actor)
     db.session.flush()
     return user
 

@@ -7,6 +7,7 @@ import requests
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 
 from app.accounts.models import UserStatus
+from app.accounts.notices import tell_operators_first_admin
 from app.errors import ServiceUnavailable
 from app.extensions import db, limiter, limits_checked
 from app.identity import development
@@ -71,9 +72,11 @@ def callback():
         return error_page(404, "Sign-in is not available here", "No identity provider is set.")
     next_path = safe_next(session.get(NEXT_KEY))
     fresh_asked = session.get(FRESH_KEY) is True
-    person, created, auth_time = person_from_callback(client)
+    (person, created, first_admin), auth_time = person_from_callback(client)
     db.session.commit()
-    if created and person.status == UserStatus.PENDING:
+    if first_admin:
+        tell_operators_first_admin(person)
+    elif created and person.status == UserStatus.PENDING:
         announce_pending_person(person)
     sign_in(person, auth_time=auth_time)
     if fresh_asked and not sign_in_fresh():

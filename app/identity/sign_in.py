@@ -9,16 +9,16 @@ from flask import current_app
 from joserfc.errors import JoseError
 
 from app.accounts.errors import SignInRefused
-from app.accounts.identities import ProviderIdentity, person_signed_in
-from app.accounts.models import User
+from app.accounts.identities import ProviderIdentity, SignedIn, person_signed_in
 from app.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
 
-def person_from_callback(client) -> tuple[User, bool, float]:
-    """The person the provider's redirect speaks for, whether their account is new, and
-    when the provider authenticated them (epoch seconds; now when it does not say).
+def person_from_callback(client) -> tuple[SignedIn, float]:
+    """The person the provider's redirect speaks for (whether their account is new or
+    the first admin's), and when the provider authenticated them (epoch seconds; now
+    when it does not say).
 
     Refuses (SignInRefused) a wrong or missing `state`, an error from the
     provider, an id_token that fails its checks, or claims without subject or
@@ -43,8 +43,7 @@ def person_from_callback(client) -> tuple[User, bool, float]:
         claims |= _userinfo_claims(client, token, claims["sub"])
     identity = ProviderIdentity.from_claims(claims)
     settings = current_app.extensions["settings"]
-    person, created = person_signed_in(identity, settings.initial_admin_email)
-    return person, created, auth_time
+    return person_signed_in(identity, settings.initial_admin_email), auth_time
 
 
 def _auth_time(claimed) -> float:

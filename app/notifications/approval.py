@@ -16,7 +16,11 @@ def escape(text: str) -> str:
 
 
 def announce_pending_person(person) -> None:
-    summary = f"New person awaiting approval: {person.name} <{person.email}> ({person.id})"
+    # The fallback text is mrkdwn too: a name or address must not mention anyone.
+    summary = (
+        f"New person awaiting approval: {escape(person.name)} "
+        f"&lt;{escape(person.email)}&gt; ({person.id})"
+    )
     notify_operators(summary, pending_person_blocks(person))
 
 
