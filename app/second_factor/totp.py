@@ -19,6 +19,8 @@ from uuid import UUID
 import pyotp
 from sqlalchemy import delete, select
 
+from app.accounts import credentials
+from app.accounts.models import User
 from app.database import utc_now
 from app.extensions import db
 from app.ivas import services as ivas
@@ -99,6 +101,8 @@ def confirm_enrolment(user_id: UUID, code: str, current_code: str | None = None)
     factor.confirmed_at = utc_now()
     if replacing:
         ivas.delete_all(user_id)
+        # Sessions and API tokens made with the old factor end (the caller keeps its own).
+        credentials.cut_off(_account(user_id), "second factor replaced", f"user:{user_id}")
     codes = _new_recovery_codes(user_id)
     db.session.flush()
     return codes
@@ -112,13 +116,22 @@ def verify(user_id: UUID, code: str) -> str:
     return _check(factor, code, allow_recovery=True)
 
 
-def reset(user_id: UUID) -> bool:
-    """Admin reset: the factor, its recovery codes and the person's addresses go."""
+def reset(user_id: UUID, actor: str) -> bool:
+    """Admin reset: the factor, its recovery codes and the person's addresses go, and
+    every session and API token the person holds ends (whoever has the lost phone may
+    have them too). False, and nothing changed, when there is no factor."""
     removed = db.session.execute(delete(TotpFactor).where(TotpFactor.user_id == user_id))
+    if not removed.rowcount:
+        return False
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     ivas.delete_all(user_id)
+    credentials.cut_off(_account(user_id), "second factor reset", actor)
     db.session.flush()
-    return bool(removed.rowcount)
+    return True
+
+
+def _account(user_id: UUID) -> User:
+    return db.session.get(User, user_id)
 
 
 def unused_recovery_codes(user_id: UUID) -> int:
