@@ -39,6 +39,7 @@ def api_token_from_the_portal(client) -> str:
     """An API token made on the profile page of a session that passed the second factor."""
     made = client.post("/profile/api-tokens", data={"csrf_token": csrf_token(client, "/profile")})
     assert made.status_code == 200
+    assert "at most 30 days after it was made" in made.get_data(as_text=True)
     return remember(re.search(r"(wpsrt_[A-Za-z0-9_-]+)", made.get_data(as_text=True)).group(1))
 
 
@@ -169,7 +170,7 @@ def test_replacing_ones_own_factor_ends_the_other_sessions_and_every_chain(app, 
 def test_the_second_of_a_cut_off(app, db, admin_key):
     """`iat` is in whole seconds: a token from the cut-off's second is refused even when
     made a moment after it, and /token/refresh never makes such a token."""
-    person, browser, _secret, pair = enrolled_person_with_api_token(app)
+    person, _browser, _secret, pair = enrolled_person_with_api_token(app)
     client = app.test_client()
     time.sleep(1.05 - time.time() % 1)  # early in a second: all below happens within it
     just_before = refresh(client, pair["refresh_token"]).json
