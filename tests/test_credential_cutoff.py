@@ -91,9 +91,7 @@ def test_nothing_issued_before_disabling_works_after_enabling_again(app, db, adm
     fresh = refresh(client, remember(reissued.json["refresh_token"]))
     assert fresh.status_code == 200
     assert client.get("/users/me", headers=bearer(fresh.json["access_token"])).status_code == 200
-    sign_in(other_browser, steward)  # signed in anew (the helper's session starts at 0)
-    with other_browser.session_transaction() as session:
-        session["signed_in_at"] = datetime.now(UTC).timestamp()
+    signed_in(other_browser, steward)  # a sign-in after the cut-off
     assert other_browser.get("/profile").status_code == 200
 
 

@@ -270,7 +270,11 @@ def change_status(user_id: UUID, target: UserStatus, actor: str, channel: str = 
 
 
 def change_role(user_id: UUID, role: PersonRole, actor: str, channel: str = "api") -> User:
-    """Give an account another role; the change is recorded. Only active accounts."""
+    """Give an account another role; the change is recorded. Only active accounts.
+
+    Nothing is revoked: rights are read from the account at each request, so the
+    person's tokens and sessions keep working with the new role's rights at once.
+    """
     user = db.session.get(User, user_id, with_for_update=True)
     if user is None:
         raise UserNotFound(f"User {user_id} not found")

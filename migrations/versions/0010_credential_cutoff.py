@@ -27,8 +27,8 @@ def upgrade():
     # A family began with its oldest token (spent tokens are kept, so it is there).
     op.execute(
         "UPDATE refresh_token SET family_created_at = ("
-        " SELECT min(first.created_at) FROM refresh_token AS first"
-        " WHERE first.family_id = refresh_token.family_id)"
+        " SELECT min(earliest.created_at) FROM refresh_token AS earliest"
+        " WHERE earliest.family_id = refresh_token.family_id)"
     )
     with op.batch_alter_table("refresh_token", schema=None) as batch_op:
         batch_op.alter_column(
