@@ -112,6 +112,15 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(
         30, ge=1, le=365, description="Life of refresh tokens; each use replaces the token."
     )
+    mfa_token_family_max_age: int = Field(
+        30 * 86400,
+        ge=3600,
+        le=365 * 86400,
+        description="Seconds an API token made after the second factor (a refresh-token "
+        "chain whose access tokens say `mfa`) works, counted from its creation however "
+        "often it is used; then `/token/refresh` answers 401 `api_token_too_old` and the "
+        "person makes a new one in the portal after their code.",
+    )
     initial_admin_email: str | None = Field(
         None,
         description="The person whose identity provider says `email_verified: true` for "

@@ -103,13 +103,15 @@ def test_approve_in_slack_then_the_person_signs_in_active(
     assert "Your account is active" in again.get("/account/status").get_data(as_text=True)
 
 
-def test_reject_in_slack(people_app, grace, slack, db):
+def test_reject_in_slack(people_app, oidc_provider, grace, slack, db):
     body = click(slack, buttons(slack)["reject_person"])
 
     answer = people_app.test_client().post("/slack/interactions", data=body, headers=signed(body))
 
     assert answer.status_code == 200
     assert status(db, grace.account) == "rejected"
+    assert grace.get("/account/status").status_code == 302  # rejecting ended the session
+    sign_in_with_test_client(grace, oidc_provider, "grace")
     assert "rejected" in grace.get("/account/status").get_data(as_text=True)
 
 

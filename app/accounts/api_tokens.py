@@ -8,8 +8,9 @@ from uuid import UUID
 
 from sqlalchemy import select
 
+from app.accounts.credentials import revoke_family, revoke_user_tokens
 from app.accounts.models import RefreshToken, User, UserStatus
-from app.accounts.services import issue_refresh_token, revoke_family, revoke_user_tokens
+from app.accounts.services import issue_refresh_token
 from app.database import utc_now
 from app.errors import Conflict, NotFound
 from app.extensions import db

@@ -82,3 +82,22 @@ class AccountBlocked(Conflict):
     """A disabled or rejected account gets no new credentials; enable or accept it first."""
 
     code = "account_blocked"
+
+
+class CredentialsReset(Unauthorized):
+    """This token was issued before your credentials were reset."""
+
+    code = "credentials_reset"
+
+    @classmethod
+    def default_detail(cls) -> str:
+        return (
+            "This token was issued before your credentials were reset; sign in again, "
+            "or make a new API token in the portal"
+        )
+
+
+class ApiTokenTooOld(InvalidRefreshToken):
+    """This API token is older than a token made after the second factor may be."""
+
+    code = "api_token_too_old"

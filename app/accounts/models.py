@@ -67,6 +67,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(256))
+    #: Access tokens issued and browser sessions signed in before this moment are refused
+    #: (set on disable, reject and second-factor resets; see app/accounts/credentials.py).
+    credentials_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_admin(self) -> bool:
@@ -120,6 +123,8 @@ class RefreshToken(Base):
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     family_id: Mapped[UUID] = mapped_column(Uuid, index=True)
+    #: When the family's first token was made; every successor keeps it (absolute age).
+    family_created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -63,7 +63,10 @@ def signup(body: SignupRequest):
 @operation(
     "Trade a refresh token for an access token and a new refresh token",
     description="The refresh token sent is spent. Sending a spent one again revokes "
-    "every token of its chain. 403 while the account is pending; 401 when disabled.",
+    "every token of its chain. 403 while the account is pending; 401 when disabled, and "
+    "once disabling, rejecting or a second-factor reset ended the chain. A chain made "
+    "after the second factor ends MFA_TOKEN_FAMILY_MAX_AGE after its first token "
+    "(401 `api_token_too_old`).",
     tags=["accounts"],
     body=RefreshRequest,
     responses={200: TokenPair},
@@ -111,8 +114,13 @@ def _status_action(target: UserStatus, summary: str, then=None):
 for path, target, summary, then in (
     ("accept", UserStatus.ACTIVE, "Accept a pending account (the user is e-mailed)", tell_accepted),
     ("reject", UserStatus.REJECTED, "Reject a pending account", None),
-    ("disable", UserStatus.DISABLED, "Disable an account: its tokens and packages stop", None),
-    ("enable", UserStatus.ACTIVE, "Enable a disabled account again", None),
+    (
+        "disable",
+        UserStatus.DISABLED,
+        "Disable an account: its tokens, sessions and packages stop",
+        None,
+    ),
+    ("enable", UserStatus.ACTIVE, "Enable a disabled account (its old tokens stay dead)", None),
 ):
     view = actor_required(Permission.USER_ADMIN)(_status_action(target, summary, then))
     bp.add_url_rule(f"/users/<user_id>/{path}", f"{path}_user", view, methods=["POST"])

@@ -2,21 +2,28 @@
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import milestones
 from app.accounts.audit import STATUS_ACTIONS, last_decision, record_event
+from app.accounts.credentials import (
+    cut_off,
+    revoke_family,
+    revoke_user_tokens,
+    wait_out_cut_off_second,
+)
 from app.accounts.errors import (
     AccountBlocked,
     AccountDisabled,
     AccountPending,
     AlreadyDecided,
     AmbiguousAccount,
+    ApiTokenTooOld,
     EmailTaken,
     InvalidRefreshToken,
     InvalidStatusChange,
@@ -79,19 +86,30 @@ def create_local_account(request: SignupRequest) -> User:
 
 
 def issue_refresh_token(
-    user_id: UUID, family_id: UUID | None = None, after_second_factor: bool = False
+    user_id: UUID,
+    family_id: UUID | None = None,
+    after_second_factor: bool = False,
+    family_created_at: datetime | None = None,
 ) -> str:
     """A new refresh token; `after_second_factor` only from a fully authenticated session.
 
-    The access tokens it (and its successors) yield say so in their `amr` claim.
+    The access tokens it (and its successors) yield say so in their `amr` claim, and
+    such a family expires MFA_TOKEN_FAMILY_MAX_AGE after its first token, used or not.
     """
     token = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utc_now()
+    family_created_at = family_created_at or now
+    expires_at = now + timedelta(days=_settings().refresh_token_days)
+    if after_second_factor:
+        expires_at = min(expires_at, family_created_at + _mfa_family_max_age())
     db.session.add(
         RefreshToken(
             user_id=user_id,
             family_id=family_id or uuid4(),
+            family_created_at=family_created_at,
             token_hash=_hash(token),
-            expires_at=utc_now() + timedelta(days=_settings().refresh_token_days),
+            created_at=now,
+            expires_at=expires_at,
             after_second_factor=after_second_factor,
         )
     )
@@ -99,18 +117,29 @@ def issue_refresh_token(
     return token
 
 
+def _mfa_family_max_age() -> timedelta:
+    return timedelta(seconds=_settings().mfa_token_family_max_age)
+
+
 def refresh(presented: str) -> TokenPair:
     """Spend a refresh token for an access token and its successor.
 
-    A token presented a second time was copied: its whole family is revoked.
+    A token presented a second time was copied: its whole family is revoked. The
+    account row is locked before the token (as `credentials.cut_off` does), so a
+    cut-off at the same moment cannot miss the successor made here.
     """
+    user = _lock_owner(presented)
     record = db.session.scalars(
         select(RefreshToken).where(RefreshToken.token_hash == _hash(presented)).with_for_update()
     ).first()
     now = utc_now()
-    if record is None or record.revoked_at is not None or record.expires_at <= now:
+    if user is None or record is None or record.revoked_at is not None:
         raise InvalidRefreshToken()
-    user = db.session.get(User, record.user_id)
+    if record.after_second_factor and now - record.family_created_at >= _mfa_family_max_age():
+        revoke_family(record.family_id, "older than MFA_TOKEN_FAMILY_MAX_AGE")
+        raise ApiTokenTooOld(_too_old_detail())
+    if record.expires_at <= now:
+        raise InvalidRefreshToken()
     if record.used_at is not None:
         revoke_family(record.family_id, "reuse of a spent refresh token")
         raise InvalidRefreshToken(
@@ -122,12 +151,33 @@ def refresh(presented: str) -> TokenPair:
     if user.status != UserStatus.ACTIVE:
         raise AccountDisabled()
     record.used_at = now
-    successor = issue_refresh_token(user.id, record.family_id, record.after_second_factor)
+    successor = issue_refresh_token(
+        user.id, record.family_id, record.after_second_factor, record.family_created_at
+    )
     lifetime = timedelta(minutes=_settings().access_token_minutes)
     auth_user = _auth_user(user, record.after_second_factor)
+    wait_out_cut_off_second(user)
     access = issue_internal_token(token_keys(), auth_user, lifetime)
     return TokenPair(
         access_token=access, refresh_token=successor, expires_in=int(lifetime.total_seconds())
+    )
+
+
+def _lock_owner(presented: str) -> User | None:
+    """The account the presented token belongs to, locked for share (None: no such token)."""
+    owner = db.session.scalar(
+        select(RefreshToken.user_id).where(RefreshToken.token_hash == _hash(presented))
+    )
+    if owner is None:
+        return None
+    return db.session.get(User, owner, with_for_update={"read": True})
+
+
+def _too_old_detail() -> str:
+    days = _settings().mfa_token_family_max_age / 86400
+    return (
+        f"This API token is older than {days:g} days (MFA_TOKEN_FAMILY_MAX_AGE); make a new "
+        "API token in the portal after entering your second-factor code"
     )
 
 
@@ -140,22 +190,6 @@ def _auth_user(user: User, after_second_factor: bool = False) -> AuthUser:
         title=user.title,
         roles=[user.role],
         amr=list(SECOND_FACTOR_AMR) if after_second_factor else None,
-    )
-
-
-def revoke_family(family_id: UUID, reason: str) -> None:
-    db.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utc_now(), revoked_reason=reason)
-    )
-
-
-def revoke_user_tokens(user_id: UUID, reason: str) -> None:
-    db.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utc_now(), revoked_reason=reason)
     )
 
 
@@ -215,7 +249,7 @@ def list_users(query: UserQuery) -> tuple[list[User], int]:
 
 
 def change_status(user_id: UUID, target: UserStatus, actor: str, channel: str = "api") -> User:
-    """Apply an admin's status change and record it; tokens stop on disable or reject."""
+    """Apply an admin's status change and record it; every credential ends on disable or reject."""
     user = db.session.get(User, user_id, with_for_update=True)
     if user is None:
         raise UserNotFound(f"User {user_id} not found")
@@ -230,7 +264,8 @@ def change_status(user_id: UUID, target: UserStatus, actor: str, channel: str = 
     if target == UserStatus.ACTIVE:
         user.approved_at, user.approved_by = utc_now(), actor
     if target in (UserStatus.DISABLED, UserStatus.REJECTED):
-        revoke_user_tokens(user.id, f"account {target.value} by {actor}")
+        # Re-enabling later sets nothing back: the person signs in again.
+        cut_off(user, f"account {target.value}", actor)
     record_event(user.id, STATUS_ACTIONS[(previous, target)], actor, channel)
     db.session.flush()
     return user
@@ -252,7 +287,11 @@ def decide_pending(user_id: UUID, target: UserStatus, actor: str, channel: str) 
 
 
 def change_role(user_id: UUID, role: PersonRole, actor: str, channel: str = "api") -> User:
-    """Give an account another role; the change is recorded. Only active accounts."""
+    """Give an account another role; the change is recorded. Only active accounts.
+
+    Nothing is revoked: rights are read from the account at each request, so the
+    person's tokens and sessions keep working with the new role's rights at once.
+    """
     user = db.session.get(User, user_id, with_for_update=True)
     if user is None:
         raise UserNotFound(f"User {user_id} not found")

@@ -6,6 +6,7 @@ database: never renumber a member.
 
 from enum import IntEnum, unique
 
+from app.accounts.credentials import refuse_if_cut_off
 from app.accounts.models import PersonRole, User, UserStatus
 from app.applications.models import role_models
 from app.auth.bearer import bearer_credential
@@ -45,6 +46,7 @@ def person_permissions() -> tuple[str, frozenset[Permission]]:
     account = db.session.get(User, user.id)
     if account is None or account.status != UserStatus.ACTIVE:
         return f"user:{user.id}", frozenset()
+    refuse_if_cut_off(account, user.iat)
     held = ROLE_PERMISSIONS[PersonRole(account.role)]
     if held:
         # A role acts only through a token made after the second factor.

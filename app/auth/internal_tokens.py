@@ -33,6 +33,9 @@ class AuthUser(BaseModel):
     #: Authentication methods (RFC 8176): tokens this service makes from a session
     #: that passed the second factor carry "otp" and "mfa".
     amr: list[str] | None = None
+    #: When the token was issued (epoch seconds); set when read from a token, and
+    #: compared with the account's cut-off (app/accounts/credentials.py).
+    iat: float | None = None
 
     @property
     def after_second_factor(self) -> bool:
@@ -84,7 +87,7 @@ def issue_internal_token(
     if keys.auth_signing is None:
         raise RuntimeError("internal tokens come from the identity provider; no key here")
     now = datetime.now(UTC)
-    claims = user.model_dump(mode="json", exclude_none=True) | {
+    claims = user.model_dump(mode="json", exclude_none=True, exclude={"iat"}) | {
         "iat": int(now.timestamp()),
         "exp": int((now + lifetime).timestamp()),
     }
@@ -102,7 +105,7 @@ def internal_token_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(*args, **kwargs):
         user = verify_internal_token(bearer_credential(), token_keys())
-        refuse_blocked_user(user.id)
+        refuse_blocked_user(user.id, user.iat)
         return view(*args, user=user, **kwargs)
 
     wrapper.bearer_scheme = "InternalToken"

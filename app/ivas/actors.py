@@ -12,6 +12,7 @@ from uuid import UUID
 
 from flask import request
 
+from app.accounts.credentials import refuse_if_cut_off
 from app.accounts.models import User, UserStatus
 from app.applications.permissions import Permission, application_store
 from app.auth.bearer import bearer_credential
@@ -67,6 +68,7 @@ def iva_actor_required(view: Callable) -> Callable:
             account = db.session.get(User, user.id)
             if account is None or account.status != UserStatus.ACTIVE:
                 raise Forbidden("This needs an active account", code="account_not_active")
+            refuse_if_cut_off(account, user.iat)
             actor = IvaActor(f"user:{user.id}", user, _role(account) in STEWARD_ROLES, False)
         return view(*args, actor=actor, **kwargs)
 

@@ -44,6 +44,8 @@ def api_token_page(token: str, person, by_admin: bool):
             for_person=person,
             by_admin=by_admin,
             days=settings.refresh_token_days,
+            # The person's own tokens are made after the second factor: they have an age limit.
+            max_days=None if by_admin else f"{settings.mfa_token_family_max_age / 86400:g}",
             base_url=str(settings.public_base_url).rstrip("/"),
         )
     )

@@ -25,13 +25,14 @@ class UserPath(BaseModel):
 @operation(
     "Reset a person's second factor",
     description="The TOTP secret, its recovery codes and the person's verification "
-    "addresses are deleted; the person sets up a new second factor at the next sign-in.",
+    "addresses are deleted, and every session, access and API token of the person ends; "
+    "the person signs in again and sets up a new second factor.",
     tags=["accounts"],
     path=UserPath,
     responses={204: None, 404: None},
 )
 def reset_totp(actor: str, user_id: UUID):
-    if not totp.reset(user_id):
+    if not totp.reset(user_id, actor):
         raise NotFound("This person has no second factor", code="no_second_factor")
     record(user_id, "second_factor_reset", actor, "api")
     db.session.commit()

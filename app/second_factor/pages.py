@@ -17,7 +17,7 @@ from app.second_factor.audit import record
 from app.second_factor.errors import SecondFactorLocked
 from app.second_factor.levels import mark_second_factor_passed
 from app.web import web_blueprint
-from app.web.session import current_person, person_required, role_required
+from app.web.session import current_person, person_required, role_required, sign_in
 
 bp = web_blueprint("second_factor", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -55,6 +55,9 @@ def setup():
             action = "second_factor_replaced" if replaced else "second_factor_set_up"
             record(person.id, action, f"user:{person.id}", "web")
             db.session.commit()
+            # Replacing a factor ends every session (credentials.cut_off); the person
+            # who did it goes on in a new one, as after a sign-in.
+            sign_in(person)
             mark_second_factor_passed()
             notices.factor_changed(person, replaced, utc_now())
             page = render_template("second_factor/recovery_codes.html", codes=codes)
@@ -101,12 +104,13 @@ def verify():
 def admin_reset(user_id: UUID):
     """A person who lost phone and recovery codes: their TOTP and addresses go."""
     admin = current_person()
-    if totp.reset(user_id):
+    if totp.reset(user_id, f"user:{admin.id}"):
         record(user_id, "second_factor_reset", f"user:{admin.id}", "web")
         db.session.commit()
         flash(
-            "The second factor was reset; the person sets up a new one at the next "
-            "sign-in, and their verification addresses must be verified again.",
+            "The second factor was reset and the person's sessions and API tokens ended; "
+            "they set up a new one at the next sign-in, and their verification addresses "
+            "must be verified again.",
             "success",
         )
     else:

@@ -18,6 +18,8 @@ from uuid import UUID
 import pyotp
 from sqlalchemy import case, delete, exists, literal, or_, select, update
 
+from app.accounts import credentials
+from app.accounts.models import User
 from app.database import insert_ignoring_conflicts, utc_now
 from app.extensions import db
 from app.ivas import services as ivas
@@ -97,6 +99,8 @@ def replace_factor(user_id: UUID, sealed_before: str, secret: str, step: int) ->
     if replaced.rowcount != 1:
         raise EnrolmentOvertaken()
     ivas.delete_all(user_id)
+    # Sessions and API tokens made with the old factor end (the caller keeps its own).
+    credentials.cut_off(_account(user_id), "second factor replaced", f"user:{user_id}")
     return _after_confirmation(user_id)
 
 
@@ -143,13 +147,22 @@ def verify(user_id: UUID, code: str) -> str:
     return _check(factor, code, allow_recovery=True)
 
 
-def reset(user_id: UUID) -> bool:
-    """Admin reset: the factor, its recovery codes and the person's addresses go."""
+def reset(user_id: UUID, actor: str) -> bool:
+    """Admin reset: the factor, its recovery codes and the person's addresses go, and
+    every session and API token the person holds ends (whoever has the lost phone may
+    have them too). False, and nothing changed, when there is no factor."""
     removed = db.session.execute(delete(TotpFactor).where(TotpFactor.user_id == user_id))
+    if not removed.rowcount:
+        return False
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     ivas.delete_all(user_id)
+    credentials.cut_off(_account(user_id), "second factor reset", actor)
     db.session.flush()
-    return bool(removed.rowcount)
+    return True
+
+
+def _account(user_id: UUID) -> User:
+    return db.session.get(User, user_id)
 
 
 def unused_recovery_codes(user_id: UUID) -> int:

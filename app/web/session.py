@@ -13,6 +13,7 @@ from uuid import UUID
 
 from flask import g, redirect, request, session, url_for
 
+from app.accounts import credentials
 from app.accounts.models import User, UserStatus
 from app.errors import Forbidden
 from app.extensions import db
@@ -61,6 +62,9 @@ def _load_person() -> User | None:
         person = None
     if person is None:
         session.clear()
+    elif credentials.issued_before_cut_off(person, session.get(SIGNED_IN_AT_KEY)):
+        session.clear()  # disabled, rejected or second factor reset since: sign in again
+        return None
     return person
 
 
