@@ -86,6 +86,14 @@ class Settings(BaseSettings):
         "",
         description="Path prefix under which a proxy exposes the API, e.g. `/api/wps`.",
     )
+    trusted_proxy_hops: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="Reverse proxies in front of the service that set `X-Forwarded-For`, "
+        "`-Proto` and `-Host`; that many entries of each are trusted, so rate limits count "
+        "the real client. 0 (no proxy, as in docker-compose): the headers are ignored.",
+    )
     public_base_url: AnyHttpUrl = Field(
         "http://127.0.0.1:5000",
         description="Absolute URL clients use to reach this service.",

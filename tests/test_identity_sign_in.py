@@ -256,3 +256,53 @@ def test_only_the_newest_started_sign_in_counts(people_app, oidc_provider, db):
     assert fresh.status_code == 303
     with client.session_transaction() as session:
         assert not [key for key in session if key.startswith("_state_")]
+
+
+def callback_statuses(client, forwarded_for: str | None, count: int) -> list[int]:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return [
+        client.get("/login/callback?code=x&state=y", headers=headers).status_code
+        for _ in range(count)
+    ]
+
+
+def test_behind_one_proxy_each_client_has_its_own_sign_in_bucket(
+    identity_app, db, instance_path, oidc_provider
+):
+    from app.extensions import limiter
+
+    app = identity_app(
+        instance_path, oidc_provider, sign_in_rate_limit="2 per minute", trusted_proxy_hops=1
+    )
+    client = app.test_client()  # every request comes from the proxy's one address
+    with app.app_context():
+        limiter.reset()
+
+    noisy = callback_statuses(client, "203.0.113.7", 3)
+    other = callback_statuses(client, "198.51.100.9", 2)
+
+    assert noisy == [403, 403, 429]
+    assert other == [403, 403]
+    with app.app_context():
+        limiter.reset()
+
+
+def test_without_a_trusted_proxy_a_forwarded_for_header_does_not_escape_the_bucket(
+    identity_app, db, instance_path, oidc_provider
+):
+    from app.extensions import limiter
+
+    app = identity_app(instance_path, oidc_provider, sign_in_rate_limit="2 per minute")
+    client = app.test_client()
+    with app.app_context():
+        limiter.reset()
+
+    spent = callback_statuses(client, None, 2)
+    spoofed = callback_statuses(client, "198.51.100.1", 1) + callback_statuses(
+        client, "198.51.100.2", 1
+    )
+
+    assert spent == [403, 403]
+    assert spoofed == [429, 429]
+    with app.app_context():
+        limiter.reset()
