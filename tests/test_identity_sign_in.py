@@ -123,6 +123,9 @@ def test_signup_without_a_provider_never_makes_an_admin(identity_app, db, instan
         ("//evil.example/x", "/"),
         ("/\\evil.example", "/"),
         ("javascript:alert(1)", "/"),
+        ("/\t/evil.example", "/"),
+        ("/\r\n/evil.example", "/"),
+        ("\\evil.example", "/"),
     ],
 )
 def test_next_is_only_ever_a_path_on_this_site(people_app, oidc_provider, db, next_path, lands_on):
