@@ -56,8 +56,10 @@ def catalog_page():
     )
 
 
+# The dataset page holds the access request form, so it and the request need the
+# second factor (ADR 14, everything a person does beyond profile and IVAs; ADR 22).
 @bp.get("/catalog/<accession>")
-@person_required
+@fully_authenticated
 def dataset(accession: str, form: AccessRequestForm | None = None, status: int = 200):
     person = signed_in()
     found = catalog.get_dataset(accession, with_files=False)
@@ -77,7 +79,7 @@ def dataset(accession: str, form: AccessRequestForm | None = None, status: int =
 
 
 @bp.post("/catalog/<accession>/request-access")
-@person_required
+@fully_authenticated
 def request_access(accession: str):
     person = signed_in()
     form = AccessRequestForm()
