@@ -108,7 +108,7 @@ def request_code(actor: IvaActor, iva_id: UUID):
 )
 def create_code(actor: IvaActor, iva_id: UUID):
     actor.refuse_unless_steward()
-    iva, code = services.create_code(iva_id)
+    iva, code = services.create_code(iva_id, actor.label)
     record(iva.user_id, "iva_code_created", actor.label, "api", str(iva.id))
     db.session.commit()
     return json_response(CreatedCode(verification_code=code), 201, NO_STORE)
@@ -125,7 +125,7 @@ def create_code(actor: IvaActor, iva_id: UUID):
 )
 def code_transmitted(actor: IvaActor, iva_id: UUID):
     actor.refuse_unless_steward()
-    iva = services.code_transmitted(iva_id)
+    iva = services.code_transmitted(iva_id, actor.label)
     record(iva.user_id, "iva_code_transmitted", actor.label, "api", str(iva.id))
     db.session.commit()
     notices.code_transmitted(iva)

@@ -21,6 +21,7 @@ from app.ivas.errors import (
     IvaNotFound,
     IvaNotUsable,
     IvaWrongState,
+    OwnAddress,
     TooManyVerificationAttempts,
     WrongVerificationCode,
 )
@@ -85,9 +86,10 @@ def request_code(iva_id: UUID, user_id: UUID) -> Iva:
     return iva
 
 
-def create_code(iva_id: UUID) -> tuple[Iva, str]:
-    """A fresh code for the steward to send; replaces any earlier one."""
+def create_code(iva_id: UUID, actor: str) -> tuple[Iva, str]:
+    """A fresh code for the steward `actor` to send; replaces any earlier one."""
     iva = get(iva_id)
+    _refuse_own_address(iva, actor)
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
     _step(iva, "create_code", IvaState.CODE_CREATED)
     iva.code_hash, iva.attempts = _hash(code), 0
@@ -95,8 +97,9 @@ def create_code(iva_id: UUID) -> tuple[Iva, str]:
     return iva, code
 
 
-def code_transmitted(iva_id: UUID) -> Iva:
+def code_transmitted(iva_id: UUID, actor: str) -> Iva:
     iva = get(iva_id)
+    _refuse_own_address(iva, actor)
     _step(iva, "code_transmitted", IvaState.CODE_TRANSMITTED)
     return iva
 
@@ -142,6 +145,19 @@ def count_verified(user_id: UUID) -> int:
         .select_from(Iva)
         .where(Iva.user_id == user_id, Iva.state == IvaState.VERIFIED.value)
     )
+
+
+def _refuse_own_address(iva: Iva, actor: str) -> None:
+    """`actor` ("user:<id>" or "application:<name>") is not the address's owner.
+
+    Whoever creates the code knows it: a steward doing so for their own address
+    would verify it alone, and the address would prove nothing (ADR 22).
+    """
+    if actor == f"user:{iva.user_id}":
+        raise OwnAddress(
+            "You cannot verify your own address: another data steward, an admin, or an "
+            "application key with DATA_STEWARD creates and sends its code."
+        )
 
 
 def _check_state(iva: Iva, step: str) -> None:
