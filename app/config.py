@@ -158,6 +158,21 @@ class Settings(BaseSettings):
     signup_rate_limit: str = Field(
         "5 per minute", description="Signups allowed per client address (flask-limiter syntax)."
     )
+    iva_code_request_limit: str = Field(
+        "5 per hour",
+        description="Verification code requests a person may make (flask-limiter syntax); "
+        "beyond it a 429. Each asks a steward by webhook.",
+    )
+    access_request_limit: str = Field(
+        "20 per hour",
+        description="Access requests a person may make (flask-limiter syntax); beyond it a 429.",
+    )
+    repeat_notice_minutes: int = Field(
+        15,
+        ge=0,
+        description="At most one operator message per verification address or per person "
+        "and requested dataset/box in this many minutes (0: every time).",
+    )
     ratelimit_storage_uri: str | None = Field(
         None,
         description="Where rate limits are counted. Default: the Celery broker if it is "

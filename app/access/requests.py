@@ -15,6 +15,7 @@ from app.catalog import services as catalog
 from app.database import fetch_page, utc_now
 from app.errors import Conflict, Forbidden, NotFound, RequestValidationFailed
 from app.extensions import db
+from app.notifications.throttle import refuse_too_often
 
 DEFAULT_GRANT = timedelta(days=365)
 
@@ -38,6 +39,15 @@ class OwnRequest(Forbidden):
 
 
 def create(user: AuthUser, creation: AccessRequestCreation) -> AccessRequest:
+    """A pending request; each one tells the stewards, so a person has a limit (ADR 22)."""
+    limit = current_app.extensions["settings"].access_request_limit
+    refuse_too_often(
+        user.id,
+        "access_request",
+        limit,
+        f"You have made too many access requests (at most {limit}); the data stewards "
+        "have the ones you sent. Try again later.",
+    )
     if creation.dataset_id is not None:
         catalog.get_dataset(creation.dataset_id)
     else:

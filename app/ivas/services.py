@@ -13,6 +13,7 @@ import hmac
 import secrets
 from uuid import UUID
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 
 from app.database import utc_now
@@ -26,6 +27,7 @@ from app.ivas.errors import (
     WrongVerificationCode,
 )
 from app.ivas.models import STEP_FROM, Iva, IvaState, IvaType
+from app.notifications.throttle import refuse_too_often
 
 MAX_ATTEMPTS = 3
 CODE_LENGTH = 8
@@ -81,7 +83,16 @@ def delete_all(user_id: UUID) -> int:
 
 
 def request_code(iva_id: UUID, user_id: UUID) -> Iva:
+    """Ask the stewards for a code; each ask messages them, so a person has a limit."""
     iva = get(iva_id, user_id)
+    limit = current_app.extensions["settings"].iva_code_request_limit
+    refuse_too_often(
+        user_id,
+        "iva_code_request",
+        limit,
+        f"You have asked for verification codes too often (at most {limit}); a data "
+        "steward already has your request. Try again later.",
+    )
     _step(iva, "request_code", IvaState.CODE_REQUESTED)
     return iva
 
