@@ -28,7 +28,7 @@ bp = Blueprint("access_requests", __name__)
     "Ask for access to a dataset or an upload box",
     tags=["access"],
     body=AccessRequestCreation,
-    responses={201: AccessRequestView, 404: None},
+    responses={201: AccessRequestView, 404: None, 429: None},
 )
 def create(user: AuthUser, body: AccessRequestCreation):
     request = requests.create(user, body)

@@ -81,10 +81,12 @@ def delete_iva(actor: IvaActor, user_id: UUID, iva_id: UUID):
 @iva_actor_required
 @operation(
     "Ask a data steward to verify the address",
-    description="The person themself; `unverified` -> `code_requested`.",
+    description="The person themself; `unverified` -> `code_requested`. Limited per "
+    "person (`IVA_CODE_REQUEST_LIMIT`, then 429); the stewards hear of an address once per "
+    "`REPEAT_NOTICE_MINUTES`.",
     tags=TAGS,
     path=IvaPath,
-    responses={204: None, 404: None, 409: None},
+    responses={204: None, 404: None, 409: None, 429: None},
 )
 def request_code(actor: IvaActor, iva_id: UUID):
     if actor.user is None:
