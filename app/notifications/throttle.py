@@ -8,6 +8,8 @@ allowed action does not repeat the message.
 """
 
 import logging
+import math
+import time
 
 from limits import parse
 
@@ -33,8 +35,9 @@ class TooOften(DomainError):
 def refuse_too_often(person_id, action: str, limit: str, sentence: str) -> None:
     """Count one `action` of the person; beyond `limit` ("5 per hour") raise TooOften."""
     item = parse(limit)
-    if not _hit(item, "person", action, str(person_id)):
-        raise TooOften(sentence, retry_after=item.get_expiry())
+    identifiers = ("person", action, str(person_id))
+    if not _hit(item, *identifiers):
+        raise TooOften(sentence, retry_after=_seconds_left(item, identifiers))
 
 
 def first_notice(minutes: int, *subject: str) -> bool:
@@ -42,6 +45,15 @@ def first_notice(minutes: int, *subject: str) -> bool:
     if minutes <= 0:
         return True
     return _hit(parse(f"1 per {minutes} minutes"), "notice", *subject)
+
+
+def _seconds_left(item, identifiers: tuple) -> int:
+    """Until the window lets the person act again (at least 1 s)."""
+    try:
+        reset_at = limiter.limiter.get_window_stats(item, *identifiers).reset_time
+    except Exception:  # the store went away between the count and now: the whole window
+        return item.get_expiry()
+    return max(1, math.ceil(reset_at - time.time()))
 
 
 def _hit(item, *identifiers: str) -> bool:
