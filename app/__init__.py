@@ -7,6 +7,7 @@ from flasgger import Swagger
 from flask import Flask, jsonify
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.access.policy import make_access_policy
 from app.api.document import build_openapi
@@ -83,8 +84,22 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     _register_blueprints(app)
     _register_api_docs(app, settings)
     configure_tracing(app, settings, span_exporter)
+    _trust_proxies(app, settings.trusted_proxy_hops)
     install_token_endpoints(app)
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """The client's address, scheme and host as the `hops` proxies in front saw them.
+
+    Behind a proxy every request comes from the proxy's address, so the per-address
+    rate limits (sign-in, signup) would put everyone in one bucket. With no proxy
+    (0) the `X-Forwarded-*` headers are ignored: a client could write any address
+    there and leave its bucket. Installed below the token endpoints, which use none
+    of these, so their path stays as short as it was (ADR 16, ADR 22).
+    """
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _flask_config(settings: Settings, instance_path: str) -> dict:

@@ -86,6 +86,14 @@ class Settings(BaseSettings):
         "",
         description="Path prefix under which a proxy exposes the API, e.g. `/api/wps`.",
     )
+    trusted_proxy_hops: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="Reverse proxies in front of the service that set `X-Forwarded-For`, "
+        "`-Proto` and `-Host`; that many entries of each are trusted, so rate limits count "
+        "the real client. 0 (no proxy, as in docker-compose): the headers are ignored.",
+    )
     public_base_url: AnyHttpUrl = Field(
         "http://127.0.0.1:5000",
         description="Absolute URL clients use to reach this service.",
@@ -166,6 +174,21 @@ class Settings(BaseSettings):
     )
     signup_rate_limit: str = Field(
         "5 per minute", description="Signups allowed per client address (flask-limiter syntax)."
+    )
+    iva_code_request_limit: str = Field(
+        "5 per hour",
+        description="Verification code requests a person may make (flask-limiter syntax); "
+        "beyond it a 429. Each asks a steward by webhook.",
+    )
+    access_request_limit: str = Field(
+        "20 per hour",
+        description="Access requests a person may make (flask-limiter syntax); beyond it a 429.",
+    )
+    repeat_notice_minutes: int = Field(
+        15,
+        ge=0,
+        description="At most one operator message per verification address or per person "
+        "and requested dataset/box in this many minutes (0: every time).",
     )
     ratelimit_storage_uri: str | None = Field(
         None,

@@ -15,7 +15,9 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 cors = CORS()
 # No global check before every request: only the routes that declare a limit pay
-# for it (`@limits_checked` below `@limiter.limit`), see docs/adr/0016.
+# for it (`@limits_checked` below `@limiter.limit`), see docs/adr/0016. Limits are
+# per client address: `remote_addr`, which is the proxy-reported client only with
+# TRUSTED_PROXY_HOPS set (ProxyFix in create_app), see docs/adr/0022.
 limiter = Limiter(key_func=get_remote_address, default_limits=[], auto_check=False)
 
 

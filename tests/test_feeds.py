@@ -22,6 +22,7 @@ from tests.factories import (
     grant,
     upload_box_payload,
 )
+from tests.hostile_inputs import hostile_documents
 
 
 def stored_events(db) -> int:
@@ -195,6 +196,23 @@ def test_non_json_and_empty_bodies_are_422(client, db, publisher_key):
         response = client.post("/events", data=data, headers=publisher_key)
         assert response.status_code == 422
     assert stored_events(db) == 0
+
+
+HOSTILE_EVENTS = hostile_documents(dataset_event("DS1", event_id="e-hostile"), "key")
+
+
+@pytest.mark.parametrize(("name", "body"), HOSTILE_EVENTS, ids=[n for n, _ in HOSTILE_EVENTS])
+def test_a_hostile_body_is_refused_with_a_4xx_and_nothing_stored(
+    client, db, publisher_key, name, body
+):
+    response = client.post(
+        "/events", data=body, content_type="application/json", headers=publisher_key
+    )
+
+    assert 400 <= response.status_code < 500, (name, response.status_code, response.json)
+    assert {"detail", "code"} <= set(response.json)
+    assert stored_events(db) == 0
+    assert db.session.get(Dataset, "DS1") is None
 
 
 def test_too_many_events_is_413(client, db, publisher_key, app):

@@ -123,6 +123,9 @@ def test_signup_without_a_provider_never_makes_an_admin(identity_app, db, instan
         ("//evil.example/x", "/"),
         ("/\\evil.example", "/"),
         ("javascript:alert(1)", "/"),
+        ("/\t/evil.example", "/"),
+        ("/\r\n/evil.example", "/"),
+        ("\\evil.example", "/"),
     ],
 )
 def test_next_is_only_ever_a_path_on_this_site(people_app, oidc_provider, db, next_path, lands_on):
@@ -319,3 +322,53 @@ def test_no_first_admin_once_an_operator_made_one(people_app, oidc_provider, db)
 
     boss = next(p for p in accounts(db) if p.oidc_subject == "boss")
     assert (boss.status, boss.role) == ("pending", "researcher")
+
+
+def callback_statuses(client, forwarded_for: str | None, count: int) -> list[int]:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return [
+        client.get("/login/callback?code=x&state=y", headers=headers).status_code
+        for _ in range(count)
+    ]
+
+
+def test_behind_one_proxy_each_client_has_its_own_sign_in_bucket(
+    identity_app, db, instance_path, oidc_provider
+):
+    from app.extensions import limiter
+
+    app = identity_app(
+        instance_path, oidc_provider, sign_in_rate_limit="2 per minute", trusted_proxy_hops=1
+    )
+    client = app.test_client()  # every request comes from the proxy's one address
+    with app.app_context():
+        limiter.reset()
+
+    noisy = callback_statuses(client, "203.0.113.7", 3)
+    other = callback_statuses(client, "198.51.100.9", 2)
+
+    assert noisy == [403, 403, 429]
+    assert other == [403, 403]
+    with app.app_context():
+        limiter.reset()
+
+
+def test_without_a_trusted_proxy_a_forwarded_for_header_does_not_escape_the_bucket(
+    identity_app, db, instance_path, oidc_provider
+):
+    from app.extensions import limiter
+
+    app = identity_app(instance_path, oidc_provider, sign_in_rate_limit="2 per minute")
+    client = app.test_client()
+    with app.app_context():
+        limiter.reset()
+
+    spent = callback_statuses(client, None, 2)
+    spoofed = callback_statuses(client, "198.51.100.1", 1) + callback_statuses(
+        client, "198.51.100.2", 1
+    )
+
+    assert spent == [403, 403]
+    assert spoofed == [429, 429]
+    with app.app_context():
+        limiter.reset()

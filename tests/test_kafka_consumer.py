@@ -4,6 +4,7 @@ The broker is librdkafka's mock cluster in its own process (tests/kafka_mock_bro
 the consumer is `invoke consume-events` as a child process, applying eagerly.
 """
 
+import json
 import os
 import signal
 import time
@@ -22,6 +23,7 @@ from app.feeds.services import keys_waiting
 from tests.conftest import make_settings
 from tests.database_gate import DatabaseGate
 from tests.factories import ApplicationKeyFactory, dataset_payload, upload_box_payload
+from tests.hostile_inputs import hostile_documents
 from tests.kafka_clients import (
     ConsumerProcess,
     consumer_environment,
@@ -35,6 +37,8 @@ from tests.waiting import wait_for
 
 MAIN = feed_topics("main")
 DLQ_TOPIC = "main-dlq"
+# Small, so that one of the hostile records is too large for the dead letter topic.
+MAX_MESSAGE_SIZE = 200_000
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +52,7 @@ def running_consumer(kafka_broker, app, instance_path, tmp_path_factory):
         service_instance_id="main-1",
         kafka_enable_dlq=True,
         kafka_dlq_topic=DLQ_TOPIC,
+        kafka_max_message_size=MAX_MESSAGE_SIZE,
         **MAIN,
     )
     log = tmp_path_factory.mktemp("kafka-main") / "consumer.log"
@@ -157,7 +162,7 @@ def test_invalid_records_are_rejected_and_do_not_hold_back_their_key(
         str(unstorable.event_id),
     }
     assert "NUL" in by_id[str(unstorable.event_id)]["last_error"]
-    assert by_id[not_json_id]["last_error"].startswith("JSONDecodeError: the value is not JSON")
+    assert by_id[not_json_id]["last_error"].startswith("NotJson: the value is not JSON")
     assert "dataset_exploded" in by_id[str(unknown_type.event_id)]["last_error"]
     assert "title" in by_id[str(invalid_payload.event_id)]["last_error"]
     assert all(item["key"] == "KDS4" and item["attempts"] == 0 for item in by_id.values())
@@ -174,12 +179,69 @@ def test_invalid_records_are_rejected_and_do_not_hold_back_their_key(
         assert letter.key() == b"KDS4"
         assert letter_headers["event_id"] != letter_headers["original_event_id"]
     not_json_headers, not_json_letter = by_original[not_json_id]
-    assert not_json_headers["exc_class"] == b"JSONDecodeError"
+    assert not_json_headers["exc_class"] == b"NotJson"
     assert not_json_letter.value() == b'{"accession": "KDS4", "title": '
     unknown_headers, _ = by_original[str(unknown_type.event_id)]
     assert unknown_headers["exc_class"] == b"InvalidEvent"
     assert b"unknown topic and type" in unknown_headers["exc_msg"]
     assert unknown_headers["type"] == b"dataset_exploded"
+
+
+def produce_raw(bootstraps: str, topic: str, items: list[tuple[bytes, bytes, list]]) -> None:
+    """(key, value, headers) records, all to partition 0, as any producer could write them."""
+    producer = Producer({"bootstrap.servers": bootstraps, "message.max.bytes": 2_000_000})
+    for key, value, headers in items:
+        producer.produce(topic, key=key, value=value, headers=headers, partition=0)
+    assert producer.flush(30) == 0
+
+
+def hexkit_headers(event_id: str, type_: bytes = b"dataset_upserted") -> list:
+    return [
+        ("type", type_),
+        ("event_id", event_id.encode()),
+        ("correlation_id", str(uuid4()).encode()),
+    ]
+
+
+def test_hostile_records_are_rejected_and_the_next_record_of_their_key_is_applied(
+    consumer, kafka_broker, db
+):
+    topic = MAIN["dataset_change_topic"]
+    corpus = hostile_documents(dataset_payload("KHOSTILE", 1), "accession")
+    hostile = {str(uuid4()): (name, value) for name, value in corpus}
+    items = [(b"KHOSTILE", value, hexkit_headers(id_)) for id_, (_, value) in hostile.items()]
+    # What a producer can break beside the value: the key, the headers.
+    odd_headers = str(uuid4())
+    items.append(
+        (b"KHOSTILE", b"[" * 100_000, [("type", b"\xff\xfe"), ("event_id", odd_headers.encode())])
+    )
+    nul_key = str(uuid4())
+    items.append((b"K\x00HOSTILE", b"{}", hexkit_headers(nul_key)))
+    good_id = str(uuid4())
+    good = json.dumps(dataset_payload("KHOSTILE", 1) | {"title": "applied after all"})
+    items.append((b"KHOSTILE", good.encode(), hexkit_headers(good_id)))
+
+    produce_raw(kafka_broker.bootstraps, topic, items)
+
+    wait_for(lambda: statuses(db).get(good_id) == "applied", timeout=60)
+    assert consumer.process.poll() is None, consumer.log()[-3000:]
+    assert db.session.get(Dataset, "KHOSTILE").title == "applied after all"
+    found = statuses(db)
+    not_rejected = {
+        name: found.get(id_) for id_, (name, _) in hostile.items() if found.get(id_) != "rejected"
+    }
+    assert not_rejected == {}
+    assert found[nul_key] == "rejected"
+    odd = db.session.scalars(select(InboxEvent).where(InboxEvent.status == "rejected")).all()
+    assert any(event.type == "\ufffd\ufffd" and event.key == "KHOSTILE" for event in odd)
+    letters = read_topic(kafka_broker.bootstraps, DLQ_TOPIC, 100, timeout=15)
+    ours = {dict(m.headers())["original_event_id"].decode(): m for m in letters}
+    huge = next(id_ for id_, (name, _) in hostile.items() if name == "huge string in a field")
+    assert ours[huge].value() is None
+    assert b"too large for the dead letter topic" in dict(ours[huge].headers())["exc_msg"]
+    deep = next(id_ for id_, (name, _) in hostile.items() if name == "deep arrays")
+    assert ours[deep].value() == b"[" * 100_000
+    assert b"recursion limit" in dict(ours[deep].headers())["exc_msg"]
 
 
 def stored_by(db) -> dict[str, str]:

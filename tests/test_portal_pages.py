@@ -609,3 +609,28 @@ def test_pages_share_no_path_with_the_json_api(app):
             except HTTPException:
                 continue
             assert endpoint.startswith("portal."), f"{method} {path} is {endpoint}"
+
+
+def test_requesting_access_on_the_page_needs_the_second_factor(app, db):
+    create_dataset("DS1")
+    person = make_person("Ada Lovelace", "ada@example.org")
+    with_code = browser_client(app)
+    sign_in(with_code, person)
+    without = browser_client(app)
+    sign_in(without, person, second_factor=False)
+    # A form this session may see (its own addresses), for a valid CSRF token.
+    token = read_page(without.get("/verification-addresses")).inputs["csrf_token"]
+
+    asked = without.get("/catalog/DS1")
+    refused = without.post(
+        "/catalog/DS1/request-access",
+        data={"csrf_token": token, "note": "please"},
+    )
+    made = submit(with_code, "/catalog/DS1", "/catalog/DS1/request-access", {"note": "please"})
+
+    assert asked.status_code == 302
+    assert asked.headers["Location"] == "/second-factor/verify?next=/catalog/DS1"
+    assert refused.status_code == 403
+    assert read_page(refused).contains("second factor")
+    assert made.status_code == 302
+    assert count(db, AccessRequest) == 1

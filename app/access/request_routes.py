@@ -4,7 +4,7 @@ from uuid import UUID
 
 from flask import Blueprint
 
-from app.access import requests
+from app.access import notices, requests
 from app.access.request_schemas import (
     AccessRequestCreation,
     AccessRequestPage,
@@ -18,7 +18,6 @@ from app.api import PageQuery, json_response, operation
 from app.applications.permissions import Permission
 from app.auth.internal_tokens import AuthUser, internal_token_required
 from app.extensions import db
-from app.notifications.dispatch import notify_operators
 
 bp = Blueprint("access_requests", __name__)
 
@@ -29,15 +28,12 @@ bp = Blueprint("access_requests", __name__)
     "Ask for access to a dataset or an upload box",
     tags=["access"],
     body=AccessRequestCreation,
-    responses={201: AccessRequestView, 404: None},
+    responses={201: AccessRequestView, 404: None, 429: None},
 )
 def create(user: AuthUser, body: AccessRequestCreation):
     request = requests.create(user, body)
     db.session.commit()
-    target = request.dataset_accession or f"upload box {request.upload_box_id}"
-    notify_operators(
-        f"Access request {request.id}: {user.email} asks for {request.kind} access to {target}"
-    )
+    notices.request_created(request)
     return json_response(AccessRequestView.of(request), 201)
 
 

@@ -130,7 +130,9 @@ def validate_body(model: type[BaseModel], raw: bytes) -> BaseModel:
 def _json_or_none(raw: bytes):
     try:
         return json.loads(raw)
-    except ValueError:  # not JSON: the model's own parsing says what is wrong
+    # Not JSON, or nested deeper than Python's recursion allows: the model's own
+    # parsing (which has a depth limit of its own) says what is wrong.
+    except (ValueError, RecursionError):
         return None
 
 

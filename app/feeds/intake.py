@@ -8,10 +8,9 @@ records it could not store as pending within its retries are stored `dead`, the
 state an operator already lists, replays and discards.
 """
 
-import json
-
 from sqlalchemy import update
 
+from app.api.storable_text import UNSTORABLE, unstorable_text_errors
 from app.database import insert_ignoring_conflicts, utc_now
 from app.extensions import db
 from app.feeds.models import EventStatus, FeedKey, InboxEvent
@@ -115,10 +114,10 @@ def mark_dead(event_ids: set[str], error: str) -> int:
 
 
 def _storable(text: str) -> str:
-    return text.replace("\x00", "\ufffd")
+    return UNSTORABLE.sub("\ufffd", text)
 
 
 def _storable_payload(payload: object) -> dict:
-    if not isinstance(payload, dict) or "\\u0000" in json.dumps(payload):
+    if not isinstance(payload, dict) or unstorable_text_errors(payload, []):
         return {}
     return payload

@@ -1,9 +1,12 @@
 """Who hears of each IVA step (after the commit): the person by e-mail, stewards by webhook."""
 
+from flask import current_app
+
 from app.accounts.models import User
 from app.extensions import db
 from app.ivas.models import Iva
 from app.notifications.dispatch import email_user, notify_operators
+from app.notifications.throttle import first_notice
 
 LABELS = {
     "phone": "phone number",
@@ -24,10 +27,13 @@ def _email(iva: Iva, subject: str, text: str) -> None:
 
 
 def code_requested(iva: Iva) -> None:
-    notify_operators(
-        f"Verification requested for {label(iva)} {iva.id} of user {iva.user_id}: "
-        "create a code and send it through that channel."
-    )
+    """Once per address per REPEAT_NOTICE_MINUTES: clicking again pings no one (ADR 22)."""
+    minutes = current_app.extensions["settings"].repeat_notice_minutes
+    if first_notice(minutes, "iva_code_requested", str(iva.id)):
+        notify_operators(
+            f"Verification requested for {label(iva)} {iva.id} of user {iva.user_id}: "
+            "create a code and send it through that channel."
+        )
 
 
 def code_transmitted(iva: Iva) -> None:

@@ -81,10 +81,12 @@ def delete_iva(actor: IvaActor, user_id: UUID, iva_id: UUID):
 @iva_actor_required
 @operation(
     "Ask a data steward to verify the address",
-    description="The person themself; `unverified` -> `code_requested`.",
+    description="The person themself; `unverified` -> `code_requested`. Limited per "
+    "person (`IVA_CODE_REQUEST_LIMIT`, then 429); the stewards hear of an address once per "
+    "`REPEAT_NOTICE_MINUTES`.",
     tags=TAGS,
     path=IvaPath,
-    responses={204: None, 404: None, 409: None},
+    responses={204: None, 404: None, 409: None, 429: None},
 )
 def request_code(actor: IvaActor, iva_id: UUID):
     if actor.user is None:
@@ -108,7 +110,7 @@ def request_code(actor: IvaActor, iva_id: UUID):
 )
 def create_code(actor: IvaActor, iva_id: UUID):
     actor.refuse_unless_steward()
-    iva, code = services.create_code(iva_id)
+    iva, code = services.create_code(iva_id, actor.label)
     record(iva.user_id, "iva_code_created", actor.label, "api", str(iva.id))
     db.session.commit()
     return json_response(CreatedCode(verification_code=code), 201, NO_STORE)
@@ -125,7 +127,7 @@ def create_code(actor: IvaActor, iva_id: UUID):
 )
 def code_transmitted(actor: IvaActor, iva_id: UUID):
     actor.refuse_unless_steward()
-    iva = services.code_transmitted(iva_id)
+    iva = services.code_transmitted(iva_id, actor.label)
     record(iva.user_id, "iva_code_transmitted", actor.label, "api", str(iva.id))
     db.session.commit()
     notices.code_transmitted(iva)

@@ -13,6 +13,7 @@ import hmac
 import secrets
 from uuid import UUID
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 
 from app.database import utc_now
@@ -21,10 +22,12 @@ from app.ivas.errors import (
     IvaNotFound,
     IvaNotUsable,
     IvaWrongState,
+    OwnAddress,
     TooManyVerificationAttempts,
     WrongVerificationCode,
 )
 from app.ivas.models import STEP_FROM, Iva, IvaState, IvaType
+from app.notifications.throttle import refuse_too_often
 
 MAX_ATTEMPTS = 3
 CODE_LENGTH = 8
@@ -80,14 +83,24 @@ def delete_all(user_id: UUID) -> int:
 
 
 def request_code(iva_id: UUID, user_id: UUID) -> Iva:
+    """Ask the stewards for a code; each ask messages them, so a person has a limit."""
     iva = get(iva_id, user_id)
+    limit = current_app.extensions["settings"].iva_code_request_limit
+    refuse_too_often(
+        user_id,
+        "iva_code_request",
+        limit,
+        f"You have asked for verification codes too often (at most {limit}); a data "
+        "steward already has your request. Try again later.",
+    )
     _step(iva, "request_code", IvaState.CODE_REQUESTED)
     return iva
 
 
-def create_code(iva_id: UUID) -> tuple[Iva, str]:
-    """A fresh code for the steward to send; replaces any earlier one."""
+def create_code(iva_id: UUID, actor: str) -> tuple[Iva, str]:
+    """A fresh code for the steward `actor` to send; replaces any earlier one."""
     iva = get(iva_id)
+    _refuse_own_address(iva, actor)
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
     _step(iva, "create_code", IvaState.CODE_CREATED)
     iva.code_hash, iva.attempts = _hash(code), 0
@@ -95,8 +108,9 @@ def create_code(iva_id: UUID) -> tuple[Iva, str]:
     return iva, code
 
 
-def code_transmitted(iva_id: UUID) -> Iva:
+def code_transmitted(iva_id: UUID, actor: str) -> Iva:
     iva = get(iva_id)
+    _refuse_own_address(iva, actor)
     _step(iva, "code_transmitted", IvaState.CODE_TRANSMITTED)
     return iva
 
@@ -142,6 +156,19 @@ def count_verified(user_id: UUID) -> int:
         .select_from(Iva)
         .where(Iva.user_id == user_id, Iva.state == IvaState.VERIFIED.value)
     )
+
+
+def _refuse_own_address(iva: Iva, actor: str) -> None:
+    """`actor` ("user:<id>" or "application:<name>") is not the address's owner.
+
+    Whoever creates the code knows it: a steward doing so for their own address
+    would verify it alone, and the address would prove nothing (ADR 22).
+    """
+    if actor == f"user:{iva.user_id}":
+        raise OwnAddress(
+            "You cannot verify your own address: another data steward, an admin, or an "
+            "application key with DATA_STEWARD creates and sends its code."
+        )
 
 
 def _check_state(iva: Iva, step: str) -> None:

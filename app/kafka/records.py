@@ -4,6 +4,10 @@ hexkit's publisher writes the resource key as the record key, the JSON payload a
 the value, and the headers `type`, `event_id` and `correlation_id` as bytes. A
 record is checked exactly as `POST /events` checks an event (the same validation,
 so the same rules); one that fails can never succeed and is rejected, not retried.
+Whatever a record holds, reading it never raises: a value nested too deep, too
+large a number, bytes that are not UTF-8, or anything else a decoder or validator
+raises makes it a rejected record with the reason (ADR 0022), so one record can
+never stop the consumer or hold up its partition.
 """
 
 import json
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from uuid import uuid4
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import from_json
 
 from app.errors import DomainError
 from app.feeds.schemas import EventEnvelope, EventId
@@ -28,6 +33,14 @@ class MissingHeader(ValueError):
 
 class NotAnObject(ValueError):
     """The value is JSON, but not an object."""
+
+
+class NotJson(ValueError):
+    """The value cannot be decoded as JSON (syntax, encoding, depth, NaN, ...)."""
+
+
+class Unreadable(RuntimeError):
+    """Reading the record raised something no rule foresaw; the record is rejected."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,32 @@ class RejectedRecord:
 
 
 def read_record(message, generate_correlation_id: bool) -> ValidRecord | RejectedRecord:
-    """A confluent-kafka message as a valid inbox event, or the reason it is rejected."""
+    """A confluent-kafka message as a valid inbox event, or the reason it is rejected.
+
+    Never raises for what a record holds: whatever escapes the rules below (a
+    RecursionError, a MemoryError, a bug in a validator) rejects the record too.
+    """
+    try:
+        return _read(message, generate_correlation_id)
+    except Exception as error:
+        where = Coordinates(message.topic(), message.partition(), message.offset())
+        log.exception("record %s could not be read", where)
+        failure = Unreadable(f"{type(error).__name__}: {str(error)[:500]}")
+        return RejectedRecord(
+            event_id=f"kafka:{where}",
+            type_=_text(_header(message, "type")),
+            key=_text(message.key())[:256],
+            payload=None,
+            correlation_id=str(uuid4()),
+            exc_class=type(failure).__name__,
+            exc_msg=f"the record could not be read: {failure}",
+            where=where,
+            raw_key=message.key(),
+            raw_value=message.value(),
+        )
+
+
+def _read(message, generate_correlation_id: bool) -> ValidRecord | RejectedRecord:
     where = Coordinates(message.topic(), message.partition(), message.offset())
     headers = _headers(message.headers())
     key = _text(message.key())
@@ -90,8 +128,8 @@ def read_record(message, generate_correlation_id: bool) -> ValidRecord | Rejecte
         )
 
     try:
-        payload = json.loads(message.value() or b"")
-    except (ValueError, UnicodeDecodeError) as error:
+        payload = decode_value(message.value())
+    except NotJson as error:
         return rejected(error, f"the value is not JSON: {error}")
     if not isinstance(payload, dict):
         error = NotAnObject("the value must be a JSON object")
@@ -115,6 +153,29 @@ def read_record(message, generate_correlation_id: bool) -> ValidRecord | Rejecte
     except DomainError as error:  # the feed's validation, as POST /events answers 422
         return rejected(error, _feed_problems(error))
     return ValidRecord(event, correlation_id, where)
+
+
+def decode_value(value: bytes | None) -> object:
+    """The record's value as JSON, decoded with a bounded depth (pydantic's parser).
+
+    Python's own `json` recurses once per level and raises RecursionError on a
+    value of 100,000 `[`; this parser refuses anything deeper than 200 levels with
+    a ValueError. NaN and Infinity, written so or reached by a number too large for
+    a float (`1e999`), are refused too: no JSON column can hold them.
+    """
+    try:
+        decoded = from_json(value or b"", allow_inf_nan=False)
+        json.dumps(decoded, allow_nan=False)  # raises ValueError on an infinite float
+    except ValueError as error:
+        raise NotJson(str(error)) from None
+    return decoded
+
+
+def _header(message, name: str) -> bytes | None:
+    try:
+        return next((value for key, value in message.headers() or [] if key == name), None)
+    except Exception:  # only called after reading failed: a header it cannot read is left out
+        return None
 
 
 def _headers(pairs) -> dict[str, str]:

@@ -4,6 +4,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from pydantic import ValidationError
 from wtforms.fields.choices import SelectChoice
 
+from app.access import notices as access_notices
 from app.access import requests as access_requests
 from app.access.policy import access_policy
 from app.access.request_schemas import AccessRequestCreation, AccessRequestQuery
@@ -12,7 +13,6 @@ from app.access.services import list_grants
 from app.catalog import services as catalog
 from app.errors import DomainError
 from app.extensions import db
-from app.notifications.dispatch import notify_operators
 from app.portal import bp
 from app.portal.forms import (
     AccessRequestForm,
@@ -56,8 +56,10 @@ def catalog_page():
     )
 
 
+# The dataset page holds the access request form, so it and the request need the
+# second factor (ADR 14, everything a person does beyond profile and IVAs; ADR 22).
 @bp.get("/catalog/<accession>")
-@person_required
+@fully_authenticated
 def dataset(accession: str, form: AccessRequestForm | None = None, status: int = 200):
     person = signed_in()
     found = catalog.get_dataset(accession, with_files=False)
@@ -77,7 +79,7 @@ def dataset(accession: str, form: AccessRequestForm | None = None, status: int =
 
 
 @bp.post("/catalog/<accession>/request-access")
-@person_required
+@fully_authenticated
 def request_access(accession: str):
     person = signed_in()
     form = AccessRequestForm()
@@ -92,9 +94,7 @@ def request_access(accession: str):
     )
     created = access_requests.create(as_auth_user(person), creation)
     db.session.commit()
-    notify_operators(
-        f"Access request {created.id}: {person.email} asks for download access to {found.accession}"
-    )
+    access_notices.request_created(created)
     flash(f"Your request for {found.accession} was sent to the data stewards.", "success")
     return redirect(url_for("portal.my_access"))
 

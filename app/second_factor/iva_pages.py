@@ -123,7 +123,7 @@ def steward_ivas():
 @role_required("steward", "admin")
 def steward_create_code(iva_id: UUID):
     steward = current_person()
-    iva, code = services.create_code(iva_id)
+    iva, code = services.create_code(iva_id, f"user:{steward.id}")
     record(iva.user_id, "iva_code_created", f"user:{steward.id}", "web", str(iva.id))
     db.session.commit()
     page = render_template(
@@ -141,7 +141,7 @@ def steward_create_code(iva_id: UUID):
 @role_required("steward", "admin")
 def steward_code_transmitted(iva_id: UUID):
     steward = current_person()
-    iva = services.code_transmitted(iva_id)
+    iva = services.code_transmitted(iva_id, f"user:{steward.id}")
     record(iva.user_id, "iva_code_transmitted", f"user:{steward.id}", "web", str(iva.id))
     db.session.commit()
     notices.code_transmitted(iva)
