@@ -370,6 +370,17 @@ class Settings(BaseSettings):
         description="Seconds a passed second factor counts in a browser session before "
         "the person is asked for a code again.",
     )
+    session_idle_timeout: int = Field(
+        1800,
+        ge=60,
+        description="Seconds a browser session may go unused before the person must sign "
+        "in again (measured to the minute).",
+    )
+    session_max_age: int = Field(
+        12 * 3600,
+        ge=60,
+        description="Seconds after sign-in a browser session ends however busy it is.",
+    )
     require_iva_for_download: bool = Field(
         True,
         description="A steward allowing a person's download access request must bind the "
