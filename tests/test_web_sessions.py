@@ -145,6 +145,9 @@ def test_last_seen_moves_on_about_once_a_minute_not_on_every_request(app_):
     assert unchanged.last_seen_at == first_seen
 
     age_sessions(last_seen_at=61)
+    aged = rows(user_id=person.id)[0].last_seen_at
+    assert ada.get("/static/site.css").status_code == 200  # assets neither read nor write it
+    assert rows(user_id=person.id)[0].last_seen_at == aged and cookie_of(ada)
     ada.get("/profile")
     (moved,) = rows(user_id=person.id)
 
@@ -272,7 +275,7 @@ def test_the_sweep_deletes_only_timed_out_sessions(app_):
 
     signed_in_browser(app_)
     age_sessions(last_seen_at=app_.extensions["settings"].session_idle_timeout + 1)
-    fresh, person = signed_in_browser(app_)
+    _, person = signed_in_browser(app_)
 
     swept = sweep_expired_sessions.delay().get()
 
@@ -337,3 +340,18 @@ def test_sign_out_through_the_provider_ends_the_server_session(provider_app, oid
 
     assert thief.get("/admin/users").headers["Location"] == "/login?next=%2Fadmin%2Fusers"
     assert rows() == []
+
+
+def test_sign_in_keeps_the_providers_auth_time_in_its_column(app_):
+    from app.web.session import sign_in as start_session_of
+
+    person = make_person()
+    authenticated = utc_now() - timedelta(minutes=5)
+    with app_.test_request_context():
+        start_session_of(person, auth_time=authenticated, sign_in_method="test")
+        app_.process_response(app_.response_class())  # saves the session as a request does
+
+    (row,) = rows(user_id=person.id)
+    assert abs(row.auth_time - authenticated) < timedelta(milliseconds=1)
+    assert abs(row.created_at - utc_now()) < timedelta(minutes=1)
+    assert row.data == {"sign_in_method": "test"}

@@ -45,6 +45,8 @@ def sign_in(user: User, **extra) -> None:
     session[SIGNED_IN_AT_KEY] = now
     session[AUTH_TIME_KEY] = now
     session.update(extra)
+    if isinstance(session[AUTH_TIME_KEY], datetime):
+        session[AUTH_TIME_KEY] = session[AUTH_TIME_KEY].timestamp()
     g.pop("person", None)
 
 

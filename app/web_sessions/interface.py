@@ -19,7 +19,7 @@ from uuid import UUID
 
 from flask import Flask, Request, Response, request, session
 from flask.json.tag import TaggedJSONSerializer
-from flask.sessions import SecureCookieSession, SessionInterface
+from flask.sessions import NullSession, SecureCookieSession, SessionInterface
 from sqlalchemy import delete, insert, or_, select, update
 
 from app.database import utc_now
@@ -95,7 +95,9 @@ def expired_rows(now: datetime, settings):
 
 
 class ServerSessionInterface(SessionInterface):
-    def open_session(self, app: Flask, request: Request) -> ServerSession:
+    def open_session(self, app: Flask, request: Request) -> ServerSession | NullSession:
+        if app.static_url_path and request.path.startswith(app.static_url_path + "/"):
+            return self.null_session_class()  # stylesheets and scripts: no SELECT, no write
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie or not SESSION_ID.fullmatch(cookie):
             return ServerSession()
