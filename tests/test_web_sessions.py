@@ -260,9 +260,7 @@ def test_a_cookie_signed_with_the_secret_key_is_no_session_any_more(app_):
     browser = browser_client(app_)
     browser.set_cookie(
         COOKIE,
-        signed.dumps(
-            {"person_id": str(person.id), "signed_in_at": 0.0, "second_factor_at": 1e10}
-        ),
+        signed.dumps({"person_id": str(person.id), "signed_in_at": 0.0, "second_factor_at": 1e10}),
     )
 
     page = browser.get("/profile")
