@@ -269,13 +269,11 @@ def test_a_cookie_signed_with_the_secret_key_is_no_session_any_more(app_):
 
 
 def test_the_sweep_deletes_only_timed_out_sessions(app_):
-    from workers.tasks.web_sessions import sweep_expired_sessions
-
     signed_in_browser(app_)
     age_sessions(last_seen_at=app_.extensions["settings"].session_idle_timeout + 1)
     _, person = signed_in_browser(app_)
 
-    swept = sweep_expired_sessions.delay().get()
+    swept = app_.extensions["celery"].tasks["web_sessions.sweep_expired"].delay().get()
 
     assert swept == 1
     assert [row.user_id for row in rows()] == [person.id]
