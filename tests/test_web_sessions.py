@@ -200,7 +200,9 @@ def test_the_profile_lists_both_browsers_and_signs_out_everywhere(app_):
     sessions = listed.ids["sessions"]
     assert sessions.count("UTC") == 4 and sessions.count("this browser") == 1
     assert done.status_code == 303 and done.headers["Location"] == "/"
-    assert landed.contains("You were signed out everywhere: 2 browser sessions ended")
+    assert landed.contains(
+        "You were signed out everywhere: 2 browser sessions ended and 1 API token revoked"
+    )
     assert phone.get("/profile").headers["Location"] == "/login?next=%2Fprofile"
     assert laptop.get("/profile").headers["Location"] == "/login?next=%2Fprofile"
     assert refreshed.status_code == 401

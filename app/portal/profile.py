@@ -41,11 +41,16 @@ def sign_out_everywhere_page():
     db.session.commit()
     sign_out()
     flash(
-        f"You were signed out everywhere: {done.sessions} browser sessions ended and "
-        f"{done.api_tokens} API tokens revoked. Sign in again to continue.",
+        f"You were signed out everywhere: {_counted(done.sessions, 'browser session')} "
+        f"ended and {_counted(done.api_tokens, 'API token')} revoked. Sign in again to "
+        "continue.",
         "success",
     )
     return redirect(HOME, 303)
+
+
+def _counted(number: int, thing: str) -> str:
+    return f"{number} {thing}" + ("" if number == 1 else "s")
 
 
 @bp.post("/profile/api-tokens")
