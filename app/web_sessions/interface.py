@@ -3,7 +3,8 @@
 Code (ours, authlib's, Flask-WTF's) keeps using `flask.session` as a dict. Four
 keys are kept in columns rather than in the row's JSON `data`, so that sessions can
 be found by person and timed out in SQL: PERSON_KEY (user_id), SIGNED_IN_AT_KEY
-(created_at), SECOND_FACTOR_AT_KEY and AUTH_TIME_KEY (epoch seconds in the dict).
+(created_at: read when the row is made, fixed after), SECOND_FACTOR_AT_KEY and
+AUTH_TIME_KEY (epoch seconds in the dict).
 
 Per request with a cookie: one SELECT by primary key. A write only when the session
 changed, or to move `last_seen_at` on once it is a minute old. Writes go through
