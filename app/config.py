@@ -418,6 +418,17 @@ class Settings(BaseSettings):
         "most this many seconds old (the id_token's `auth_time`); an older one sends the "
         "person to the provider again (`prompt=login`, `max_age`).",
     )
+    session_idle_timeout: int = Field(
+        1800,
+        ge=60,
+        description="Seconds a browser session may go unused before the person must sign "
+        "in again (measured to the minute).",
+    )
+    session_max_age: int = Field(
+        12 * 3600,
+        ge=60,
+        description="Seconds after sign-in a browser session ends however busy it is.",
+    )
     require_iva_for_download: bool = Field(
         True,
         description="A steward allowing a person's download access request must bind the "

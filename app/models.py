@@ -17,6 +17,7 @@ from app.ivas.models import Iva
 from app.jobs.models import Job, JobLogEntry, MaintenanceChange
 from app.second_factor.models import RecoveryCode, TotpFactor
 from app.transfer.models import FileUpload, StoredFile
+from app.web_sessions.models import WebSession
 from app.work_packages.models import WorkPackage, WorkPackageFile
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "TotpFactor",
     "UploadBox",
     "User",
+    "WebSession",
     "WorkPackage",
     "WorkPackageFile",
 ]

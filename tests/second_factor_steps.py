@@ -1,12 +1,11 @@
 """People signed in to a test client, and the second factor passed through the real pages.
 
-`signed_in` writes the session keys that `app.web.session.sign_in` writes after
+`signed_in` starts a server-side session as `app.web.session.sign_in` does after
 the provider; the second factor is then passed through the real pages.
 """
 
 import re
 import time
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import pyotp
@@ -36,12 +35,10 @@ def make_person(role: str = "researcher", *, user_id=None, email=None, status="a
 
 
 def signed_in(client, person) -> None:
-    """A fresh session signed in through the provider just now (no second factor yet)."""
-    with client.session_transaction() as session:
-        session.clear()
-        session["person_id"] = str(person.id)
-        session["signed_in_at"] = datetime.now(UTC).timestamp()
-        session["auth_time"] = datetime.now(UTC).timestamp()
+    """A fresh session signed in through the provider only (no second factor yet)."""
+    from tests.web_sessions import sign_in
+
+    sign_in(client, person, second_factor=False)
 
 
 def form(client, path: str, page: str = "/verification-addresses", **fields):

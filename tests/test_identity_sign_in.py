@@ -208,6 +208,7 @@ def test_the_session_is_new_after_sign_in(people_app, oidc_provider, db):
     client = people_app.test_client()
     with client.session_transaction() as session:
         session["planted"] = "by someone else"
+    planted = client.get_cookie("wps_session").value
 
     sign_in_with_test_client(client, oidc_provider, "boss")
 
@@ -215,6 +216,7 @@ def test_the_session_is_new_after_sign_in(people_app, oidc_provider, db):
         assert "planted" not in session
     cookie = client.get_cookie("wps_session")
     assert cookie.http_only and cookie.same_site == "Lax"
+    assert cookie.value != planted  # a new session id (ADR 0019); the planted one is gone
 
 
 def test_sign_in_callbacks_are_rate_limited(identity_app, db, instance_path, oidc_provider):

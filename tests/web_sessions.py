@@ -1,7 +1,8 @@
 """Signing people in with the Flask test client, and reading pages as a person would.
 
 The browser suite (tests/browser/) signs in through the real OpenID provider;
-these helpers let page tests stay fast by writing the session keys directly.
+these helpers let page tests stay fast by starting a server-side session directly
+(app.web_sessions) and handing its cookie to the test client.
 """
 
 import re
@@ -15,7 +16,9 @@ from flask.testing import FlaskClient
 
 from app.accounts.models import User, UserStatus
 from app.extensions import db
-from app.web.session import PERSON_KEY, SECOND_FACTOR_AT_KEY, SIGNED_IN_AT_KEY
+from app.web_sessions.services import start_session
+
+SESSION_COOKIE = "wps_session"
 
 
 def make_person(
@@ -59,13 +62,13 @@ def browser_client(app) -> PersonClient:
 
 def sign_in(client, person: User, second_factor: bool = True) -> None:
     """Signed in as after the provider and, with `second_factor`, after the person's code
-    (tests/test_second_factor.py passes it through the real pages)."""
-    with client.session_transaction() as session:
-        session.clear()
-        session[PERSON_KEY] = str(person.id)
-        session[SIGNED_IN_AT_KEY] = 0.0
-        if second_factor:
-            session[SECOND_FACTOR_AT_KEY] = datetime.now(UTC).timestamp()
+    (tests/test_second_factor.py passes it through the real pages).
+
+    The session is a row made by the service's own code; the client gets its cookie.
+    """
+    session_id = start_session(person.id, datetime.now(UTC) if second_factor else None)
+    db.session.commit()
+    client.set_cookie(SESSION_COOKIE, session_id)
 
 
 @dataclass

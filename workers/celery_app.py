@@ -14,6 +14,7 @@ TASK_MODULES = [
     "workers.tasks.jobs",
     "workers.tasks.notifications",
     "workers.tasks.transfer",
+    "workers.tasks.web_sessions",
     "workers.tasks.work_packages",
 ]
 
@@ -110,4 +111,5 @@ def beat_schedule(settings) -> dict:
             "task": "work_packages.sweep_expired",
             "schedule": 3600.0,
         },
+        "sweep-expired-web-sessions": {"task": "web_sessions.sweep_expired", "schedule": 600.0},
     }

@@ -22,6 +22,7 @@ from app.accounts.errors import CredentialsReset
 from app.accounts.models import RefreshToken, User
 from app.database import utc_now
 from app.extensions import db
+from app.web_sessions.services import end_sessions
 
 
 def cut_off(user: User, reason: str, actor: str) -> None:
@@ -34,6 +35,9 @@ def cut_off(user: User, reason: str, actor: str) -> None:
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     user.credentials_valid_after = utc_now()
     revoke_user_tokens(user.id, f"{reason} by {actor}")
+    # The rows go too (the check above would refuse them anyway): the profile's
+    # session list shows only what still works.
+    end_sessions(user.id)
     db.session.flush()
 
 

@@ -1,4 +1,4 @@
-"""`/profile`: who the person is here, and their API tokens."""
+"""`/profile`: who the person is here, their browser sessions and their API tokens."""
 
 from uuid import UUID
 
@@ -6,23 +6,51 @@ from flask import current_app, flash, redirect, render_template, url_for
 from werkzeug.exceptions import NotFound
 
 from app.accounts import api_tokens
+from app.accounts.sign_out import sign_out_everywhere
 from app.extensions import db
+from app.identity.next_path import HOME
 from app.portal import bp
-from app.portal.people import signed_in
+from app.portal.people import actor, signed_in
 from app.portal.secrets import shows_secret
-from app.web.session import fully_authenticated, person_required, person_role
+from app.web.session import fully_authenticated, person_required, person_role, sign_out
+from app.web_sessions.services import live_sessions
 
 
 @bp.get("/profile")
 @person_required
 def profile():
     person = signed_in()
+    settings = current_app.extensions["settings"]
     return render_template(
         "portal/profile.html",
         person=person,
         role=person_role(person),
         tokens=api_tokens.live_tokens(person.id),
+        sessions=live_sessions(person.id),
+        idle_minutes=settings.session_idle_timeout // 60,
+        max_hours=f"{settings.session_max_age / 3600:g}",
     )
+
+
+@bp.post("/profile/sign-out-everywhere")
+@person_required
+def sign_out_everywhere_page():
+    """Needs no second factor: someone who lost it must still be able to lock a thief out."""
+    person = signed_in()
+    done = sign_out_everywhere(person, actor(person), "web")
+    db.session.commit()
+    sign_out()
+    flash(
+        f"You were signed out everywhere: {_counted(done.sessions, 'browser session')} "
+        f"ended and {_counted(done.api_tokens, 'API token')} revoked. Sign in again to "
+        "continue.",
+        "success",
+    )
+    return redirect(HOME, 303)
+
+
+def _counted(number: int, thing: str) -> str:
+    return f"{number} {thing}" + ("" if number == 1 else "s")
 
 
 @bp.post("/profile/api-tokens")

@@ -20,11 +20,9 @@ from app.accounts.models import User
 from app.second_factor import totp
 from app.second_factor.errors import NoEnrolment
 from app.second_factor.secret_box import UnreadableSecret, open_secret, seal_secret
+from app.web_sessions.interface import AUTH_TIME_KEY
 
 ENROLMENT_KEY = "second_factor_enrolment"
-#: The session key `app.web.session.sign_in` is given: when the provider last
-#: authenticated the person (epoch seconds).
-AUTH_TIME_KEY = "auth_time"
 ENROLMENT_TIME = timedelta(minutes=10)
 #: Clocks of provider and service may differ a little.
 CLOCK_SKEW_SECONDS = 60
@@ -45,6 +43,15 @@ def sign_in_fresh() -> bool:
     age = _now() - auth_time
     max_age = current_app.extensions["settings"].second_factor_enrol_max_age
     return -CLOCK_SKEW_SECONDS <= age <= max_age
+
+
+def provider_sign_in_time() -> dict:
+    """This session's provider sign-in time as `sign_in` takes it (empty when unknown),
+    for a session that starts anew without the person seeing the provider again."""
+    auth_time = session.get(AUTH_TIME_KEY)
+    if isinstance(auth_time, bool) or not isinstance(auth_time, int | float):
+        return {}
+    return {AUTH_TIME_KEY: auth_time}
 
 
 def start(person: User) -> Enrolment:

@@ -17,10 +17,9 @@ from flask import current_app, session
 
 from app.auth.internal_tokens import AuthUser
 from app.second_factor.errors import SecondFactorRequired
+from app.web_sessions.interface import SECOND_FACTOR_AT_KEY, rotate_session
 
 log = logging.getLogger(__name__)
-
-SECOND_FACTOR_AT_KEY = "second_factor_at"
 
 
 def second_factor_required() -> bool:
@@ -38,7 +37,9 @@ def session_fully_authenticated() -> bool:
 
 
 def mark_second_factor_passed() -> None:
+    """Record the passed factor, under a new session id: a cookie copied before it is dead."""
     session[SECOND_FACTOR_AT_KEY] = datetime.now(UTC).timestamp()
+    rotate_session()
 
 
 def token_fully_authenticated(user: AuthUser) -> bool:

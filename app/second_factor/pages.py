@@ -55,7 +55,8 @@ def setup():
             db.session.commit()
             # Replacing a factor ends every session (credentials.cut_off); the person
             # who did it goes on in a new one, as after a sign-in.
-            sign_in(person)
+            # The provider's sign-in time carries over: the new session is no fresher.
+            sign_in(person, **enrolment.provider_sign_in_time())
             mark_second_factor_passed()
             notices.factor_changed(person, replaced, utc_now())
             page = render_template("second_factor/recovery_codes.html", codes=codes)

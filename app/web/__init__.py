@@ -11,6 +11,7 @@ from app.web.blueprints import csrf, web_blueprint
 from app.web.navigation import navigation_for
 from app.web.security import register_security_headers, session_cookie_config
 from app.web.session import current_person
+from app.web_sessions.interface import ServerSessionInterface
 
 __all__ = ["init_web", "web_blueprint"]
 
@@ -18,6 +19,7 @@ __all__ = ["init_web", "web_blueprint"]
 def init_web(app: Flask) -> None:
     settings = app.extensions["settings"]
     app.config.update(session_cookie_config(settings))
+    app.session_interface = ServerSessionInterface()
     # CSRF is checked by the web blueprints themselves (see blueprints.py): the
     # JSON API authenticates with headers a browser never sends on its own.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False

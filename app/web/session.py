@@ -1,8 +1,9 @@
 """Who is signed in, in a browser session, and how far they have proved it.
 
-The session (a signed cookie) holds the account id, when the person signed in
-through the identity provider, and when they last passed the second factor.
-Views use the decorators; they never read the session keys themselves.
+The session is a row on the server (app/web_sessions; the cookie holds only its
+random id): the account id, when the person signed in, when the provider
+authenticated them, and when they last passed the second factor. Views use the
+decorators; they never read the session keys themselves.
 """
 
 from collections.abc import Callable
@@ -18,27 +19,42 @@ from app.accounts.models import User, UserStatus
 from app.errors import Forbidden
 from app.extensions import db
 from app.second_factor.errors import SecondFactorRequired
-from app.second_factor.levels import SECOND_FACTOR_AT_KEY, session_fully_authenticated
+from app.second_factor.levels import session_fully_authenticated
+from app.web_sessions.interface import (
+    AUTH_TIME_KEY,
+    PERSON_KEY,
+    SECOND_FACTOR_AT_KEY,
+    SIGNED_IN_AT_KEY,
+    rotate_session,
+)
 
-PERSON_KEY = "person_id"
-SIGNED_IN_AT_KEY = "signed_in_at"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
-__all__ = ["PERSON_KEY", "SECOND_FACTOR_AT_KEY", "SIGNED_IN_AT_KEY"]
+__all__ = ["AUTH_TIME_KEY", "PERSON_KEY", "SECOND_FACTOR_AT_KEY", "SIGNED_IN_AT_KEY"]
 
 
 def sign_in(user: User, **extra) -> None:
-    """Start a new session for `user`; nothing of the previous session survives."""
+    """Start a new session for `user` under a new id; nothing of the previous one survives.
+
+    `auth_time` among `extra` (epoch seconds or a datetime) is when the provider
+    authenticated the person; without it, now.
+    """
+    now = datetime.now(UTC).timestamp()
     session.clear()
+    rotate_session()
     session[PERSON_KEY] = str(user.id)
-    session[SIGNED_IN_AT_KEY] = datetime.now(UTC).timestamp()
+    session[SIGNED_IN_AT_KEY] = now
+    session[AUTH_TIME_KEY] = now
     session.update(extra)
-    session.permanent = False
+    if isinstance(session[AUTH_TIME_KEY], datetime):
+        session[AUTH_TIME_KEY] = session[AUTH_TIME_KEY].timestamp()
     g.pop("person", None)
 
 
 def sign_out() -> None:
+    """End this browser's session: its row goes, and its cookie opens nothing any more."""
     session.clear()
+    rotate_session()
     g.pop("person", None)
 
 

@@ -1,7 +1,7 @@
 """credentials that end: the account's cut-off, and when each refresh-token family began
 
 Revision ID: credential_cutoff_1
-Revises: secondfactor_1
+Revises: web_sessions_1
 Create Date: 2026-12-07 04:15:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "credential_cutoff_1"
-down_revision = "secondfactor_1"
+down_revision = "web_sessions_1"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """service milestones (the first admin, once), handled Slack interactions
 
 Revision ID: slack_interactions_1
-Revises: secondfactor_1
+Revises: credential_cutoff_1
 Create Date: 2026-12-07 04:20:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "slack_interactions_1"
-down_revision = "secondfactor_1"
+down_revision = "credential_cutoff_1"
 branch_labels = None
 depends_on = None
 
