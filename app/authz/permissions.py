@@ -1,0 +1,25 @@
+"""The permissions, and what each role of a person holds.
+
+This enum is the only place permissions are added. Values are stored in the
+database (application keys hold them): never renumber a member.
+"""
+
+from enum import IntEnum, unique
+
+
+@unique
+class Permission(IntEnum):
+    ADMIN = 1  # everything
+    DATA_STEWARD = 2  # catalog, grants, access decisions, verification addresses
+    FEED_PUBLISHER = 3  # POST /events
+    USER_ADMIN = 4  # accounts
+    JOBS_ADMIN = 5  # jobs, maintenance
+    WORKER = 6  # calls made by workers
+
+
+#: What a person's role lets them do (ADR 0012); keyed by the role's stored value.
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "researcher": frozenset(),
+    "steward": frozenset({Permission.DATA_STEWARD}),
+    "admin": frozenset({Permission.ADMIN}),
+}
