@@ -297,11 +297,9 @@ def test_every_channel_leaves_the_same_address_record_and_notices(told_app, rece
             heard, mailed = len(webhook.texts), len(mail.messages)
             answer = how(world)
             assert answer.status_code == status, (variant, answer.get_data(as_text=True)[:500])
-            outcomes[variant] = outcome(
-                world, webhook.texts[heard:], mail.messages[mailed:]
-            )
+            outcomes[variant] = outcome(world, webhook.texts[heard:], mail.messages[mailed:])
 
-    first, *others = outcomes.values()
+    first = next(iter(outcomes.values()))
     for variant, seen in outcomes.items():
         assert (seen.address, seen.audit, seen.notices) == (
             first.address,
