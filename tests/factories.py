@@ -138,9 +138,9 @@ def verified_iva(user_id, type_="phone", value="+49 6221 42"):
     from app.ivas.models import IvaType
 
     iva = ivas.add(user_id, IvaType(type_), value)
-    ivas.request_code(iva.id, user_id)
-    _, code = ivas.create_code(iva.id, "operator:test")
-    ivas.code_transmitted(iva.id, "operator:test")
-    ivas.verify_code(iva.id, user_id, code)
+    ivas.request_code(iva)
+    code = ivas.create_code(iva)
+    ivas.code_transmitted(iva)
+    ivas.verify_code(iva, code)
     db.session.commit()
     return iva

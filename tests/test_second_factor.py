@@ -202,7 +202,7 @@ def test_a_provider_only_session_cannot_act(client, db):
     signed_in(client, admin)
     owner = make_person()  # not the admin's own: that one another steward verifies
     iva = ivas.add(owner.id, IvaType.FAX, "+49 30 1234")
-    ivas.request_code(iva.id, owner.id)
+    ivas.request_code(iva)
     db.session.commit()
 
     assert client.get(STEWARD_PAGE).status_code == 302

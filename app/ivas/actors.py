@@ -2,7 +2,8 @@
 
 A steward is an application key with DATA_STEWARD (or ADMIN), or an active
 person with the steward or admin role whose token was made after the second
-factor.
+factor. The checks here are the door (their error codes are the API's); the
+actions in app/ivas/actions.py check the rule again on the `Actor` they get.
 """
 
 from collections.abc import Callable
@@ -18,9 +19,10 @@ from app.applications.permissions import Permission, application_store
 from app.auth.bearer import bearer_credential
 from app.auth.internal_tokens import AuthUser, verify_internal_token
 from app.auth.keys import token_keys
+from app.authz import Actor
 from app.errors import Forbidden
 from app.extensions import db
-from app.second_factor.levels import refuse_without_second_factor
+from app.second_factor.levels import refuse_without_second_factor, token_fully_authenticated
 from roles import API_KEY_HEADER, PermissionDenied
 
 STEWARD_ROLES = ("steward", "admin")
@@ -34,6 +36,8 @@ class IvaActor:
     #: A person whose role would make them a steward (second factor still checked).
     steward_role: bool
     application: bool
+    #: Who acts, for the actions: a person's role counts only after the second factor.
+    acting: Actor
 
     def refuse_unless_steward(self) -> None:
         if self.application:
@@ -47,10 +51,6 @@ class IvaActor:
             return
         self.refuse_unless_steward()
 
-    def refuse_unless_self(self, user_id: UUID) -> None:
-        if self.user is None or self.user.id != user_id:
-            raise Forbidden("Only the person it belongs to may do this", code="other_user")
-
 
 def iva_actor_required(view: Callable) -> Callable:
     """Admit an API key with DATA_STEWARD or a person's internal token; view gets `actor=`."""
@@ -62,14 +62,17 @@ def iva_actor_required(view: Callable) -> Callable:
             held = application_store.granted(application)
             if Permission.ADMIN not in held and Permission.DATA_STEWARD not in held:
                 raise PermissionDenied("This API key lacks the permission for this operation")
-            actor = IvaActor(f"application:{application.name}", None, False, True)
+            acting = Actor.application(application.name, held)
+            actor = IvaActor(acting.label, None, False, True, acting)
         else:
             user = verify_internal_token(bearer_credential(), token_keys())
             account = db.session.get(User, user.id)
             if account is None or account.status != UserStatus.ACTIVE:
                 raise Forbidden("This needs an active account", code="account_not_active")
             refuse_if_cut_off(account, user.iat)
-            actor = IvaActor(f"user:{user.id}", user, _role(account) in STEWARD_ROLES, False)
+            role = _role(account)
+            acting = Actor.person(user.id, role, "api", full=token_fully_authenticated(user))
+            actor = IvaActor(acting.label, user, role in STEWARD_ROLES, False, acting)
         return view(*args, actor=actor, **kwargs)
 
     wrapper.security_schemes = ["InternalToken", "WorkflowApiKey"]

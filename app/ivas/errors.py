@@ -25,12 +25,6 @@ class TooManyVerificationAttempts(DomainError):
     status, code = 429, "iva_too_many_attempts"
 
 
-class OwnAddress(Forbidden):
-    """A steward may not take the steward's steps for their own address."""
-
-    code = "own_verification_address"
-
-
 class IvaNotUsable(Forbidden):
     """The verification address does not belong to the person the grant is for."""
 

@@ -1,15 +1,16 @@
-"""The IVA API, shaped like GHGA's: `/users/{id}/ivas` and `/rpc/ivas/{id}/...`."""
+"""The IVA API, shaped like GHGA's: `/users/{id}/ivas` and `/rpc/ivas/{id}/...`.
+
+Parse, call the action (app/ivas/actions.py), answer: the actions check, record,
+commit and notify.
+"""
 
 from uuid import UUID
 
 from flask import Blueprint
 
 from app.api import json_response, operation
-from app.errors import DomainError
-from app.extensions import db
-from app.ivas import notices, services
+from app.ivas import actions
 from app.ivas.actors import IvaActor, iva_actor_required
-from app.ivas.errors import TooManyVerificationAttempts
 from app.ivas.schemas import (
     CreatedCode,
     IvaCreated,
@@ -21,7 +22,6 @@ from app.ivas.schemas import (
     UserPath,
     VerificationCode,
 )
-from app.second_factor.audit import record
 
 bp = Blueprint("ivas", __name__)
 TAGS = ["verification addresses"]
@@ -39,7 +39,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 )
 def list_ivas(actor: IvaActor, user_id: UUID):
     actor.refuse_unless_self_or_steward(user_id)
-    return json_response(IvaList([IvaView.of(iva) for iva in services.list_for(user_id)]))
+    listed = actions.addresses_of(actor.acting, user_id)
+    return json_response(IvaList([IvaView.of(iva) for iva in listed]))
 
 
 @bp.post("/users/<user_id>/ivas")
@@ -53,10 +54,7 @@ def list_ivas(actor: IvaActor, user_id: UUID):
     responses={201: IvaCreated},
 )
 def add_iva(actor: IvaActor, user_id: UUID, body: IvaCreation):
-    actor.refuse_unless_self(user_id)
-    iva = services.add(user_id, body.type, body.value)
-    record(user_id, "iva_added", actor.label, "api", f"{iva.type} {iva.id}")
-    db.session.commit()
+    iva = actions.add_address(actor.acting, user_id, body.type, body.value)
     return json_response(IvaCreated(id=iva.id), 201)
 
 
@@ -71,9 +69,7 @@ def add_iva(actor: IvaActor, user_id: UUID, body: IvaCreation):
 )
 def delete_iva(actor: IvaActor, user_id: UUID, iva_id: UUID):
     actor.refuse_unless_self_or_steward(user_id)
-    services.remove(iva_id, user_id)
-    record(user_id, "iva_deleted", actor.label, "api", str(iva_id))
-    db.session.commit()
+    actions.delete_address(actor.acting, user_id, iva_id)
     return "", 204
 
 
@@ -89,12 +85,7 @@ def delete_iva(actor: IvaActor, user_id: UUID, iva_id: UUID):
     responses={204: None, 404: None, 409: None, 429: None},
 )
 def request_code(actor: IvaActor, iva_id: UUID):
-    if actor.user is None:
-        actor.refuse_unless_self(None)
-    iva = services.request_code(iva_id, actor.user.id)
-    record(iva.user_id, "iva_code_requested", actor.label, "api", str(iva.id))
-    db.session.commit()
-    notices.code_requested(iva)
+    actions.request_code(actor.acting, iva_id)
     return "", 204
 
 
@@ -110,9 +101,7 @@ def request_code(actor: IvaActor, iva_id: UUID):
 )
 def create_code(actor: IvaActor, iva_id: UUID):
     actor.refuse_unless_steward()
-    iva, code = services.create_code(iva_id, actor.label)
-    record(iva.user_id, "iva_code_created", actor.label, "api", str(iva.id))
-    db.session.commit()
+    _, code = actions.create_code(actor.acting, iva_id)
     return json_response(CreatedCode(verification_code=code), 201, NO_STORE)
 
 
@@ -127,10 +116,7 @@ def create_code(actor: IvaActor, iva_id: UUID):
 )
 def code_transmitted(actor: IvaActor, iva_id: UUID):
     actor.refuse_unless_steward()
-    iva = services.code_transmitted(iva_id, actor.label)
-    record(iva.user_id, "iva_code_transmitted", actor.label, "api", str(iva.id))
-    db.session.commit()
-    notices.code_transmitted(iva)
+    actions.mark_code_transmitted(actor.acting, iva_id)
     return "", 204
 
 
@@ -146,22 +132,7 @@ def code_transmitted(actor: IvaActor, iva_id: UUID):
     responses={204: None, 403: None, 404: None, 409: None, 429: None},
 )
 def verify_code(actor: IvaActor, iva_id: UUID, body: VerificationCode):
-    if actor.user is None:
-        actor.refuse_unless_self(None)
-    try:
-        iva = services.verify_code(iva_id, actor.user.id, body.verification_code)
-    except TooManyVerificationAttempts:
-        iva = services.get(iva_id)
-        record(iva.user_id, "iva_reset_after_wrong_codes", actor.label, "api", str(iva.id))
-        db.session.commit()
-        notices.reset_after_attempts(iva)
-        raise
-    except DomainError:
-        db.session.commit()  # the wrong attempt is counted
-        raise
-    record(iva.user_id, "iva_verified", actor.label, "api", str(iva.id))
-    db.session.commit()
-    notices.verified(iva)
+    actions.verify(actor.acting, iva_id, body.verification_code)
     return "", 204
 
 
@@ -176,8 +147,5 @@ def verify_code(actor: IvaActor, iva_id: UUID, body: VerificationCode):
 )
 def unverify(actor: IvaActor, iva_id: UUID):
     actor.refuse_unless_steward()
-    iva = services.unverify(iva_id)
-    record(iva.user_id, "iva_unverified", actor.label, "api", str(iva.id))
-    db.session.commit()
-    notices.unverified(iva)
+    actions.unverify(actor.acting, iva_id)
     return "", 204

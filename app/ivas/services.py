@@ -4,8 +4,9 @@ transmits a code, person enters it; a steward may unverify at any time.
     unverified -> code_requested -> code_created -> code_transmitted -> verified
 
 Three wrong codes send the address back to `unverified`. Codes are shown once
-to the steward and stored as SHA-256 only. Services flush, never commit; the
-caller commits even when a wrong code is refused, so attempts are counted.
+to the steward and stored as SHA-256 only. The steps take the address the action
+found (and checked: whose it is, four eyes); they flush, never commit. The action
+commits even when a wrong code is refused, so attempts are counted.
 """
 
 import hashlib
@@ -13,7 +14,6 @@ import hmac
 import secrets
 from uuid import UUID
 
-from flask import current_app
 from sqlalchemy import delete, func, select
 
 from app.database import utc_now
@@ -22,12 +22,10 @@ from app.ivas.errors import (
     IvaNotFound,
     IvaNotUsable,
     IvaWrongState,
-    OwnAddress,
     TooManyVerificationAttempts,
     WrongVerificationCode,
 )
 from app.ivas.models import STEP_FROM, Iva, IvaState, IvaType
-from app.notifications.throttle import refuse_too_often
 
 MAX_ATTEMPTS = 3
 CODE_LENGTH = 8
@@ -70,58 +68,41 @@ def add(user_id: UUID, type_: IvaType, value: str) -> Iva:
     return iva
 
 
-def remove(iva_id: UUID, user_id: UUID | None = None) -> Iva:
+def remove(iva: Iva) -> None:
     """Delete an address; grants bound to it stop working (they need it verified)."""
-    iva = get(iva_id, user_id)
     db.session.delete(iva)
     db.session.flush()
-    return iva
 
 
 def delete_all(user_id: UUID) -> int:
     return db.session.execute(delete(Iva).where(Iva.user_id == user_id)).rowcount
 
 
-def request_code(iva_id: UUID, user_id: UUID) -> Iva:
-    """Ask the stewards for a code; each ask messages them, so a person has a limit."""
-    iva = get(iva_id, user_id)
-    limit = current_app.extensions["settings"].iva_code_request_limit
-    refuse_too_often(
-        user_id,
-        "iva_code_request",
-        limit,
-        f"You have asked for verification codes too often (at most {limit}); a data "
-        "steward already has your request. Try again later.",
-    )
+def request_code(iva: Iva) -> None:
+    """Ask the stewards for a code (the action limits how often a person may)."""
     _step(iva, "request_code", IvaState.CODE_REQUESTED)
-    return iva
 
 
-def create_code(iva_id: UUID, actor: str) -> tuple[Iva, str]:
-    """A fresh code for the steward `actor` to send; replaces any earlier one."""
-    iva = get(iva_id)
-    _refuse_own_address(iva, actor)
+def create_code(iva: Iva) -> str:
+    """A fresh code for the steward to send; replaces any earlier one."""
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
     _step(iva, "create_code", IvaState.CODE_CREATED)
     iva.code_hash, iva.attempts = _hash(code), 0
     db.session.flush()
-    return iva, code
+    return code
 
 
-def code_transmitted(iva_id: UUID, actor: str) -> Iva:
-    iva = get(iva_id)
-    _refuse_own_address(iva, actor)
+def code_transmitted(iva: Iva) -> None:
     _step(iva, "code_transmitted", IvaState.CODE_TRANSMITTED)
-    return iva
 
 
-def verify_code(iva_id: UUID, user_id: UUID, code: str) -> Iva:
-    iva = get(iva_id, user_id)
+def verify_code(iva: Iva, code: str) -> None:
+    """Verified, or the wrong attempt counted and refused (the third resets the address)."""
     _check_state(iva, "verify_code")
     if iva.code_hash and hmac.compare_digest(iva.code_hash, _hash(code)):
         iva.code_hash, iva.attempts = None, 0
         _set_state(iva, IvaState.VERIFIED)
-        return iva
+        return
     iva.attempts += 1
     if iva.attempts >= MAX_ATTEMPTS:
         iva.code_hash, iva.attempts = None, 0
@@ -134,12 +115,10 @@ def verify_code(iva_id: UUID, user_id: UUID, code: str) -> Iva:
     )
 
 
-def unverify(iva_id: UUID) -> Iva:
+def unverify(iva: Iva) -> None:
     """Back to `unverified` from any state: grants bound to it stop at once."""
-    iva = get(iva_id)
     iva.code_hash, iva.attempts = None, 0
     _set_state(iva, IvaState.UNVERIFIED)
-    return iva
 
 
 def bindable(iva_id: UUID, user_id: UUID) -> Iva:
@@ -156,19 +135,6 @@ def count_verified(user_id: UUID) -> int:
         .select_from(Iva)
         .where(Iva.user_id == user_id, Iva.state == IvaState.VERIFIED.value)
     )
-
-
-def _refuse_own_address(iva: Iva, actor: str) -> None:
-    """`actor` ("user:<id>" or "application:<name>") is not the address's owner.
-
-    Whoever creates the code knows it: a steward doing so for their own address
-    would verify it alone, and the address would prove nothing (ADR 22).
-    """
-    if actor == f"user:{iva.user_id}":
-        raise OwnAddress(
-            "You cannot verify your own address: another data steward, an admin, or an "
-            "application key with DATA_STEWARD creates and sends its code."
-        )
 
 
 def _check_state(iva: Iva, step: str) -> None:

@@ -1,18 +1,22 @@
-"""Pages for verification addresses: the person's own, and the stewards' queue."""
+"""Pages for verification addresses: the person's own, and the stewards' queue.
+
+Parse the form, call the action (app/ivas/actions.py), render: the actions check,
+record, commit and notify.
+"""
 
 from uuid import UUID
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 
 from app.accounts.models import User
+from app.authz import Actor
 from app.errors import DomainError, RequestValidationFailed
 from app.extensions import db
-from app.ivas import notices, services
-from app.ivas.errors import TooManyVerificationAttempts
+from app.ivas import actions, notices
 from app.ivas.models import IvaState, IvaType
-from app.second_factor.audit import record
+from app.second_factor.levels import session_fully_authenticated
 from app.second_factor.pages import NO_STORE, bp
-from app.web.session import current_person, person_required, role_required
+from app.web.session import current_person, person_required, person_role, role_required
 
 STEWARD_STATES = {
     "waiting": {IvaState.CODE_REQUESTED, IvaState.CODE_CREATED, IvaState.CODE_TRANSMITTED},
@@ -27,7 +31,7 @@ def ivas():
     person = current_person()
     return render_template(
         "second_factor/ivas.html",
-        ivas=services.list_for(person.id),
+        ivas=actions.addresses_of(_actor(), person.id),
         types=list(IvaType),
         labels=notices.LABELS,
     )
@@ -47,9 +51,7 @@ def add_iva():
             "Give the number, address or meeting place (at most 512 characters).",
             code="iva_value",
         )
-    iva = services.add(person.id, type_, value)
-    record(person.id, "iva_added", f"user:{person.id}", "web", f"{iva.type} {iva.id}")
-    db.session.commit()
+    iva = actions.add_address(_actor(), person.id, type_, value)
     flash(f"Your {notices.label(iva)} was added. Request its verification when ready.", "success")
     return redirect(url_for("second_factor.ivas"))
 
@@ -57,11 +59,7 @@ def add_iva():
 @bp.post("/verification-addresses/<uuid:iva_id>/request-code")
 @person_required
 def request_iva_code(iva_id: UUID):
-    person = current_person()
-    iva = services.request_code(iva_id, person.id)
-    record(person.id, "iva_code_requested", f"user:{person.id}", "web", str(iva.id))
-    db.session.commit()
-    notices.code_requested(iva)
+    actions.request_code(_actor(), iva_id)
     flash("A data steward will send you a code through this address.", "success")
     return redirect(url_for("second_factor.ivas"))
 
@@ -69,23 +67,11 @@ def request_iva_code(iva_id: UUID):
 @bp.post("/verification-addresses/<uuid:iva_id>/verify")
 @person_required
 def verify_iva_code(iva_id: UUID):
-    person = current_person()
     try:
-        iva = services.verify_code(iva_id, person.id, request.form.get("code", ""))
-    except TooManyVerificationAttempts as refused:
-        iva = services.get(iva_id, person.id)
-        record(person.id, "iva_reset_after_wrong_codes", f"user:{person.id}", "web", str(iva_id))
-        db.session.commit()
-        notices.reset_after_attempts(iva)
+        iva = actions.verify(_actor(), iva_id, request.form.get("code", ""))
+    except DomainError as refused:  # a wrong code (counted), or the third (address reset)
         flash(refused.detail, "error")
         return redirect(url_for("second_factor.ivas")), 303
-    except DomainError as refused:
-        db.session.commit()  # the wrong attempt is counted
-        flash(refused.detail, "error")
-        return redirect(url_for("second_factor.ivas")), 303
-    record(person.id, "iva_verified", f"user:{person.id}", "web", str(iva.id))
-    db.session.commit()
-    notices.verified(iva)
     flash(f"Your {notices.label(iva)} is verified.", "success")
     return redirect(url_for("second_factor.ivas"))
 
@@ -93,10 +79,7 @@ def verify_iva_code(iva_id: UUID):
 @bp.post("/verification-addresses/<uuid:iva_id>/delete")
 @person_required
 def delete_iva(iva_id: UUID):
-    person = current_person()
-    iva = services.remove(iva_id, person.id)
-    record(person.id, "iva_deleted", f"user:{person.id}", "web", str(iva_id))
-    db.session.commit()
+    iva = actions.delete_address(_actor(), current_person().id, iva_id)
     flash(f"Your {notices.label(iva)} was deleted.", "success")
     return redirect(url_for("second_factor.ivas"))
 
@@ -107,7 +90,7 @@ def steward_ivas():
     shown = request.args.get("show", "waiting")
     if shown not in STEWARD_STATES:
         shown = "waiting"
-    listed = services.listing(STEWARD_STATES[shown])
+    listed = actions.steward_queue(_actor(), STEWARD_STATES[shown])
     ids = {iva.user_id for iva in listed}
     people = {p.id: p for p in db.session.query(User).filter(User.id.in_(ids))} if ids else {}
     return render_template(
@@ -122,10 +105,7 @@ def steward_ivas():
 @bp.post("/steward/verification-addresses/<uuid:iva_id>/create-code")
 @role_required("steward", "admin")
 def steward_create_code(iva_id: UUID):
-    steward = current_person()
-    iva, code = services.create_code(iva_id, f"user:{steward.id}")
-    record(iva.user_id, "iva_code_created", f"user:{steward.id}", "web", str(iva.id))
-    db.session.commit()
+    iva, code = actions.create_code(_actor(), iva_id)
     page = render_template(
         "second_factor/code_once.html",
         iva=iva,
@@ -140,11 +120,7 @@ def steward_create_code(iva_id: UUID):
 @bp.post("/steward/verification-addresses/<uuid:iva_id>/transmitted")
 @role_required("steward", "admin")
 def steward_code_transmitted(iva_id: UUID):
-    steward = current_person()
-    iva = services.code_transmitted(iva_id, f"user:{steward.id}")
-    record(iva.user_id, "iva_code_transmitted", f"user:{steward.id}", "web", str(iva.id))
-    db.session.commit()
-    notices.code_transmitted(iva)
+    actions.mark_code_transmitted(_actor(), iva_id)
     flash("Marked as sent; the person can enter the code now.", "success")
     return redirect(url_for("second_factor.steward_ivas"))
 
@@ -152,10 +128,13 @@ def steward_code_transmitted(iva_id: UUID):
 @bp.post("/steward/verification-addresses/<uuid:iva_id>/unverify")
 @role_required("steward", "admin")
 def steward_unverify(iva_id: UUID):
-    steward = current_person()
-    iva = services.unverify(iva_id)
-    record(iva.user_id, "iva_unverified", f"user:{steward.id}", "web", str(iva.id))
-    db.session.commit()
-    notices.unverified(iva)
+    actions.unverify(_actor(), iva_id)
     flash("The address is unverified; downloads bound to it are paused.", "success")
     return redirect(url_for("second_factor.steward_ivas", show=request.args.get("show", "waiting")))
+
+
+def _actor() -> Actor:
+    """The signed-in person; their role counts only once this session passed the second
+    factor (the steward pages' decorator already asks for it)."""
+    person = current_person()
+    return Actor.person(person.id, person_role(person), "web", full=session_fully_authenticated())
