@@ -359,3 +359,33 @@ def test_a_work_package_is_made_the_same_on_every_channel(world, create):
     files = db.session.scalars(select(WorkPackageFile.accession)).all()
     assert files == ["GHGAFDS10001"]
     assert world.audit(world.requester.id) == [] and world.mails() == []
+
+
+# --- the actions themselves -------------------------------------------------------
+
+
+def test_nobody_asks_for_access_or_makes_a_package_in_someone_elses_name(world):
+    """Every channel passes the person acting; an action handed someone else refuses."""
+    from app.access import actions as access
+    from app.access.request_schemas import AccessRequestCreation
+    from app.auth.internal_tokens import AuthUser
+    from app.authz import Actor
+    from app.errors import Forbidden
+    from app.extensions import db
+    from app.work_packages import actions as packages
+    from app.work_packages.schemas import CreationRequest
+
+    grant(world.requester.id, dataset="DS1")
+    someone_else = Actor.person(world.steward.id, "steward", "web")
+    rae = AuthUser(id=world.requester.id, name="Rae", email=REQUESTER, title=None)
+    package = {"type": "download", "dataset_id": "DS1", "user_public_crypt4gh_key": public_key()}
+
+    with pytest.raises(Forbidden):
+        access.make_request(someone_else, rae, AccessRequestCreation(dataset_id="DS1"))
+    with pytest.raises(Forbidden):
+        packages.create_work_package(someone_else, rae, CreationRequest.model_validate(package))
+
+    db.session.rollback()
+    assert db.session.scalars(select(AccessRequest)).all() == []
+    assert db.session.scalars(select(WorkPackage)).all() == []
+    assert world.webhook.texts == [] and world.mails() == []

@@ -17,6 +17,7 @@ from app.accounts.audit import record_event
 from app.accounts.models import User
 from app.auth.internal_tokens import AuthUser
 from app.authz import Actor, Permission
+from app.errors import Forbidden
 from app.extensions import db
 from app.notifications.throttle import refuse_too_often
 from app.unit_of_work import after_commit, commit
@@ -28,8 +29,10 @@ OWN_REQUEST = (
 
 
 def make_request(actor: Actor, requester: AuthUser, creation: AccessRequestCreation):
-    """A pending request of `requester`; the stewards hear of it (once per target and
-    REPEAT_NOTICE_MINUTES), and a person has a limit (ADR 22)."""
+    """A pending request of `requester`, who is the person acting; the stewards hear of
+    it (once per target and REPEAT_NOTICE_MINUTES), and a person has a limit (ADR 22)."""
+    if not actor.is_person(requester.id):
+        raise Forbidden("A person asks for access for themself only", code="other_user")
     limit = current_app.extensions["settings"].access_request_limit
     refuse_too_often(
         requester.id,
