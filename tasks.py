@@ -269,12 +269,14 @@ def list_applications(c, all=False):
 @one_line_errors
 def grant_access(c, user_id, dataset="", box="", days="365"):
     """Grant a user download access to a dataset or upload access to a box."""
+    from dataclasses import replace
+
     from pydantic import ValidationError
 
+    from app.access.actions import create_grant
     from app.access.schemas import GrantRequest
-    from app.access.services import create_grant
+    from app.authz import Actor
     from app.errors import DomainError
-    from app.extensions import db
 
     try:
         request = GrantRequest(
@@ -287,10 +289,10 @@ def grant_access(c, user_id, dataset="", box="", days="365"):
         raise Exit(f"error: {error.errors()[0]['msg']}", code=2) from None
     with _app_context():
         try:
-            grant = create_grant(request, granted_by="operator:invoke")
+            # Named in grants as before ("operator:invoke"), not Actor.operator()'s "cli".
+            grant = create_grant(replace(Actor.operator(), label=OPERATOR), request)
         except DomainError as error:
             raise Exit(f"error: {error.detail}", code=1) from None
-        db.session.commit()
     print(f"grant {grant.id}: {grant.kind} access until {grant.valid_until.isoformat()}")
 
 

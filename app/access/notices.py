@@ -1,9 +1,10 @@
-"""Who hears of a new access request (after the commit): the stewards, by webhook."""
+"""Who hears of access requests (after the commit): the stewards of a new one, by
+webhook; the requester of the decision, by e-mail."""
 
 from flask import current_app
 
 from app.access.models import AccessRequest
-from app.notifications.dispatch import notify_operators
+from app.notifications.dispatch import email_user, notify_operators
 from app.notifications.throttle import first_notice
 
 
@@ -17,3 +18,16 @@ def request_created(request: AccessRequest) -> None:
             f"Access request {request.id}: {request.user_email} asks for {request.kind} "
             f"access to {target}"
         )
+
+
+def tell_requester(decided: AccessRequest, outcome: str) -> None:
+    """The requester learns the decision ("allowed" or "denied") and the steward's note."""
+    target = decided.dataset_accession or f"upload box {decided.upload_box_id}"
+    note = (
+        f"\n\nNote from the data steward: {decided.decision_note}" if decided.decision_note else ""
+    )
+    email_user(
+        decided.user_email,
+        f"Your access request was {outcome}",
+        f"Your request for {decided.kind} access to {target} was {outcome}.{note}\n",
+    )

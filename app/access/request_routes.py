@@ -4,7 +4,8 @@ from uuid import UUID
 
 from flask import Blueprint
 
-from app.access import notices, requests
+from app.access import actions, requests
+from app.access.callers import api_actor
 from app.access.request_schemas import (
     AccessRequestCreation,
     AccessRequestPage,
@@ -17,7 +18,7 @@ from app.accounts.actors import actor_required
 from app.api import PageQuery, json_response, operation
 from app.applications.permissions import Permission
 from app.auth.internal_tokens import AuthUser, internal_token_required
-from app.extensions import db
+from app.authz import Actor
 
 bp = Blueprint("access_requests", __name__)
 
@@ -31,9 +32,7 @@ bp = Blueprint("access_requests", __name__)
     responses={201: AccessRequestView, 404: None, 429: None},
 )
 def create(user: AuthUser, body: AccessRequestCreation):
-    request = requests.create(user, body)
-    db.session.commit()
-    notices.request_created(request)
+    request = actions.make_request(Actor.person(user.id, None, "api"), user, body)
     return json_response(AccessRequestView.of(request), 201)
 
 
@@ -79,8 +78,7 @@ def listing(actor: str, query: AccessRequestQuery):
     responses={200: AccessRequestView, 404: None, 409: None},
 )
 def allow(actor: str, request_id: UUID, body: Decision):
-    request = requests.allow(request_id, body, actor)
-    db.session.commit()
+    request = actions.allow_request(api_actor(actor, Permission.DATA_STEWARD), request_id, body)
     return json_response(AccessRequestView.of(request))
 
 
@@ -94,6 +92,5 @@ def allow(actor: str, request_id: UUID, body: Decision):
     responses={200: AccessRequestView, 404: None, 409: None},
 )
 def deny(actor: str, request_id: UUID, body: Decision):
-    request = requests.deny(request_id, body, actor)
-    db.session.commit()
+    request = actions.deny_request(api_actor(actor, Permission.DATA_STEWARD), request_id, body)
     return json_response(AccessRequestView.of(request))

@@ -13,9 +13,8 @@ from app.access.services import create_grant
 from app.auth.internal_tokens import AuthUser
 from app.catalog import services as catalog
 from app.database import fetch_page, utc_now
-from app.errors import Conflict, Forbidden, NotFound, RequestValidationFailed
+from app.errors import Conflict, NotFound, RequestValidationFailed
 from app.extensions import db
-from app.notifications.throttle import refuse_too_often
 
 DEFAULT_GRANT = timedelta(days=365)
 
@@ -32,22 +31,9 @@ class AlreadyDecided(Conflict):
     code = "access_request_decided"
 
 
-class OwnRequest(Forbidden):
-    """A person may not decide their own access request."""
-
-    code = "own_access_request"
-
-
 def create(user: AuthUser, creation: AccessRequestCreation) -> AccessRequest:
-    """A pending request; each one tells the stewards, so a person has a limit (ADR 22)."""
-    limit = current_app.extensions["settings"].access_request_limit
-    refuse_too_often(
-        user.id,
-        "access_request",
-        limit,
-        f"You have made too many access requests (at most {limit}); the data stewards "
-        "have the ones you sent. Try again later.",
-    )
+    """A pending request for a dataset or box the catalog knows (the action counts it
+    against the person's limit and tells the stewards)."""
     if creation.dataset_id is not None:
         catalog.get_dataset(creation.dataset_id)
     else:
@@ -84,7 +70,7 @@ def requester_of(request_id: UUID) -> UUID | None:
 
 
 def allow(request_id: UUID, decision: Decision, actor: str) -> AccessRequest:
-    request = _pending(request_id, actor)
+    request = _pending(request_id)
     _check_iva(request, decision)
     valid_from = decision.valid_from or request.wished_from or utc_now()
     valid_until = decision.valid_until or request.wished_until or valid_from + DEFAULT_GRANT
@@ -134,20 +120,14 @@ def _field_error(field: str, message: str) -> RequestValidationFailed:
 
 
 def deny(request_id: UUID, decision: Decision, actor: str) -> AccessRequest:
-    return _decide(_pending(request_id, actor), "denied", decision, actor)
+    return _decide(_pending(request_id), "denied", decision, actor)
 
 
-def _pending(request_id: UUID, actor: str) -> AccessRequest:
-    """The pending request `actor` ("user:<id>" or "application:<name>") may decide."""
+def _pending(request_id: UUID) -> AccessRequest:
+    """The request, locked, while it is pending (who may decide it is the action's rule)."""
     request = db.session.get(AccessRequest, request_id, with_for_update=True)
     if request is None:
         raise AccessRequestNotFound(f"Access request {request_id} not found")
-    # Four eyes: a steward (or admin) granting themself access would need no one else.
-    if actor == f"user:{request.user_id}":
-        raise OwnRequest(
-            "You cannot decide your own access request: another data steward, an admin, "
-            "or an application key with DATA_STEWARD decides it."
-        )
     if request.status != "pending":
         raise AlreadyDecided(f"Access request {request_id} is already {request.status}")
     return request

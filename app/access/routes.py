@@ -4,11 +4,11 @@ from uuid import UUID
 
 from flask import Blueprint, g
 
-from app.access import services
+from app.access import actions, services
+from app.access.callers import api_actor
 from app.access.schemas import GrantPage, GrantPath, GrantQuery, GrantRequest, GrantView
 from app.api import json_response, operation
 from app.applications.permissions import Permission, permissions_required
-from app.extensions import db
 
 bp = Blueprint("access", __name__)
 steward_only = permissions_required([Permission.DATA_STEWARD])
@@ -25,8 +25,7 @@ steward_only = permissions_required([Permission.DATA_STEWARD])
     responses={201: GrantView},
 )
 def create_grant(body: GrantRequest):
-    grant = services.create_grant(body, granted_by=g.actor)
-    db.session.commit()
+    grant = actions.create_grant(api_actor(g.actor, Permission.DATA_STEWARD), body)
     return json_response(GrantView.of(grant), 201)
 
 
@@ -55,6 +54,5 @@ def list_grants(query: GrantQuery):
     responses={204: None},
 )
 def revoke_grant(grant_id: UUID):
-    services.revoke_grant(grant_id)
-    db.session.commit()
+    actions.revoke_grant(api_actor(g.actor, Permission.DATA_STEWARD), grant_id)
     return "", 204

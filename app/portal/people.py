@@ -2,7 +2,8 @@
 
 from app.accounts.models import User
 from app.auth.internal_tokens import AuthUser
-from app.web.session import current_person
+from app.authz import Actor
+from app.web.session import current_person, person_role
 
 
 def signed_in() -> User:
@@ -18,3 +19,9 @@ def as_auth_user(person: User) -> AuthUser:
 def actor(person: User) -> str:
     """How records name a person acting on a page (the same form as the JSON API's)."""
     return f"user:{person.id}"
+
+
+def web_actor(person: User) -> Actor:
+    """The person acting on a page, for the actions (their role's permissions: the page
+    decorators let only fully authenticated people act)."""
+    return Actor.person(person.id, person_role(person), "web")

@@ -4,7 +4,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from pydantic import ValidationError
 from wtforms.fields.choices import SelectChoice
 
-from app.access import notices as access_notices
+from app.access import actions as access
 from app.access import requests as access_requests
 from app.access.policy import access_policy
 from app.access.request_schemas import AccessRequestCreation, AccessRequestQuery
@@ -21,9 +21,10 @@ from app.portal.forms import (
     day_start,
 )
 from app.portal.paging import Pager
-from app.portal.people import as_auth_user, signed_in
+from app.portal.people import as_auth_user, signed_in, web_actor
 from app.portal.secrets import shows_secret
 from app.web.session import fully_authenticated, person_required
+from app.work_packages import actions as package_actions
 from app.work_packages import services as work_packages
 from app.work_packages.schemas import CreationRequest
 
@@ -92,9 +93,7 @@ def request_access(accession: str):
         valid_from=day_start(form.valid_from.data),
         valid_until=day_start(form.valid_until.data),
     )
-    created = access_requests.create(as_auth_user(person), creation)
-    db.session.commit()
-    access_notices.request_created(created)
+    access.make_request(web_actor(person), as_auth_user(person), creation)
     flash(f"Your request for {found.accession} was sent to the data stewards.", "success")
     return redirect(url_for("portal.my_access"))
 
@@ -192,8 +191,8 @@ def _create_package(person, form, kind: str, target: str, file_ids):
     else:
         fields["research_data_upload_box_id"] = target
     try:
-        created = work_packages.create_work_package(
-            as_auth_user(person), CreationRequest.model_validate(fields)
+        created = package_actions.create_work_package(
+            web_actor(person), as_auth_user(person), CreationRequest.model_validate(fields)
         )
     except ValidationError as error:
         _show_validation_errors(form, error)
@@ -205,7 +204,6 @@ def _create_package(person, form, kind: str, target: str, file_ids):
         db.session.rollback()
         form.form_errors.append(str(error.detail))
         return work_packages_page(**failed, status=error.status)
-    db.session.commit()
     package = created.package
     target_title = _target_title(package)
     return shows_secret(

@@ -6,10 +6,11 @@ from uuid import UUID
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
+from app.access import actions as access
 from app.access import requests as access_requests
 from app.access.request_schemas import AccessRequestQuery, Decision, RequestStatus
 from app.access.schemas import GrantQuery
-from app.access.services import list_grants, revoke_grant
+from app.access.services import list_grants
 from app.accounts.queries import emails_of
 from app.accounts.services import find_account
 from app.catalog import services as catalog
@@ -19,11 +20,10 @@ from app.ivas import services as ivas
 from app.ivas.errors import IvaNotUsable
 from app.ivas.models import IvaState
 from app.ivas.notices import label
-from app.notifications.dispatch import email_user
 from app.portal import bp
 from app.portal.forms import DecisionForm, DenialForm, GrantFilterForm, day_start
 from app.portal.paging import Pager
-from app.portal.people import actor, signed_in
+from app.portal.people import signed_in, web_actor
 from app.transfer.services import box_uploads, upload_state_counts
 from app.web.session import fully_authenticated, role_required
 
@@ -102,7 +102,7 @@ def allow_request(request_id: str):
         iva_id=_uuid_or_none(form.iva_id.data),
     )
     try:
-        decided = access_requests.allow(ident, decision, actor(signed_in()))
+        decided = access.allow_request(web_actor(signed_in()), ident, decision)
     except IvaNotUsable as refused:
         db.session.rollback()
         form.iva_id.errors = [_first_message(refused)]
@@ -114,8 +114,6 @@ def allow_request(request_id: str):
             message = f"{field.label.text if field else 'The period'} {problem['msg']}."
             (field.errors.append if field else form.form_errors.append)(message)
         return steward_requests(forms={ident: _with_addresses(form, ident)}, status=422)
-    db.session.commit()
-    _tell_requester(decided, "allowed")
     target = decided.dataset_accession or f"upload box {decided.upload_box_id}"
     flash(f"Allowed: {decided.user_email} now has {decided.kind} access to {target}.")
     return redirect(url_for("portal.steward_requests"))
@@ -147,27 +145,13 @@ def deny_request(request_id: str):
     if not form.validate():
         flash("The note is too long (at most 4000 characters); nothing was decided.", "error")
         return redirect(url_for("portal.steward_requests"))
-    decided = access_requests.deny(
+    decided = access.deny_request(
+        web_actor(signed_in()),
         _uuid(request_id, "access request"),
         Decision(note=form.note.data or None),
-        actor(signed_in()),
     )
-    db.session.commit()
-    _tell_requester(decided, "denied")
     flash(f"Denied the request of {decided.user_email}.")
     return redirect(url_for("portal.steward_requests"))
-
-
-def _tell_requester(decided, outcome: str) -> None:
-    target = decided.dataset_accession or f"upload box {decided.upload_box_id}"
-    note = (
-        f"\n\nNote from the data steward: {decided.decision_note}" if decided.decision_note else ""
-    )
-    email_user(
-        decided.user_email,
-        f"Your access request was {outcome}",
-        f"Your request for {decided.kind} access to {target} was {outcome}.{note}\n",
-    )
 
 
 @bp.get("/steward/grants")
@@ -206,8 +190,7 @@ def steward_grants():
 @role_required(*STEWARDS)
 @fully_authenticated
 def revoke(grant_id: str):
-    revoked = revoke_grant(_uuid(grant_id, "grant"))
-    db.session.commit()
+    revoked = access.revoke_grant(web_actor(signed_in()), _uuid(grant_id, "grant"))
     flash(f"Revoked the grant {revoked.id}; its work packages stop working at once.")
     return redirect(url_for("portal.steward_grants"))
 

@@ -6,11 +6,11 @@ from flask import Blueprint, request
 
 from app.api import json_response, operation
 from app.auth.internal_tokens import AuthUser, internal_token_required
+from app.authz import Actor
 from app.errors import Forbidden
-from app.extensions import db
 from app.prepared import PreparedQuery
 from app.second_factor.levels import after_second_factor
-from app.work_packages import services
+from app.work_packages import actions, services
 from app.work_packages.access_token import (
     checks_work_package_access_token,
     work_package_access_required,
@@ -55,8 +55,7 @@ TOKEN_HEADERS_DOC = {201: {"Cache-Control": "The token may be reused for its 30 
     responses={201: CreationResponse, 404: None, 409: None},
 )
 def create_work_package(user: AuthUser, body: CreationRequest):
-    created = services.create_work_package(user, body)
-    db.session.commit()
+    created = actions.create_work_package(Actor.person(user.id, None, "api"), user, body)
     return json_response(
         CreationResponse(
             id=str(created.package.id),
