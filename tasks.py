@@ -269,7 +269,6 @@ def list_applications(c, all=False):
 @one_line_errors
 def grant_access(c, user_id, dataset="", box="", days="365"):
     """Grant a user download access to a dataset or upload access to a box."""
-    from dataclasses import replace
 
     from pydantic import ValidationError
 
@@ -289,8 +288,7 @@ def grant_access(c, user_id, dataset="", box="", days="365"):
         raise Exit(f"error: {error.errors()[0]['msg']}", code=2) from None
     with _app_context():
         try:
-            # Named in grants as before ("operator:invoke"), not Actor.operator()'s "cli".
-            grant = create_grant(replace(Actor.operator(), label=OPERATOR), request)
+            grant = create_grant(Actor.operator(), request)
         except DomainError as error:
             raise Exit(f"error: {error.detail}", code=1) from None
     print(f"grant {grant.id}: {grant.kind} access until {grant.valid_until.isoformat()}")

@@ -19,7 +19,7 @@ class Actor:
     """Who acts (for records), through which channel, holding which permissions.
 
     `label` is what audit records store: "user:<id>", "application:<name>",
-    "slack:<member id>", "cli" or "system:<what>".
+    "slack:<member id>", "operator:invoke" or "system:<what>".
     """
 
     label: str
@@ -45,7 +45,7 @@ class Actor:
     @classmethod
     def operator(cls) -> "Actor":
         """Whoever runs `invoke` on the service's machine: they hold its database anyway."""
-        return cls("cli", "cli", frozenset({Permission.ADMIN}))
+        return cls("operator:invoke", "cli", frozenset({Permission.ADMIN}))
 
     @classmethod
     def system(cls, what: str) -> "Actor":
