@@ -497,8 +497,9 @@ def link_account(c, email, subject, issuer=""):
     from sqlalchemy import select
     from sqlalchemy.exc import IntegrityError
 
-    from app.accounts.identities import link_account as link
+    from app.accounts.actions import link_account as link
     from app.accounts.models import User
+    from app.authz import Actor
     from app.extensions import db
 
     with _app_context() as app:
@@ -511,8 +512,7 @@ def link_account(c, email, subject, issuer=""):
         if len(users) != 1:
             raise Exit(f"error: no account waiting to be linked for {email}", code=1)
         try:
-            link(users[0], issuer, subject, OPERATOR)
-            db.session.commit()
+            link(Actor.operator(), users[0].id, issuer, subject)
         except IntegrityError:
             raise Exit(f"error: {issuer} {subject} is linked to another account", code=1) from None
     print(f"{email}: linked to {issuer} {subject}")

@@ -9,7 +9,7 @@ flush and record the account event), registers what must follow the commit
 from dataclasses import dataclass
 from uuid import UUID
 
-from app.accounts import api_tokens, notices, services
+from app.accounts import api_tokens, identities, notices, services
 from app.accounts.audit import record_event
 from app.accounts.models import PersonRole, User, UserStatus
 from app.accounts.schemas import SignupRequest
@@ -197,3 +197,13 @@ def create_account(actor: Actor, request: SignupRequest, *, admin: bool = False)
     refresh_token = services.issue_refresh_token(user.id)
     commit()
     return CreatedAccount(user, refresh_token)
+
+
+def link_account(actor: Actor, user_id: UUID, issuer: str, subject: str) -> User:
+    """Bind an account not linked yet to a person at the identity provider; a pair
+    already linked to another account fails at the flush (IntegrityError)."""
+    actor.require(Permission.USER_ADMIN)
+    user = services.get_user(user_id)
+    identities.link_account(user, issuer, subject, actor.label, actor.channel)
+    commit()
+    return user
