@@ -462,17 +462,10 @@ def create_user(c, name, email, title="", admin=False):
     """
     from pydantic import ValidationError
 
-    from app.accounts.audit import record_event
-    from app.accounts.models import PersonRole, UserStatus
+    from app.accounts.actions import create_account
     from app.accounts.schemas import SignupRequest
-    from app.accounts.services import (
-        change_role,
-        change_status,
-        create_local_account,
-        issue_refresh_token,
-    )
+    from app.authz import Actor
     from app.errors import DomainError
-    from app.extensions import db
 
     try:
         request = SignupRequest(name=name, email=email, title=title or None)
@@ -480,12 +473,7 @@ def create_user(c, name, email, title="", admin=False):
         raise Exit(f"error: {error.errors()[0]['msg']}", code=2) from None
     with _app_context():
         try:
-            user = create_local_account(request)
-            record_event(user.id, "created", OPERATOR, "cli")
-            if admin:
-                change_status(user.id, UserStatus.ACTIVE, OPERATOR, "cli")
-                change_role(user.id, PersonRole.ADMIN, OPERATOR, "cli")
-            refresh_token = issue_refresh_token(user.id)
+            created = create_account(Actor.operator(), request, admin=admin)
         except DomainError as error:
             hint = (
                 f"; `invoke issue-refresh-token {email}` gives its person a new refresh token"
@@ -493,8 +481,7 @@ def create_user(c, name, email, title="", admin=False):
                 else ""
             )
             raise Exit(f"error: {error.detail}{hint}", code=1) from None
-        db.session.commit()
-        print(f"USER_ID={user.id}\nREFRESH_TOKEN={refresh_token}")
+        print(f"USER_ID={created.user.id}\nREFRESH_TOKEN={created.refresh_token}")
 
 
 @task(
@@ -510,8 +497,9 @@ def link_account(c, email, subject, issuer=""):
     from sqlalchemy import select
     from sqlalchemy.exc import IntegrityError
 
-    from app.accounts.identities import link_account as link
+    from app.accounts.actions import link_account as link
     from app.accounts.models import User
+    from app.authz import Actor
     from app.extensions import db
 
     with _app_context() as app:
@@ -524,8 +512,7 @@ def link_account(c, email, subject, issuer=""):
         if len(users) != 1:
             raise Exit(f"error: no account waiting to be linked for {email}", code=1)
         try:
-            link(users[0], issuer, subject, OPERATOR)
-            db.session.commit()
+            link(Actor.operator(), users[0].id, issuer, subject)
         except IntegrityError:
             raise Exit(f"error: {issuer} {subject} is linked to another account", code=1) from None
     print(f"{email}: linked to {issuer} {subject}")
@@ -537,9 +524,9 @@ def accept_user(c, email):
     """Accept a pending account (the user is e-mailed when SMTP is configured)."""
     from sqlalchemy import select
 
+    from app.accounts.actions import accept
     from app.accounts.models import User, UserStatus
-    from app.accounts.notices import tell_accepted
-    from app.accounts.services import change_status
+    from app.authz import Actor
     from app.errors import DomainError
     from app.extensions import db
 
@@ -553,11 +540,9 @@ def accept_user(c, email):
             found = "no account" if not users else f"{len(users)} accounts"
             raise Exit(f"error: {found} waiting for acceptance for {email}", code=1)
         try:
-            user = change_status(users[0].id, UserStatus.ACTIVE, OPERATOR, "cli")
+            accept(Actor.operator(), users[0].id)
         except DomainError as error:
             raise Exit(f"error: {error.detail}", code=1) from None
-        db.session.commit()
-        tell_accepted(user)
     print(f"{email}: active")
 
 
@@ -565,12 +550,12 @@ def accept_user(c, email):
 @one_line_errors
 def issue_refresh_token(c, account):
     """Print a new refresh token for an account, once; its earlier refresh tokens are revoked."""
-    from app.accounts.services import find_account, reissue_refresh_token
-    from app.extensions import db
+    from app.accounts.actions import reissue_refresh_token
+    from app.accounts.services import find_account
+    from app.authz import Actor
 
     with _app_context():
-        user, refresh_token = reissue_refresh_token(find_account(account).id, "operator:invoke")
-        db.session.commit()
+        user, refresh_token = reissue_refresh_token(Actor.operator(), find_account(account).id)
         print(f"USER_ID={user.id}\nREFRESH_TOKEN={refresh_token}")
 
 

@@ -3,11 +3,13 @@ holds it (steward: DATA_STEWARD; admin: everything, as ADMIN)."""
 
 from collections.abc import Callable
 from functools import wraps
+from uuid import UUID
 
 from flask import request
 
 from app.accounts.errors import RoleRequired
 from app.applications.permissions import Permission, application_store, person_permissions
+from app.authz import Actor
 from roles import API_KEY_HEADER, PermissionDenied
 
 
@@ -50,3 +52,15 @@ def _person_actor(permission: Permission) -> str:
             "or ADMIN"
         )
     return actor
+
+
+def api_actor(label: str, proven: Permission) -> Actor:
+    """The `Actor` for a label `actor_required(proven)` let in, for the actions.
+
+    The decorator proved that the caller holds `proven` (or ADMIN); that is what the
+    actor is said to hold, whether a key or a person's token (step b of ADR 0023
+    makes the decorator hand over an `Actor` itself).
+    """
+    kind, _, reference = label.partition(":")
+    person = UUID(reference) if kind == "user" else None
+    return Actor(label, "api", frozenset({proven}), person)

@@ -147,8 +147,8 @@ def _create(identity: ProviderIdentity) -> tuple[User, bool]:
     return user, True
 
 
-def link_account(user: User, issuer: str, subject: str, actor: str) -> None:
+def link_account(user: User, issuer: str, subject: str, actor: str, channel: str = "cli") -> None:
     """An operator binds an existing account to a provider identity."""
     user.oidc_issuer, user.oidc_subject = issuer, subject
-    record_event(user.id, "linked", actor, "cli", f"{issuer} {subject}")
+    record_event(user.id, "linked", actor, channel, f"{issuer} {subject}")
     db.session.flush()

@@ -5,26 +5,26 @@ from uuid import UUID
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import case, select
 
-from app.accounts import services
+from app.accounts import actions
 from app.accounts.audit import list_events
 from app.accounts.errors import UserNotFound
 from app.accounts.models import PersonRole, User, UserStatus
-from app.accounts.notices import tell_accepted
 from app.api import PageQuery
 from app.errors import RequestValidationFailed
 from app.extensions import db
+from app.portal.people import web_actor
 from app.web import web_blueprint
 from app.web.session import current_person, role_required
 
 bp = web_blueprint("admin", __name__, url_prefix="/admin")
 
 RECENT_EVENTS = 50
-#: Form action -> (target status, what the flash message says).
+#: Form action -> (the action, what the flash message says).
 STATUS_ACTIONS = {
-    "accept": (UserStatus.ACTIVE, "accepted"),
-    "reject": (UserStatus.REJECTED, "rejected"),
-    "disable": (UserStatus.DISABLED, "disabled"),
-    "enable": (UserStatus.ACTIVE, "enabled"),
+    "accept": (actions.accept, "accepted"),
+    "reject": (actions.reject, "rejected"),
+    "disable": (actions.disable, "disabled"),
+    "enable": (actions.enable, "enabled"),
 }
 _PENDING_FIRST = case((User.status == UserStatus.PENDING.value, 0), else_=1)
 
@@ -53,11 +53,8 @@ def users():
 def change_status(user_id: str, action: str):
     if action not in STATUS_ACTIONS:
         raise UserNotFound("No such action")
-    target, done = STATUS_ACTIONS[action]
-    person = services.change_status(_account_id(user_id), target, _actor(), "web")
-    db.session.commit()
-    if action == "accept":
-        tell_accepted(person)
+    act, done = STATUS_ACTIONS[action]
+    person = act(_actor(), _account_id(user_id))
     flash(f"{person.name} ({person.email}) {done}.", "success")
     return redirect(url_for("admin.users"), 303)
 
@@ -69,8 +66,7 @@ def change_role(user_id: str):
         role = PersonRole(request.form.get("role", ""))
     except ValueError:
         raise RequestValidationFailed("Choose researcher, steward or admin") from None
-    person = services.change_role(_account_id(user_id), role, _actor(), "web")
-    db.session.commit()
+    person = actions.change_role(_actor(), _account_id(user_id), role)
     flash(f"{person.name} is now {person.role}.", "success")
     return redirect(url_for("admin.users"), 303)
 
@@ -82,5 +78,5 @@ def _account_id(raw: str) -> UUID:
         raise UserNotFound("No such account") from None
 
 
-def _actor() -> str:
-    return f"user:{current_person().id}"
+def _actor():
+    return web_actor(current_person())

@@ -20,22 +20,23 @@ from flask import current_app
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import delete
 
-from app.accounts import services
+from app.accounts import actions
 from app.accounts.errors import AlreadyDecided
-from app.accounts.models import User, UserStatus
-from app.accounts.notices import tell_accepted
+from app.accounts.models import User
+from app.authz import Actor, Permission
 from app.database import insert_ignoring_conflicts, utc_now
 from app.errors import DomainError, NotFound, RequestValidationFailed, Unauthorized
 from app.extensions import db
 from app.identity.models import SlackInteraction
 from app.notifications.approval import APPROVE_ACTION, REJECT_ACTION, decided_blocks, escape
 from app.notifications.dispatch import answer_slack
+from app.unit_of_work import commit
 
 log = logging.getLogger(__name__)
 
 DECISIONS = {
-    APPROVE_ACTION: (UserStatus.ACTIVE, "approved"),
-    REJECT_ACTION: (UserStatus.REJECTED, "rejected"),
+    APPROVE_ACTION: (actions.accept, "approved"),
+    REJECT_ACTION: (actions.reject, "rejected"),
 }
 #: slack_sdk refuses a timestamp further than this from now, either way.
 SIGNATURE_WINDOW = timedelta(minutes=5)
@@ -119,25 +120,31 @@ def apply_click(click: ButtonClick) -> str:
         return ALREADY_HANDLED
     refusal = _refusal(click)
     if refusal:
-        db.session.commit()
+        _remember()
         return _reply(click, refusal, replace=False)
-    target, decision = DECISIONS[click.action_id]
+    decide, decision = DECISIONS[click.action_id]
     try:
-        with db.session.begin_nested():
-            person = services.decide_pending(
-                click.person_id, target, f"slack:{click.clicker_id}", "slack"
-            )
+        # The action commits the interaction's memory with the decision.
+        person = decide(_approver(click), click.person_id, pending_only=True)
     except DomainError as error:
-        db.session.commit()  # the interaction stays remembered
+        _remember()
         return _reply(click, f"Nothing changed: {_why(click, error)}", replace=False)
-    db.session.commit()
-    if target == UserStatus.ACTIVE:
-        tell_accepted(person)
     text = f"{_person(person)} was {decision} by <@{click.clicker_id}>"
     if click.response_url:
         blocks = decided_blocks(person, decision, click.clicker_id)
         answer_slack(click.response_url, {"replace_original": True, "text": text, "blocks": blocks})
     return text
+
+
+def _approver(click: ButtonClick) -> Actor:
+    """Whoever clicked passed `_refusal`: they approve accounts (SLACK_APPROVER_IDS)."""
+    return Actor(f"slack:{click.clicker_id}", "slack", frozenset({Permission.USER_ADMIN}))
+
+
+def _remember() -> None:
+    """Store that this interaction was handled though nothing else changed: a replay of
+    it is refused. The channel's own record, not an action's (ADR 0023)."""
+    commit()
 
 
 def _first_time(click: ButtonClick) -> bool:

@@ -9,8 +9,7 @@ from flask import flash, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from app.accounts import api_tokens
-from app.accounts.services import find_account
+from app.accounts import actions as account_actions
 from app.applications.permissions import Permission
 from app.applications.services import (
     create_application_key,
@@ -33,7 +32,7 @@ from app.portal.forms import (
     ReissueTokenForm,
 )
 from app.portal.paging import Pager
-from app.portal.people import actor, signed_in
+from app.portal.people import actor, signed_in, web_actor
 from app.portal.profile import api_token_page
 from app.portal.secrets import shows_secret
 from app.web.session import fully_authenticated, role_required
@@ -169,11 +168,9 @@ def reissue_api_token():
     if not form.validate():
         return admin_keys(reissue_form=form, status=422)
     try:
-        person = find_account(form.account.data)
-        token = api_tokens.reissue_api_token(person, actor(signed_in()))
+        person, token = account_actions.reissue_api_token(web_actor(signed_in()), form.account.data)
     except DomainError as error:
         db.session.rollback()
         form.account.errors = [*form.account.errors, str(error.detail)]
         return admin_keys(reissue_form=form, status=error.status)
-    db.session.commit()
     return api_token_page(token, person, by_admin=True)

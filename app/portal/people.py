@@ -3,6 +3,7 @@
 from app.accounts.models import User
 from app.auth.internal_tokens import AuthUser
 from app.authz import Actor
+from app.second_factor.levels import session_fully_authenticated
 from app.web.session import current_person, person_role
 
 
@@ -22,6 +23,6 @@ def actor(person: User) -> str:
 
 
 def web_actor(person: User) -> Actor:
-    """The person acting on a page, for the actions (their role's permissions: the page
-    decorators let only fully authenticated people act)."""
-    return Actor.person(person.id, person_role(person), "web")
+    """The person acting on a page: their role's rights count once the second factor
+    is passed in this session (the page decorators ask for it where a role acts)."""
+    return Actor.person(person.id, person_role(person), "web", full=session_fully_authenticated())

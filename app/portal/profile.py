@@ -5,12 +5,10 @@ from uuid import UUID
 from flask import current_app, flash, redirect, render_template, url_for
 from werkzeug.exceptions import NotFound
 
-from app.accounts import api_tokens
-from app.accounts.sign_out import sign_out_everywhere
-from app.extensions import db
+from app.accounts import actions, api_tokens
 from app.identity.next_path import HOME
 from app.portal import bp
-from app.portal.people import actor, signed_in
+from app.portal.people import signed_in, web_actor
 from app.portal.secrets import shows_secret
 from app.web.session import fully_authenticated, person_required, person_role, sign_out
 from app.web_sessions.services import live_sessions
@@ -37,8 +35,7 @@ def profile():
 def sign_out_everywhere_page():
     """Needs no second factor: someone who lost it must still be able to lock a thief out."""
     person = signed_in()
-    done = sign_out_everywhere(person, actor(person), "web")
-    db.session.commit()
+    done = actions.sign_out_everywhere(web_actor(person), person)
     sign_out()
     flash(
         f"You were signed out everywhere: {_counted(done.sessions, 'browser session')} "
@@ -57,8 +54,7 @@ def _counted(number: int, thing: str) -> str:
 @fully_authenticated
 def create_api_token():
     person = signed_in()
-    token = api_tokens.create_api_token(person)
-    db.session.commit()
+    token = actions.create_api_token(web_actor(person), person)
     return api_token_page(token, person, by_admin=False)
 
 
@@ -87,7 +83,6 @@ def revoke_api_token(family_id: str):
         family = UUID(family_id)
     except ValueError:
         raise NotFound("No such API token of yours.") from None
-    api_tokens.revoke_api_token(person.id, family)
-    db.session.commit()
+    actions.revoke_api_token(web_actor(person), family)
     flash("The API token was revoked; it can no longer be traded for access tokens.", "success")
     return redirect(url_for("portal.profile"))

@@ -5,13 +5,10 @@ from uuid import UUID
 from flask import Blueprint
 from pydantic import UUID4, BaseModel
 
-from app.accounts.actors import actor_required
+from app.accounts import actions
+from app.accounts.actors import actor_required, api_actor
 from app.api import operation
 from app.applications.permissions import Permission
-from app.errors import NotFound
-from app.extensions import db
-from app.second_factor import totp
-from app.second_factor.audit import record
 
 bp = Blueprint("second_factor_api", __name__)
 
@@ -32,8 +29,5 @@ class UserPath(BaseModel):
     responses={204: None, 404: None},
 )
 def reset_totp(actor: str, user_id: UUID):
-    if not totp.reset(user_id, actor):
-        raise NotFound("This person has no second factor", code="no_second_factor")
-    record(user_id, "second_factor_reset", actor, "api")
-    db.session.commit()
+    actions.reset_second_factor(api_actor(actor, Permission.USER_ADMIN), user_id)
     return "", 204

@@ -8,11 +8,13 @@ from uuid import UUID
 import segno
 from flask import flash, make_response, redirect, render_template, request, url_for
 
+from app.accounts import actions
 from app.database import utc_now
 from app.errors import DomainError
 from app.extensions import db
 from app.identity.next_path import safe_next
 from app.notifications.dispatch import email_user, notify_operators
+from app.portal.people import web_actor
 from app.second_factor import enrolment, notices, totp
 from app.second_factor.audit import record
 from app.second_factor.errors import SecondFactorLocked
@@ -102,18 +104,17 @@ def verify():
 @role_required("admin")
 def admin_reset(user_id: UUID):
     """A person who lost phone and recovery codes: their TOTP and addresses go."""
-    admin = current_person()
-    if totp.reset(user_id, f"user:{admin.id}"):
-        record(user_id, "second_factor_reset", f"user:{admin.id}", "web")
-        db.session.commit()
+    try:
+        actions.reset_second_factor(web_actor(current_person()), user_id)
+    except actions.NoSecondFactor:
+        flash("This person has no second factor to reset.", "error")
+    else:
         flash(
             "The second factor was reset and the person's sessions and API tokens ended; "
             "they set up a new one at the next sign-in, and their verification addresses "
             "must be verified again.",
             "success",
         )
-    else:
-        flash("This person has no second factor to reset.", "error")
     return redirect(url_for("admin.users"))
 
 
