@@ -11,7 +11,6 @@ from invoke import Exit, task
 
 ROOT = Path(__file__).resolve().parent
 README = ROOT / "README.md"
-OPERATOR = "operator:invoke"
 OPENAPI_FILE = ROOT / "openapi.yaml"
 
 
