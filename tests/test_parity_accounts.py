@@ -39,7 +39,7 @@ SIGNING_SECRET = remember("slack-signing-secret-for-parity-0123456789")
 APPROVER = "U_APPROVER"
 
 #: What each channel's records say about who acted, and the channel they name.
-ACTOR_KIND = {"api": "application", "page": "user", "slack": "slack", "invoke": "cli"}
+ACTOR_KIND = {"api": "application", "page": "user", "slack": "slack", "invoke": "operator"}
 CHANNEL = {"api": "api", "page": "web", "slack": "slack", "invoke": "cli"}
 
 
