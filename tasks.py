@@ -432,12 +432,11 @@ def discard_event(c, event_id):
 @one_line_errors
 def requeue_events(c):
     """Hand every key with waiting events to the workers (what beat does every few seconds)."""
-    from app.database import utc_now
-    from app.feeds.dispatch import enqueue_keys
-    from app.feeds.services import keys_waiting
+    from app.authz import Actor
+    from app.feeds import actions
 
     with _app_context():
-        count = enqueue_keys(keys_waiting(utc_now()))
+        count = actions.requeue_waiting_keys(Actor.operator())
     print(f"enqueued {count} key(s)")
 
 

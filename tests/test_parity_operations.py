@@ -239,6 +239,18 @@ def test_others_may_not_settle_dead_events(ctx, channel):
     assert feed_state()["statuses"] == {DEAD: "dead", LATER: "pending"}
 
 
+def test_requeueing_hands_waiting_events_to_the_workers(ctx):
+    """`invoke requeue-events` (the only channel) changes nothing stored: no audit line."""
+    waiting = EventEnvelope.model_validate(dataset_event("DS1", event_id=LATER))
+    feeds.ingest([waiting], received_from="application:test")
+    _db.session.commit()
+
+    outcome = run_invoke(ctx, "requeue-events")
+
+    assert outcome.status == 0 and outcome.audits == []
+    assert feed_state() == {"statuses": {LATER: "applied"}, "DS1 files": 2}
+
+
 # --- maintenance ------------------------------------------------------------------------
 
 MAINTENANCE_CHANNELS = {

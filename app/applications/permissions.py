@@ -33,18 +33,21 @@ def person_permissions() -> tuple[str, frozenset[Permission]]:
     if held:
         # A role acts only through a token made after the second factor.
         refuse_without_second_factor(user)
-    g.person_permissions = held  # read by `request_actor`
     return f"user:{account.id}", held
 
 
 def request_actor() -> Actor:
     """The caller `permissions_required` admitted, as the `Actor` actions expect: a key
-    with the permissions it holds, or a person with their role's (read at this request)."""
+    with the permissions it holds, or a person with their role's, read from the account
+    as `person_permissions` read it (the session has it already: no second query)."""
     application = g.application
     if application is not None:
         return Actor.application(application.name, application_store.granted(application))
     user_id = UUID(g.actor.removeprefix("user:"))
-    return Actor(g.actor, "api", frozenset(g.get("person_permissions", ())), user_id)
+    account = db.session.get(User, user_id)
+    active = account is not None and account.status == UserStatus.ACTIVE
+    # `person_permissions` let the role count only for a token made after the second factor.
+    return Actor.person(user_id, account.role if active else None, "api")
 
 
 application_store = ApplicationStore(role_models, lambda: db.session, Permission)
