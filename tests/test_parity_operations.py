@@ -208,6 +208,7 @@ def test_stewards_find_the_dead_events_page_in_their_navigation(ctx):
         f"/admin/events/{DEAD}/replay?back=events",
         follow_redirects=True,
     )
+    assert replayed.request.path == "/steward/events"
     assert read_page(replayed).contains(f"Event {DEAD} will be applied again")
 
 

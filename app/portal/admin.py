@@ -107,8 +107,9 @@ def settle_event(event_id: str, action: str):
 
 
 def _back_from_events() -> str:
-    # Back to the page the form was on; only admins may see the operations page.
-    if request.args.get("back") == "operations" and person_role(signed_in()) == "admin":
+    # Back to the page the form was on (admins' forms were on Operations before
+    # stewards had a page); only admins may see the operations page.
+    if request.args.get("back") != "events" and person_role(signed_in()) == "admin":
         return url_for("portal.admin_operations")
     return url_for("portal.dead_events")
 
