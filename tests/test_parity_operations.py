@@ -42,7 +42,7 @@ class Audit:
 
 def _audit(action: str, actor: str, channel: str, detail: str) -> Audit:
     # The key prefix in a key's detail differs from key to key.
-    return Audit(action, actor.split(":")[0], channel, re.sub(r"\(\w+…\)", "(…)", detail))
+    return Audit(action, actor.split(":")[0], channel, re.sub(r"\([\w-]+…\)", "(…)", detail))
 
 
 @pytest.fixture
