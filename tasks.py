@@ -205,15 +205,15 @@ def precommit(c):
 @one_line_errors
 def create_application_key(c, name, permission, expires_days="0"):
     """Create an application key; prints API_TOKEN=<key>, the only time it is shown."""
-    from app.applications.services import create_application_key as create
-    from app.extensions import db
+    from app.applications import actions
+    from app.authz import Actor
     from roles import ApplicationNameTaken
 
     days = _number(expires_days, "expires-days")
     expires_at = datetime.now(UTC) + timedelta(days=days) if days else None
     with _app_context():
         try:
-            issued = create(name, permission, expires_at)
+            issued = actions.create_application_key(Actor.operator(), name, permission, expires_at)
         except ApplicationNameTaken as error:
             raise Exit(
                 f"error: {error}; revoke it first (invoke revoke-application-key -n {name}) "
@@ -222,7 +222,6 @@ def create_application_key(c, name, permission, expires_days="0"):
             ) from None
         except ValueError as error:
             raise Exit(f"error: {error}", code=2) from None
-        db.session.commit()
     print(f"API_TOKEN={issued.key}")
 
 
@@ -230,12 +229,11 @@ def create_application_key(c, name, permission, expires_days="0"):
 @one_line_errors
 def revoke_application_key(c, name):
     """Revoke every live key of the named application."""
-    from app.applications.services import revoke_application_key as revoke
-    from app.extensions import db
+    from app.applications import actions
+    from app.authz import Actor
 
     with _app_context():
-        count = revoke(name)
-        db.session.commit()
+        count = actions.revoke_application_key(Actor.operator(), name)
     if not count:
         raise Exit(f"error: no live key for application {name!r}", code=1)
     print(f"revoked {count} key(s) of {name!r}")
@@ -400,18 +398,16 @@ def events(c, status="", limit="50"):
 
 
 def _finish_dead_event(action: str, event_id: str) -> None:
+    from app.authz import Actor
     from app.errors import DomainError
     from app.extensions import db
-    from app.feeds import services
-    from app.feeds.dispatch import enqueue_keys
+    from app.feeds import actions, services
 
     with _app_context():
         try:
-            event = getattr(services, action)(event_id)
+            getattr(actions, f"{action}_event")(Actor.operator(), event_id)
         except DomainError as error:
             raise Exit(f"error: {error.detail}", code=1) from None
-        db.session.commit()
-        enqueue_keys([(event.topic, event.key)])
         # Eagerly (no broker) the event is applied by now; with workers it is pending.
         db.session.expire_all()
         print(f"{event_id}: {services.get_event(event_id).status}")
@@ -435,12 +431,11 @@ def discard_event(c, event_id):
 @one_line_errors
 def requeue_events(c):
     """Hand every key with waiting events to the workers (what beat does every few seconds)."""
-    from app.database import utc_now
-    from app.feeds.dispatch import enqueue_keys
-    from app.feeds.services import keys_waiting
+    from app.authz import Actor
+    from app.feeds import actions
 
     with _app_context():
-        count = enqueue_keys(keys_waiting(utc_now()))
+        count = actions.requeue_waiting_keys(Actor.operator())
     print(f"enqueued {count} key(s)")
 
 

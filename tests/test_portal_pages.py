@@ -522,7 +522,12 @@ def test_admin_replays_and_discards_dead_events(db, admin_client):
 # --- who may see what ---------------------------------------------------------------------
 
 RESEARCHER_PAGES = ["/", "/catalog", "/my-access", "/my-work-packages", "/profile"]
-STEWARD_PAGES = ["/steward/access-requests", "/steward/grants", "/steward/catalog"]
+STEWARD_PAGES = [
+    "/steward/access-requests",
+    "/steward/grants",
+    "/steward/catalog",
+    "/steward/events",
+]
 ADMIN_PAGES = ["/admin/operations", "/admin/keys"]
 
 

@@ -1,13 +1,11 @@
 """Change events in (`FEED_PUBLISHER`), and the inbox for operators (`DATA_STEWARD`)."""
 
-from flask import Blueprint, current_app, g
+from flask import Blueprint, current_app
 
 from app.api import json_response, operation
-from app.applications.permissions import Permission, permissions_required
+from app.applications.permissions import Permission, permissions_required, request_actor
 from app.errors import DomainError, body_limit
-from app.extensions import db
-from app.feeds import services
-from app.feeds.dispatch import enqueue_keys
+from app.feeds import actions, services
 from app.feeds.schemas import (
     EventBatch,
     EventPage,
@@ -46,10 +44,7 @@ def publish_events(body: EventBatch):
     if len(events) > limit:
         raise TooManyEvents(f"{len(events)} events in one request; at most {limit}")
     validate_batch(events)
-    results = services.ingest(events, received_from=g.actor)
-    db.session.commit()
-    accepted = {r.event_id for r in results if r.status == "accepted"}
-    enqueue_keys(services.distinct_keys(e for e in events if e.event_id in accepted))
+    results = actions.publish_events(request_actor(), events)
     return json_response(IngestResponse(results=results), 202)
 
 
@@ -76,7 +71,7 @@ def get_event(event_id: str):
 
 
 @bp.post("/events/<event_id>/replay")
-@permissions_required([Permission.DATA_STEWARD])
+@permissions_required([Permission.DATA_STEWARD])  # the door; the action holds the rule
 @operation(
     "Replay a dead event",
     description="It becomes pending with fresh attempts and is applied before the later "
@@ -86,9 +81,7 @@ def get_event(event_id: str):
     responses={200: EventView, 409: None},
 )
 def replay_event(event_id: str):
-    event = services.replay(event_id)
-    db.session.commit()
-    enqueue_keys([(event.topic, event.key)])
+    event = actions.replay_event(request_actor(), event_id)
     return json_response(EventView.of(event))
 
 
@@ -102,7 +95,5 @@ def replay_event(event_id: str):
     responses={200: EventView, 409: None},
 )
 def discard_event(event_id: str):
-    event = services.discard(event_id)
-    db.session.commit()
-    enqueue_keys([(event.topic, event.key)])
+    event = actions.discard_event(request_actor(), event_id)
     return json_response(EventView.of(event))

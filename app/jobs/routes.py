@@ -2,13 +2,11 @@
 
 from uuid import UUID
 
-from flask import Blueprint, g
+from flask import Blueprint
 
 from app.api import json_response, operation
-from app.applications.permissions import Permission, permissions_required
-from app.extensions import db
-from app.jobs import importable, maintenance, services
-from app.jobs.dispatch import enqueue_jobs
+from app.applications.permissions import Permission, permissions_required, request_actor
+from app.jobs import actions, importable, maintenance, services
 from app.jobs.schemas import (
     BoundedListQuery,
     ImportableDatasets,
@@ -31,10 +29,6 @@ from app.jobs.schemas import (
 bp = Blueprint("jobs", __name__)
 admins = permissions_required([Permission.JOBS_ADMIN])
 readers = permissions_required([Permission.JOBS_ADMIN, Permission.DATA_STEWARD])
-
-
-def _actor() -> str:
-    return g.actor
 
 
 @bp.get("/jobs")
@@ -68,9 +62,7 @@ def get_job(job_id: UUID):
     responses={200: JobResults},
 )
 def create_jobs(body: JobBatch):
-    results, created = services.create_jobs(body.jobs, _actor())
-    db.session.commit()
-    enqueue_jobs(created)
+    results = actions.create_jobs(request_actor(), body.jobs)
     return json_response(JobResults(results))
 
 
@@ -86,8 +78,7 @@ def create_jobs(body: JobBatch):
     responses={200: JobView, 409: None},
 )
 def update_job(job_id: UUID, body: JobUpdate):
-    job = services.update_job(job_id, body, _actor())
-    db.session.commit()
+    job = actions.update_job(request_actor(), job_id, body)
     return json_response(services.view(job))
 
 
@@ -109,10 +100,7 @@ def maintenance_status():
     responses={200: MaintenanceView},
 )
 def set_maintenance(body: MaintenanceRequest):
-    state = maintenance.change(body.msg, body.paused, _actor())
-    db.session.commit()
-    if not state.paused:
-        enqueue_jobs(services.queued_job_ids())
+    state = actions.set_maintenance(request_actor(), body.msg, body.paused)
     return json_response(state)
 
 

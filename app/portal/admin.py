@@ -1,30 +1,27 @@
-"""Admins' pages: operations (maintenance, jobs, dead events) and keys and tokens.
+"""Admins' pages: operations (maintenance, jobs, dead events) and keys and tokens;
+and the dead feed events page, which stewards use too (`/steward/events`).
 
 `/admin/users` (accounts and their audit list) belongs to the identity feature.
 """
 
 from datetime import UTC, datetime, time
 
-from flask import flash, redirect, render_template, url_for
-from sqlalchemy.exc import IntegrityError
+from flask import flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts import actions as account_actions
+from app.applications import actions as application_actions
 from app.applications.permissions import Permission
-from app.applications.services import (
-    create_application_key,
-    list_applications,
-    revoke_application_key,
-)
+from app.applications.services import list_applications
 from app.errors import DomainError
 from app.extensions import db
+from app.feeds import actions as feed_actions
 from app.feeds import services as feeds
-from app.feeds.dispatch import enqueue_keys
 from app.feeds.models import EventStatus
 from app.feeds.schemas import EventQuery
+from app.jobs import actions as job_actions
 from app.jobs import maintenance
 from app.jobs import services as jobs
-from app.jobs.dispatch import enqueue_jobs
 from app.portal import bp
 from app.portal.forms import (
     ApplicationKeyForm,
@@ -32,13 +29,20 @@ from app.portal.forms import (
     ReissueTokenForm,
 )
 from app.portal.paging import Pager
-from app.portal.people import actor, signed_in, web_actor
+from app.portal.people import signed_in, web_actor
 from app.portal.profile import api_token_page
 from app.portal.secrets import shows_secret
-from app.web.session import fully_authenticated, role_required
+from app.web.session import fully_authenticated, person_role, role_required
 from roles import ApplicationNameTaken
 
 ADMINS = ("admin",)
+#: Dead feed events are the stewards' as much as the admins' (ADR 0023).
+EVENT_SETTLERS = ("steward", "admin")
+
+
+def _dead_events(pager: Pager):
+    query = EventQuery(status=EventStatus.DEAD, skip=pager.skip, limit=pager.per_page)
+    return pager.fill(feeds.list_events(query))
 
 
 @bp.get("/admin/operations")
@@ -47,11 +51,7 @@ def admin_operations(maintenance_form: MaintenanceForm | None = None, status: in
     jobs_pager = Pager.from_request(per_page=20, arg="jobs_page")
     events_pager = Pager.from_request(per_page=20, arg="events_page")
     state = maintenance.current()
-    dead = events_pager.fill(
-        feeds.list_events(
-            EventQuery(status=EventStatus.DEAD, skip=events_pager.skip, limit=events_pager.per_page)
-        )
-    )
+    dead = _dead_events(events_pager)
     page = render_template(
         "portal/admin_operations.html",
         maintenance=state,
@@ -73,24 +73,37 @@ def set_maintenance():
     if not form.validate():
         return admin_operations(maintenance_form=form, status=422)
     paused = form.paused.data == "pause"
-    maintenance.change(form.msg.data, paused, actor(signed_in()))
-    db.session.commit()
-    if not paused:
-        enqueue_jobs(jobs.queued_job_ids())
+    job_actions.set_maintenance(web_actor(signed_in()), form.msg.data, paused)
     flash("Jobs are paused: new jobs are refused." if paused else "Jobs run again.")
     return redirect(url_for("portal.admin_operations"))
 
 
+@bp.get("/steward/events")
+@role_required(*EVENT_SETTLERS)
+def dead_events():
+    pager = Pager.from_request(per_page=20, arg="events_page")
+    return render_template(
+        "portal/dead_events.html", dead_events=_dead_events(pager), events_pager=pager
+    )
+
+
 @bp.post("/admin/events/<event_id>/<any(replay, discard):action>")
-@role_required(*ADMINS)
+@role_required(*EVENT_SETTLERS)
 @fully_authenticated
 def settle_event(event_id: str, action: str):
-    event = feeds.replay(event_id) if action == "replay" else feeds.discard(event_id)
-    db.session.commit()
-    enqueue_keys([(event.topic, event.key)])
+    settle = feed_actions.replay_event if action == "replay" else feed_actions.discard_event
+    event = settle(web_actor(signed_in()), event_id)
     done = "will be applied again" if action == "replay" else "was discarded"
     flash(f"Event {event.event_id} {done}; later events of its key flow again.")
-    return redirect(url_for("portal.admin_operations"))
+    return redirect(_back_from_events())
+
+
+def _back_from_events() -> str:
+    # Back to the page the form was on (admins' forms were on Operations before
+    # stewards had a page); only admins may see the operations page.
+    if request.args.get("back") != "events" and person_role(signed_in()) == "admin":
+        return url_for("portal.admin_operations")
+    return url_for("portal.dead_events")
 
 
 @bp.get("/admin/keys")
@@ -121,7 +134,9 @@ def create_application():
         return admin_keys(key_form=form, status=422)
     expires = datetime.combine(form.expires.data, time.min, UTC) if form.expires.data else None
     try:
-        issued = create_application_key(form.name.data, form.permissions.data, expires)
+        issued = application_actions.create_application_key(
+            web_actor(signed_in()), form.name.data, form.permissions.data, expires
+        )
     except ApplicationNameTaken:
         db.session.rollback()
         form.name.errors = [
@@ -132,14 +147,6 @@ def create_application():
     except ValueError as error:
         form.name.errors = [*form.name.errors, str(error).capitalize() + "."]
         return admin_keys(key_form=form, status=422)
-    except IntegrityError:
-        db.session.rollback()
-        form.name.errors = [
-            *form.name.errors,
-            f"{form.name.data.strip()} already has a live key; revoke it first.",
-        ]
-        return admin_keys(key_form=form, status=409)
-    db.session.commit()
     return shows_secret(
         render_template(
             "portal/application_key_created.html", application=issued.application, key=issued.key
@@ -151,8 +158,7 @@ def create_application():
 @role_required(*ADMINS)
 @fully_authenticated
 def revoke_application(name: str):
-    revoked = revoke_application_key(name)
-    db.session.commit()
+    revoked = application_actions.revoke_application_key(web_actor(signed_in()), name)
     if revoked:
         flash(f"The key of {name} was revoked.")
     else:

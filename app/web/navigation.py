@@ -29,6 +29,7 @@ NAV_ITEMS = (
     NavItem("Grants", "portal.steward_grants", frozenset({STEWARD, ADMIN})),
     NavItem("Datasets & boxes", "portal.steward_catalog", frozenset({STEWARD, ADMIN})),
     NavItem("Verification", "second_factor.steward_ivas", frozenset({STEWARD, ADMIN})),
+    NavItem("Dead events", "portal.dead_events", frozenset({STEWARD, ADMIN})),
     NavItem("People", "admin.users", frozenset({ADMIN})),
     NavItem("Operations", "portal.admin_operations", frozenset({ADMIN})),
     NavItem("Keys", "portal.admin_keys", frozenset({ADMIN})),

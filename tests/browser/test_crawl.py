@@ -23,7 +23,12 @@ NOT_CRAWLED = ("/logout", "/login", "/openapi.json")
 NOT_PORTAL = ("/apidocs",)
 ROLE_PAGES = {
     "researcher": {"/", "/catalog", "/my-access", "/my-work-packages", "/profile"},
-    "steward": {"/steward/access-requests", "/steward/grants", "/steward/catalog"},
+    "steward": {
+        "/steward/access-requests",
+        "/steward/grants",
+        "/steward/catalog",
+        "/steward/events",
+    },
     "admin": {"/admin/users", "/admin/operations", "/admin/keys"},
 }
 EXPECTED = {
