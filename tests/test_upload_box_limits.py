@@ -2,7 +2,6 @@
 controller 15's 429/507 and listing parameters, and box deletion taking its work
 packages (WPS 11.1). Payloads are the wire shapes GHGA's publishers send."""
 
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -10,28 +9,8 @@ from sqlalchemy import func, select
 
 from app.catalog.models import UploadBox
 from app.work_packages.models import WorkPackage
-from tests.factories import create_upload_box, event, grant, upload_box_payload
+from tests.factories import create_upload_box, event, ghga_v13_box, grant, upload_box_payload
 from tests.test_transfer_api import create_upload, part_url, wot
-
-
-def ghga_v13_box(box_id=None, max_size=1000, version=1, **changes) -> dict:
-    """A `ResearchDataUploadBox` exactly as ghga-event-schemas 13 serialises it."""
-    return {
-        "id": str(box_id or uuid4()),
-        "version": version,
-        "state": "open",
-        "title": "Submission box",
-        "description": "Files for the study",
-        "last_changed": datetime.now(UTC).isoformat(),
-        "changed_by": str(uuid4()),
-        "file_upload_box_id": str(uuid4()),
-        "file_upload_box_version": 3,
-        "file_upload_box_state": "open",
-        "file_count": 0,
-        "size": 0,
-        "max_size": max_size,
-        "storage_alias": "local",
-    } | changes
 
 
 def box_upserted(payload: dict, **options) -> dict:
@@ -64,9 +43,7 @@ def test_a_box_event_without_max_size_means_no_limit(client, db, publisher_key):
 
 
 @pytest.mark.parametrize("bad", [-1, "lots", 2**63])
-def test_a_box_event_with_an_impossible_max_size_is_refused_whole(
-    client, db, publisher_key, bad
-):
+def test_a_box_event_with_an_impossible_max_size_is_refused_whole(client, db, publisher_key, bad):
     response = client.post(
         "/events", json=box_upserted(ghga_v13_box(max_size=bad)), headers=publisher_key
     )
