@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, request, send_file
 from werkzeug.wsgi import FileWrapper
 
 from app.errors import DomainError, Forbidden, NotFound, body_limit
+from app.extensions import db
 from app.storage import object_store
 from app.storage.local import CHUNK, LocalStore, PartTooLarge, read_extent
 from app.storage.signed_urls import signature_is_valid
@@ -131,6 +132,9 @@ def put_part(alias: str, upload_key: str, part_number: int):
     if max_bytes is not None and (request.content_length or 0) > max_bytes:
         raise OversizedPart(f"This part may hold at most {max_bytes} bytes")
     _refuse_beyond_box_limit(upload_key)
+    # The check only read; end its transaction so that no pooled connection waits,
+    # idle in a transaction, while a part of up to gigabytes streams in.
+    db.session.rollback()
     try:
         _local_store(alias).receive_part(upload_key, part_number, request.stream, max_bytes)
     except FileNotFoundError:
