@@ -376,6 +376,14 @@ class Settings(BaseSettings):
     upload_part_max_bytes: int = Field(
         5 * 1024**3, gt=0, description="Largest accepted upload part in bytes."
     )
+    max_concurrent_uploads_per_box: int = Field(
+        5,
+        gt=0,
+        le=100_000,
+        description="Uploads a file upload box may have open (started, not yet closed) at "
+        "once; one more is refused with 429 `tooManyOpenUploads`. GHGA's upload "
+        "controller 15 has the same setting and default.",
+    )
     enable_opentelemetry: bool = Field(
         False,
         description="Trace requests, SQL and Celery tasks with OpenTelemetry, exported over "

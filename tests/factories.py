@@ -63,6 +63,26 @@ def upload_box_payload(box_id=None, file_upload_box_id=None, version: int = 0, *
     } | changes
 
 
+def ghga_v13_box(box_id=None, max_size=1000, version: int = 1, **changes) -> dict:
+    """A `ResearchDataUploadBox` exactly as ghga-event-schemas 13 serialises it."""
+    return {
+        "id": str(box_id or uuid4()),
+        "version": version,
+        "state": "open",
+        "title": "Submission box",
+        "description": "Files for the study",
+        "last_changed": datetime.now(UTC).isoformat(),
+        "changed_by": str(uuid4()),
+        "file_upload_box_id": str(uuid4()),
+        "file_upload_box_version": 3,
+        "file_upload_box_state": "open",
+        "file_count": 0,
+        "size": 0,
+        "max_size": max_size,
+        "storage_alias": "local",
+    } | changes
+
+
 def create_dataset(accession: str = "DS1", files: int = 2, stage: str = "download", mapped=True):
     """A committed dataset; with `mapped`, each file accession maps to a new file id."""
     dataset, _ = catalog.upsert_dataset(

@@ -252,6 +252,35 @@ def test_a_lost_answer_to_upload_creation_is_retried_and_the_file_arrives(
     assert 409 not in creations
 
 
+def test_a_box_that_fills_up_is_reported_clearly_by_the_connector(
+    db, app, service, connector, tmp_path
+):
+    """ghga-event-schemas 13 `max_size`: the connector gets GHGA's 507
+    `boxMaxSizeExceeded` and names the file that does not fit."""
+    researcher = Researcher(app)
+    box = create_upload_box(max_size=4 * MiB)
+    grant(researcher.id, box=box.id)
+    token = create_package(
+        service, researcher, connector, type="upload", research_data_upload_box_id=str(box.id)
+    )
+    small = random_file(tmp_path / "notes.txt", 999)
+    big = random_file(tmp_path / "reads.bam", 4 * MiB)  # 999 + 4 MiB > 4 MiB
+    tsv = tmp_path / "batch.tsv"
+    tsv.write_text(f"{small}\tnotes.txt\n{big}\treads.bam\n")
+
+    uploaded = connector.batch_upload(token, tsv)
+
+    # 4.0.1 ends with status 0 after a refused file; it names it and why.
+    output = " ".join((uploaded.stdout + uploaded.stderr).split())
+    assert "cannot add file 'reads.bam'" in output.lower(), output
+    assert "exceed the box's maximum total size limit" in output, output
+    assert "1 file(s) were not uploaded: reads.bam" in output, output
+    refused = [s for m, p, s in service.seen if m == "POST" and p.endswith("/uploads")]
+    assert refused[-1] == 507
+    assert "reads.bam" not in upload_states(db, box)
+    wait_for(lambda: upload_states(db, box) == {"notes.txt": ["completed"]})
+
+
 def test_a_wrong_decrypted_checksum_ends_in_state_failed(db, service, connector, upload_setup):
     _, box, token, tsv, _ = upload_setup
 

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import time
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
@@ -20,9 +21,15 @@ from app.database import utc_now
 from app.feeds.dispatch import enqueue_keys
 from app.feeds.models import InboxEvent
 from app.feeds.services import keys_waiting
+from app.work_packages.models import WorkPackage
 from tests.conftest import make_settings
 from tests.database_gate import DatabaseGate
-from tests.factories import ApplicationKeyFactory, dataset_payload, upload_box_payload
+from tests.factories import (
+    ApplicationKeyFactory,
+    dataset_payload,
+    ghga_v13_box,
+    upload_box_payload,
+)
 from tests.hostile_inputs import hostile_documents
 from tests.kafka_clients import (
     ConsumerProcess,
@@ -102,6 +109,42 @@ def test_upserts_on_every_topic_and_a_deletion_are_applied(consumer, kafka_broke
     stored = db.session.scalars(select(InboxEvent)).all()
     assert {event.event_id for event in stored} == {str(r.event_id) for r in records}
     assert all(event.received_from.startswith("kafka wps-main.main-1 main-") for event in stored)
+
+
+def test_a_v13_box_keeps_its_max_size_and_its_deletion_takes_its_packages(
+    consumer, kafka_broker, db
+):
+    """ghga-event-schemas 13 publishers (hexkit, as GHGA's services publish) send
+    `max_size`; a deleted box's work packages go with it (WPS 11.1)."""
+    box = ghga_v13_box(max_size=7_000_000_000_000)
+    publish(kafka_broker.bootstraps, [record(MAIN["upload_box_topic"], "upserted", box["id"], box)])
+    wait_for(lambda: list(statuses(db).values()) == ["applied"], timeout=30)
+    assert db.session.get(UploadBox, box["id"]).max_size == 7_000_000_000_000
+    db.session.add(upload_package_for(box))
+    db.session.commit()
+
+    deletion = record(MAIN["upload_box_topic"], "deleted", box["id"], {})
+    publish(kafka_broker.bootstraps, [deletion])
+
+    wait_for(lambda: statuses(db).get(str(deletion.event_id)) == "applied", timeout=30)
+    assert db.session.get(UploadBox, box["id"]) is None
+    assert db.session.scalar(select(func.count()).select_from(WorkPackage)) == 0
+
+
+def upload_package_for(box: dict) -> WorkPackage:
+    now = utc_now()
+    return WorkPackage(
+        type="upload",
+        user_id=uuid4(),
+        full_user_name="Dr. Jane Doe",
+        email="jane@example.org",
+        research_data_upload_box_id=box["id"],
+        file_upload_box_id=box["file_upload_box_id"],
+        user_public_crypt4gh_key="A" * 44,
+        token_hash=uuid4().hex * 2,
+        created=now,
+        expires=now + timedelta(days=1),
+    )
 
 
 def test_a_redelivered_event_id_is_applied_once(consumer, kafka_broker, db):

@@ -134,7 +134,7 @@ def test_upload_lifecycle_with_a_part_put_through_the_signed_url(client, app, db
     assert listing.json == {
         "items": [
             {"id": file_id, "alias": "a.bam", "decrypted_size": 100, "encrypted_size": 252,
-             "state": "init"}
+             "state": "init", "encrypted_parts_md5": None, "encrypted_parts_sha256": None}
         ],
         "total_count": 1,
     }  # fmt: skip

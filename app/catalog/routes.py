@@ -2,11 +2,12 @@
 
 from uuid import UUID
 
-from flask import Blueprint
+from flask import Blueprint, g
 
+from app.access.callers import api_actor
 from app.api import PageQuery, json_response, operation
 from app.applications.permissions import Permission, permissions_required
-from app.catalog import services
+from app.catalog import actions, services
 from app.catalog.schemas import (
     AccessionMapPayload,
     AccessionMapView,
@@ -125,8 +126,9 @@ def list_datasets(query: PageQuery):
 @steward_only
 @operation(
     "Register or update an upload box",
-    description="Body: the upload box `upserted` event payload. An older `version` "
-    "than the stored one is refused with 409.",
+    description="Body: the upload box `upserted` event payload (ghga-event-schemas 13: "
+    "`max_size` in bytes; absent means no limit). An older `version` than the stored "
+    "one is refused with 409 `stale_version`.",
     tags=["catalog"],
     path=UploadBoxPath,
     body=UploadBoxPayload,
@@ -134,8 +136,7 @@ def list_datasets(query: PageQuery):
 )
 def put_upload_box(box_id: UUID, body: UploadBoxPayload):
     _same_id_in_path_and_body(box_id, body.id, "id")
-    box, created = services.upsert_upload_box(body)
-    db.session.commit()
+    box, created = actions.put_upload_box(api_actor(g.actor, Permission.DATA_STEWARD), body)
     return json_response(UploadBoxView.of(box), 201 if created else 200)
 
 
@@ -148,10 +149,16 @@ def get_upload_box(box_id: UUID):
 
 @bp.delete("/upload-boxes/<box_id>")
 @steward_only
-@operation("Delete an upload box", tags=["catalog"], path=UploadBoxPath, responses={204: None})
+@operation(
+    "Delete an upload box and its work packages",
+    description="As in GHGA's WPS 11.1, every work package for the box is deleted with "
+    "it: their work order token requests are refused like those of unknown packages.",
+    tags=["catalog"],
+    path=UploadBoxPath,
+    responses={204: None},
+)
 def delete_upload_box(box_id: UUID):
-    services.delete_upload_box(box_id)
-    db.session.commit()
+    actions.delete_upload_box(api_actor(g.actor, Permission.DATA_STEWARD), box_id)
     return "", 204
 
 

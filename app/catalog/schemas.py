@@ -83,6 +83,14 @@ class UploadBoxPayload(_EventPayload):
     description: str | None = None
     file_upload_box_id: UUID4
     storage_alias: str = Field(min_length=1, max_length=128)
+    max_size: int | None = Field(
+        None,
+        ge=0,
+        le=2**63 - 1,
+        description="Bytes the box may hold across all its files (decrypted sizes, as "
+        "GHGA counts them); a new upload that would go beyond it is refused with 507. "
+        "Required in ghga-event-schemas 13; absent means no limit.",
+    )
 
 
 class AccessionMapPayload(StrictModel):
@@ -155,6 +163,7 @@ class UploadBoxView(BaseModel):
     description: str | None
     file_upload_box_id: UUID
     storage_alias: str
+    max_size: int | None = Field(description="Bytes the box may hold; null: no limit.")
 
     @classmethod
     def of(cls, box) -> "UploadBoxView":

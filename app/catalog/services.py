@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
@@ -10,6 +10,7 @@ from app.catalog.schemas import DatasetPayload, UploadBoxPayload
 from app.database import fetch_page
 from app.errors import Conflict, NotFound
 from app.extensions import db
+from app.work_packages.models import WorkPackage
 
 
 class DatasetNotFound(NotFound):
@@ -148,6 +149,7 @@ def upsert_upload_box(payload: UploadBoxPayload) -> tuple[UploadBox, bool]:
     box.title = payload.title
     box.description = payload.description
     box.storage_alias = payload.storage_alias
+    box.max_size = payload.max_size
     db.session.flush()
     return box, created
 
@@ -173,9 +175,18 @@ def get_upload_box(box_id: UUID) -> UploadBox:
     return box
 
 
-def delete_upload_box(box_id: UUID) -> None:
-    db.session.delete(get_upload_box(box_id))
+def delete_upload_box(box_id: UUID) -> int:
+    """Delete the box and, as GHGA's WPS 11.1 does, every work package for it (their
+    tokens then open nothing); how many packages went."""
+    box = db.session.get(UploadBox, box_id, with_for_update=True)
+    if box is None:
+        raise UploadBoxNotFound(f"Upload box {box_id} not found")
+    packages = db.session.execute(
+        delete(WorkPackage).where(WorkPackage.research_data_upload_box_id == box_id)
+    ).rowcount
+    db.session.delete(box)
     db.session.flush()
+    return packages
 
 
 def list_upload_boxes(skip: int, limit: int) -> tuple[list[UploadBox], int]:

@@ -1,14 +1,17 @@
 """Signed URLs of the local backend: GET objects (with Range) and PUT upload parts."""
 
 import re
+from uuid import UUID
 
 from flask import Blueprint, Response, current_app, request, send_file
 from werkzeug.wsgi import FileWrapper
 
 from app.errors import DomainError, Forbidden, NotFound, body_limit
+from app.extensions import db
 from app.storage import object_store
 from app.storage.local import CHUNK, LocalStore, PartTooLarge, read_extent
 from app.storage.signed_urls import signature_is_valid
+from app.transfer.services import refuse_part_beyond_box_limit
 
 bp = Blueprint("storage", __name__, url_prefix="/storage")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -81,6 +84,15 @@ def get_object(alias: str, object_key: str):
     return Response(body, status=status, headers=headers, mimetype="application/octet-stream")
 
 
+def _refuse_beyond_box_limit(upload_key: str) -> None:
+    """507 when the upload's box no longer has room (its `max_size` was lowered)."""
+    try:
+        file_id = UUID(upload_key)
+    except ValueError:
+        return  # not an upload of the transfer API; receive_part answers 404
+    refuse_part_beyond_box_limit(file_id)
+
+
 def _read_in_large_blocks(environ: dict) -> None:
     """Without a file wrapper of the server's own (granian has none), read 1 MiB at a time.
 
@@ -119,6 +131,10 @@ def put_part(alias: str, upload_key: str, part_number: int):
     max_bytes = request.args.get("max_bytes", type=int)
     if max_bytes is not None and (request.content_length or 0) > max_bytes:
         raise OversizedPart(f"This part may hold at most {max_bytes} bytes")
+    _refuse_beyond_box_limit(upload_key)
+    # The check only read; end its transaction so that no pooled connection waits,
+    # idle in a transaction, while a part of up to gigabytes streams in.
+    db.session.rollback()
     try:
         _local_store(alias).receive_part(upload_key, part_number, request.stream, max_bytes)
     except FileNotFoundError:

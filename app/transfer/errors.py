@@ -38,3 +38,7 @@ UploadStateError = _error("UploadStateError", 409, "fileUploadStateError", "uplo
 ChecksumMismatch = _error("ChecksumMismatch", 400, "checksumMismatch", "checksum_mismatch")
 InvalidPartSize = _error("InvalidPartSize", 400, "invalidPartSize", "invalid_part_size")
 ObjectNotFound = _error("ObjectNotFound", 404, "noSuchObject", "object_not_found")
+BoxMaxSizeExceeded = _error("BoxMaxSizeExceeded", 507, "boxMaxSizeExceeded", "box_full")
+TooManyOpenUploads = _error(
+    "TooManyOpenUploads", 429, "tooManyOpenUploads", "too_many_open_uploads"
+)

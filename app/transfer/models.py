@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, utc_now
@@ -45,6 +45,9 @@ class FileUpload(Base):
     storage_alias: Mapped[str] = mapped_column(String(64))
     storage_upload_id: Mapped[str] = mapped_column(String(1024))
     decrypted_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: The client's part checksums, kept at close (listed with `with_checksums`).
+    encrypted_parts_md5: Mapped[list[str] | None] = mapped_column(JSON)
+    encrypted_parts_sha256: Mapped[list[str] | None] = mapped_column(JSON)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -114,10 +114,12 @@ def upload_health():
     responses={200: UploadListing},
 )
 def list_uploads(claims: dict, box_id: UUID, query: ListingQuery):
-    items, total = services.list_uploads(claims, box_id, query.skip, query.limit)
+    items, total = services.list_uploads(
+        claims, box_id, query.skip, query.limit, query.sort_fields()
+    )
     return json_response(
         UploadListing(
-            items=[UploadListItem.model_validate(u, from_attributes=True) for u in items],
+            items=[UploadListItem.of(u, query.with_checksums) for u in items],
             total_count=total,
         )
     )
@@ -128,15 +130,24 @@ def list_uploads(claims: dict, box_id: UUID, query: ListingQuery):
 @operation(
     "Start a file upload",
     description="One live upload per alias: 409 `fileUploadAlreadyExists`, unless "
-    "`overwrite` and the existing upload is not yet verified.",
+    "`overwrite` and the existing upload is not yet verified. 429 `tooManyOpenUploads` "
+    "when the box has `MAX_CONCURRENT_UPLOADS_PER_BOX` uploads open; 507 "
+    "`boxMaxSizeExceeded` when the file's decrypted size does not fit the box's "
+    "`max_size` (GHGA's upload controller 15).",
     tags=["upload"],
     path=BoxPath,
     body=UploadCreation,
-    responses={201: UploadCreated, 400: None, 404: None, 409: None},
+    responses={201: UploadCreated, 400: None, 404: None, 409: None, 429: None, 507: None},
 )
 def create_upload(claims: dict, box_id: UUID, body: UploadCreation):
-    max_part = current_app.extensions["settings"].upload_part_max_bytes
-    created = services.create_upload(claims, box_id, body, max_part)
+    settings = current_app.extensions["settings"]
+    created = services.create_upload(
+        claims,
+        box_id,
+        body,
+        settings.upload_part_max_bytes,
+        settings.max_concurrent_uploads_per_box,
+    )
     db.session.commit()
     return json_response(
         UploadCreated(file_id=created.id, alias=created.alias, storage_alias=created.storage_alias),
@@ -148,10 +159,11 @@ def create_upload(claims: dict, box_id: UUID, body: UploadCreation):
 @work_order_required("upload")
 @operation(
     "A signed URL for uploading one part",
-    description="A JSON string: `PUT` the part's bytes to it; it answers 200.",
+    description="A JSON string: `PUT` the part's bytes to it; it answers 200. 507 "
+    "`boxMaxSizeExceeded` when the box's `max_size` was lowered below what it holds.",
     tags=["upload"],
     path=PartPath,
-    responses={200: PartUploadUrl, 404: None, 409: None},
+    responses={200: PartUploadUrl, 404: None, 409: None, 507: None},
 )
 def part_url(claims: dict, box_id: UUID, file_id: UUID, part_number: int):
     url = services.part_upload_url(claims, box_id, file_id, part_number)
@@ -202,10 +214,11 @@ def delete_upload(claims: dict, box_id: UUID, file_id: UUID):
     responses={200: StewardUploadPage},
 )
 def steward_uploads(box_id: UUID, query: ListingQuery):
-    items, total = services.box_uploads(catalog.get_upload_box(box_id), query.skip, query.limit)
+    box = catalog.get_upload_box(box_id)
+    items, total = services.box_uploads(box, query.skip, query.limit, query.sort_fields())
     return json_response(
         StewardUploadPage(
-            items=[StewardUploadView.of(upload) for upload in items],
+            items=[StewardUploadView.of(upload, query.with_checksums) for upload in items],
             total_count=total,
         )
     )

@@ -4,7 +4,15 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import UUID4, BaseModel, ConfigDict, Field, RootModel, StringConstraints
+from pydantic import (
+    UUID4,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    field_validator,
+)
 
 from app.api import PageQuery
 from app.catalog.schemas import FileAccession
@@ -76,12 +84,30 @@ class UploadClosure(BaseModel):
     encrypted_parts_sha256: list[Hex] = Field(max_length=10_000)
 
 
-class UploadListItem(BaseModel):
+class _PartChecksums(BaseModel):
+    encrypted_parts_md5: list[str] | None = Field(
+        None, description="Given at close; only with `with_checksums=true`."
+    )
+    encrypted_parts_sha256: list[str] | None = Field(
+        None, description="Given at close; only with `with_checksums=true`."
+    )
+
+
+class UploadListItem(_PartChecksums):
     id: UUID
     alias: str
     decrypted_size: int
     encrypted_size: int
     state: str
+
+    @classmethod
+    def of(cls, upload, with_checksums: bool) -> "UploadListItem":
+        item = cls.model_validate(upload, from_attributes=True)
+        return item if with_checksums else _without_checksums(item)
+
+
+def _without_checksums(item):
+    return item.model_copy(update={"encrypted_parts_md5": None, "encrypted_parts_sha256": None})
 
 
 class UploadListing(BaseModel):
@@ -109,11 +135,59 @@ class PartPath(UploadPath):
     part_number: int = Field(ge=1, le=10_000)
 
 
+#: Fields of GHGA's FileUpload that a listing can be sorted by here.
+SORTABLE_FIELDS = (
+    "id",
+    "box_id",
+    "alias",
+    "state",
+    "state_updated",
+    "storage_alias",
+    "decrypted_size",
+    "encrypted_size",
+    "part_size",
+    "decrypted_sha256",
+    "failure_reason",
+)
+
+
 class ListingQuery(PageQuery):
-    pass
+    sort: str | None = Field(
+        None,
+        max_length=500,
+        description="Comma-separated FileUpload fields, `-` before a field for descending "
+        "(e.g. `state,-decrypted_size`), as in GHGA's upload controller 15. Default: "
+        "`alias`; `alias` is appended as a tiebreaker when not named. Fields: "
+        + ", ".join(SORTABLE_FIELDS)
+        + ".",
+    )
+    with_checksums: bool = Field(
+        False,
+        description="Include each upload's part checksums (`encrypted_parts_md5`, "
+        "`encrypted_parts_sha256`); omitted by default as they can be long.",
+    )
+
+    @field_validator("sort")
+    @classmethod
+    def _known_fields(cls, sort: str | None) -> str | None:
+        if not sort:
+            return None
+        unknown = [
+            spec for spec in sort.split(",") if spec.removeprefix("-") not in SORTABLE_FIELDS
+        ]
+        if unknown:
+            raise ValueError(f"sort references unknown FileUpload fields: {', '.join(unknown)}")
+        return sort
+
+    def sort_fields(self) -> list[str]:
+        """The sort as a list; `alias` last as a tiebreaker unless named."""
+        fields = self.sort.split(",") if self.sort else []
+        if all(spec.removeprefix("-") != "alias" for spec in fields):
+            fields.append("alias")
+        return fields
 
 
-class StewardUploadView(BaseModel):
+class StewardUploadView(_PartChecksums):
     file_id: UUID
     alias: str
     state: str
@@ -124,9 +198,10 @@ class StewardUploadView(BaseModel):
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, upload) -> "StewardUploadView":
+    def of(cls, upload, with_checksums: bool = False) -> "StewardUploadView":
         fields = {name: getattr(upload, name) for name in cls.model_fields if name != "file_id"}
-        return cls(file_id=upload.id, **fields)
+        item = cls(file_id=upload.id, **fields)
+        return item if with_checksums else _without_checksums(item)
 
 
 class StewardUploadPage(BaseModel):

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from nacl.public import PrivateKey, PublicKey, SealedBox
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import ColumnElement
 
 from app.catalog.models import UploadBox
 from app.database import fetch_page, utc_now
@@ -18,12 +19,14 @@ from app.storage import object_store
 from app.storage.keys import storage_keys
 from app.transfer import crypt4gh_files
 from app.transfer.errors import (
+    BoxMaxSizeExceeded,
     BoxNotFound,
     BoxNotOpen,
     ChecksumMismatch,
     InvalidPartSize,
     InvalidWorkOrderToken,
     ObjectNotFound,
+    TooManyOpenUploads,
     UploadAlreadyExists,
     UploadNotFound,
     UploadStateError,
@@ -116,8 +119,9 @@ def _require_file_claim(claims: dict, file_id: UUID) -> None:
 
 def _box(file_upload_box_id: UUID, lock: bool = False) -> UploadBox:
     query = select(UploadBox).where(UploadBox.file_upload_box_id == file_upload_box_id)
-    # A shared lock: uploads may start together, but not while the box changes state.
-    box = db.session.scalars(query.with_for_update(read=True) if lock else query).first()
+    # New uploads of one box take turns, so that its open-upload count and size limit
+    # hold; and none starts while the box changes state.
+    box = db.session.scalars(query.with_for_update() if lock else query).first()
     if box is None:
         raise BoxNotFound(f"File upload box {file_upload_box_id} not found")
     return box
@@ -130,18 +134,34 @@ def _upload(box_id: UUID, file_id: UUID, lock: bool = True) -> FileUpload:
     return upload
 
 
-def list_uploads(claims: dict, box_id: UUID, skip: int, limit: int):
+def list_uploads(claims: dict, box_id: UUID, skip: int, limit: int, sort: list[str]):
     _require_box_claim(claims, box_id)
-    return box_uploads(_box(box_id), skip, limit)
+    return box_uploads(_box(box_id), skip, limit, sort)
 
 
-def box_uploads(box: UploadBox, skip: int, limit: int) -> tuple[list[FileUpload], int]:
+def box_uploads(
+    box: UploadBox, skip: int, limit: int, sort: list[str] | None = None
+) -> tuple[list[FileUpload], int]:
+    """A page of the box's uploads in `sort` order (GHGA's field names, `-` descending);
+    oldest first without one (the steward pages)."""
     query = select(FileUpload).where(FileUpload.box_id == box.file_upload_box_id)
-    ordered = query.order_by(FileUpload.created_at, FileUpload.id)
+    order = [_order(spec) for spec in sort] if sort else [FileUpload.created_at]
+    ordered = query.order_by(*order, FileUpload.id)
     return fetch_page(db.session, ordered, skip, limit)
 
 
-def create_upload(claims: dict, box_id: UUID, creation: UploadCreation, max_part: int):
+def _order(spec: str) -> ColumnElement:
+    name = spec.removeprefix("-")
+    if name == "state_updated":  # GHGA's field: when the upload last changed state
+        column = func.coalesce(FileUpload.finished_at, FileUpload.closed_at, FileUpload.created_at)
+    else:
+        column = getattr(FileUpload, name)
+    return column.desc() if spec.startswith("-") else column.asc()
+
+
+def create_upload(
+    claims: dict, box_id: UUID, creation: UploadCreation, max_part: int, max_open: int
+):
     """A new upload for the alias, or the same request's upload when it is repeated.
 
     A client that lost the answer to its first request retries it: an upload for the
@@ -162,6 +182,7 @@ def create_upload(claims: dict, box_id: UUID, creation: UploadCreation, max_part
         if not creation.overwrite and _is_repeat_of(existing, creation):
             return existing
         _make_room(existing, creation)
+    _refuse_beyond_box_limits(box, creation, max_open)
     store = object_store()
     file_id = uuid4()
     upload = FileUpload(
@@ -193,6 +214,68 @@ def _live_upload(box_id: UUID, alias: str) -> FileUpload | None:
         )
         .with_for_update()
     ).first()
+
+
+def _refuse_beyond_box_limits(box: UploadBox, creation: UploadCreation, max_open: int) -> None:
+    """GHGA's upload controller 15 rules, in its order: at most `max_open` uploads open
+    at once (429), and the decrypted sizes of the box's uploads (open, being verified
+    or stored) plus this one within the box's `max_size` (507)."""
+    open_count, reserved = _open_count_and_reserved(box.file_upload_box_id)
+    if open_count >= max_open:
+        raise TooManyOpenUploads(
+            f"Upload box {box.id} already has {open_count} open upload(s), the most allowed; "
+            "close or cancel one first",
+            data={"box_id": str(box.file_upload_box_id), "max_concurrent": max_open},
+        )
+    if box.max_size is not None and reserved + creation.decrypted_size > box.max_size:
+        raise BoxMaxSizeExceeded(
+            f"{creation.alias} ({creation.decrypted_size} bytes) does not fit: the box holds "
+            f"{reserved} of its {box.max_size} bytes",
+            data={
+                "box_id": str(box.file_upload_box_id),
+                "max_size": box.max_size,
+                "current_size": reserved,
+                "file_alias": creation.alias,
+            },
+        )
+
+
+def _open_count_and_reserved(file_upload_box_id: UUID) -> tuple[int, int]:
+    """How many uploads of the box are open, and the decrypted bytes of all live ones."""
+    is_open = FileUpload.state == UploadState.INIT.value
+    count, reserved = db.session.execute(
+        select(
+            func.count().filter(is_open),
+            func.coalesce(func.sum(FileUpload.decrypted_size), 0),
+        ).where(
+            FileUpload.box_id == file_upload_box_id,
+            FileUpload.state.in_([state.value for state in LIVE_STATES]),
+        )
+    ).one()
+    return count, int(reserved)
+
+
+def refuse_part_beyond_box_limit(file_id: UUID) -> None:
+    """507 for a part of an upload whose box no longer has room for it: the box's
+    `max_size` was lowered below what its uploads hold since this one started."""
+    upload = db.session.get(FileUpload, file_id)
+    if upload is None:
+        return
+    box = _box(upload.box_id)
+    if box.max_size is None:
+        return
+    _, reserved = _open_count_and_reserved(upload.box_id)
+    if reserved > box.max_size:
+        raise BoxMaxSizeExceeded(
+            f"Upload box {box.id} now holds {reserved} of its {box.max_size} bytes; "
+            f"{upload.alias} does not fit any more",
+            data={
+                "box_id": str(upload.box_id),
+                "max_size": box.max_size,
+                "current_size": reserved,
+                "file_alias": upload.alias,
+            },
+        )
 
 
 def _is_repeat_of(existing: FileUpload, creation: UploadCreation) -> bool:
@@ -230,6 +313,7 @@ def part_upload_url(claims: dict, box_id: UUID, file_id: UUID, part_number: int)
     upload = _upload(box_id, file_id, lock=False)
     if upload.state != UploadState.INIT:
         raise UploadStateError(f"Upload {file_id} is {upload.state}; parts go to open uploads")
+    refuse_part_beyond_box_limit(file_id)
     parts_needed = max(1, -(-upload.encrypted_size // upload.part_size))
     if part_number > parts_needed:
         raise InvalidPartSize(f"Upload {file_id} has {parts_needed} part(s)")
@@ -257,6 +341,8 @@ def close_upload(claims: dict, box_id: UUID, file_id: UUID, closure: UploadClosu
         raise ChecksumMismatch(f"The uploaded parts do not match: {problem}")
     upload.state = UploadState.INBOX.value
     upload.decrypted_sha256 = closure.decrypted_sha256.lower()
+    upload.encrypted_parts_md5 = [md5.lower() for md5 in closure.encrypted_parts_md5]
+    upload.encrypted_parts_sha256 = [sha.lower() for sha in closure.encrypted_parts_sha256]
     upload.closed_at = utc_now()
     db.session.flush()
     return True
