@@ -5,9 +5,9 @@ address, the same audit record and the same notices (webhook and e-mail)."""
 
 import hashlib
 import re
-from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 

@@ -44,9 +44,7 @@ def _normalise_phone_numbers():
     for iva_id, value in phones.all():
         normalised = _e164(value)
         if normalised and normalised != value:
-            connection.execute(
-                _iva.update().where(_iva.c.id == iva_id).values(value=normalised)
-            )
+            connection.execute(_iva.update().where(_iva.c.id == iva_id).values(value=normalised))
 
 
 def _e164(value: str) -> str | None:
