@@ -1,7 +1,7 @@
 """IVA limits (GHGA parity 2026): when a code was created; phone numbers in E.164
 
 Revision ID: iva_limits_1
-Revises: slack_interactions_1
+Revises: upload_box_limits_1
 Create Date: 2026-12-07 05:30:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "iva_limits_1"
-down_revision = "slack_interactions_1"
+down_revision = "upload_box_limits_1"
 branch_labels = None
 depends_on = None
 
