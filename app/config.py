@@ -175,10 +175,33 @@ class Settings(BaseSettings):
     signup_rate_limit: str = Field(
         "5 per minute", description="Signups allowed per client address (flask-limiter syntax)."
     )
-    iva_code_request_limit: str = Field(
-        "5 per hour",
-        description="Verification code requests a person may make (flask-limiter syntax); "
-        "beyond it a 429. Each asks a steward by webhook.",
+    max_ivas_per_person: int = Field(
+        5,
+        ge=1,
+        description="Verification addresses a person may have at once; adding one more is "
+        "refused with 409 `iva_limit_reached` (delete one first).",
+    )
+    iva_code_requests_per_day: int = Field(
+        3,
+        ge=1,
+        description="Verification code requests a person may make in any 24 hours, over all "
+        "their addresses (counted in the audit record, so restarts and deleted addresses "
+        "do not reset it); beyond it 429 `too_many_requests` with `Retry-After`. Each "
+        "request asks a steward by webhook.",
+    )
+    max_iva_verification_attempts: int = Field(
+        10,
+        ge=1,
+        description="Wrong codes a person may enter for one code (GHGA's name and value); "
+        "the last one sends the address back to `unverified` (429 "
+        "`iva_too_many_attempts`).",
+    )
+    iva_code_valid_days: int = Field(
+        7,
+        ge=1,
+        description="Days a verification code works after a steward created it; entering "
+        "it later is refused with 410 `iva_code_expired` and the address is `unverified` "
+        "again (request a new code).",
     )
     access_request_limit: str = Field(
         "20 per hour",

@@ -157,10 +157,10 @@ def verified_iva(user_id, type_="phone", value="+49 6221 42"):
     from app.ivas import services as ivas
     from app.ivas.models import IvaType
 
-    iva = ivas.add(user_id, IvaType(type_), value)
-    ivas.request_code(iva)
+    iva = ivas.add(user_id, IvaType(type_), value, max_per_person=5)
+    ivas.request_code(iva, per_day=3)
     code = ivas.create_code(iva)
     ivas.code_transmitted(iva)
-    ivas.verify_code(iva, code)
+    ivas.verify_code(iva, code, max_attempts=10, valid_days=7)
     db.session.commit()
     return iva

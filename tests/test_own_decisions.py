@@ -60,7 +60,7 @@ def test_on_the_pages_a_steward_decides_neither_their_own_request_nor_address(ap
     (own_request,) = db.session.scalars(select(AccessRequest)).all()
     submit(
         mine, "/verification-addresses", "/verification-addresses",
-        {"type": "phone", "value": "+49 6221 1"},
+        {"type": "phone", "value": "+49 6221 540"},
     )  # fmt: skip
     (iva,) = db.session.scalars(select(Iva)).all()
     submit(mine, "/verification-addresses", f"/verification-addresses/{iva.id}/request-code")

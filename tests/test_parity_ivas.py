@@ -7,6 +7,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import AccountEvent, User
+from app.database import utc_now
 from app.extensions import db
 from app.ivas.models import Iva
 from tests.factories import ApplicationKeyFactory
@@ -107,6 +109,8 @@ class Step:
     channels: dict[str, tuple[Callable, int]]
     #: The steward is the address's owner (four eyes).
     own: bool = False
+    #: Days since the steward created the code that is out.
+    code_age: int = 0
 
 
 STEWARDS = {"api:key": "key", "api:steward": "steward"}
@@ -150,12 +154,21 @@ STEPS = [
         },
     ),
     Step(
-        "the third wrong code resets",
-        ("code_transmitted", 2),
+        "the last allowed wrong code resets",
+        ("code_transmitted", 9),  # MAX_IVA_VERIFICATION_ATTEMPTS: 10
         {
             "api:owner": (api_post("verify-code", "owner", verification_code="WRONG"), 429),
             "web:owner": (page_mine("verify", code="WRONG"), 303),
         },
+    ),
+    Step(
+        "an expired code resets",
+        ("code_transmitted", 0),
+        {
+            "api:owner": (api_post("verify-code", "owner", verification_code=CODE), 410),
+            "web:owner": (page_mine("verify", code=CODE), 303),
+        },
+        code_age=8,  # IVA_CODE_VALID_DAYS: 7
     ),
     Step(
         "unverify",
@@ -218,6 +231,7 @@ def fresh_world(app, step: Step) -> World:
             state=state,
             attempts=attempts,
             code_hash=_hash(CODE) if state in ("code_created", "code_transmitted") else None,
+            code_created_at=utc_now() - timedelta(days=step.code_age),
         )
         db.session.add(iva)
         db.session.commit()
@@ -322,7 +336,11 @@ EXPECTED = {
     "mark code transmitted": ("code_transmitted", [("iva_code_transmitted", "<iva>")]),
     "verify": ("verified", [("iva_verified", "<iva>")]),
     "a wrong code": ("code_transmitted", []),
-    "the third wrong code resets": ("unverified", [("iva_reset_after_wrong_codes", "<iva>")]),
+    "the last allowed wrong code resets": (
+        "unverified",
+        [("iva_reset_after_wrong_codes", "<iva>")],
+    ),
+    "an expired code resets": ("unverified", [("iva_code_expired", "<iva>")]),
     "unverify": ("unverified", [("iva_unverified", "<iva>")]),
     "delete (the person)": (None, [("iva_deleted", "<iva>")]),
     "delete (a steward)": (None, [("iva_deleted", "<iva>")]),
@@ -337,7 +355,8 @@ NOTICES = {
     "mark code transmitted": 1,  # the person's e-mail
     "verify": 2,  # the person's e-mail and the stewards' webhook
     "a wrong code": 0,
-    "the third wrong code resets": 2,
+    "the last allowed wrong code resets": 2,
+    "an expired code resets": 0,
     "unverify": 1,
     "delete (the person)": 0,
     "delete (a steward)": 0,

@@ -136,7 +136,7 @@ def test_replacing_the_second_factor_needs_a_current_code_and_drops_the_addresse
     person = make_person()
     signed_in(client, person)
     old_secret, _ = enrol(client)
-    ivas.add(person.id, IvaType.PHONE, "+49 6221 0000")
+    ivas.add(person.id, IvaType.PHONE, "+49 6221 0000", max_per_person=5)
     db.session.commit()
 
     page = client.get("/second-factor/setup").get_data(as_text=True)
@@ -201,8 +201,8 @@ def test_a_provider_only_session_cannot_act(client, db):
     secret, _ = enrol(client)
     signed_in(client, admin)
     owner = make_person()  # not the admin's own: that one another steward verifies
-    iva = ivas.add(owner.id, IvaType.FAX, "+49 30 1234")
-    ivas.request_code(iva)
+    iva = ivas.add(owner.id, IvaType.FAX, "+49 30 1234", max_per_person=5)
+    ivas.request_code(iva, per_day=3)
     db.session.commit()
 
     assert client.get(STEWARD_PAGE).status_code == 302
@@ -285,7 +285,7 @@ def test_addresses_through_the_pages_of_both_sides(app, client, db):
     signed_in(steward_client, steward)
     enrol(steward_client)  # set-up passes the second factor for this session
     queue = steward_client.get(STEWARD_PAGE).get_data(as_text=True)
-    assert "+49 6221 42" in queue and "Create code" in queue
+    assert "+49622142" in queue and "Create code" in queue  # stored in E.164
     token = csrf_token(steward_client, STEWARD_PAGE)
     made = steward_client.post(f"{STEWARD_PAGE}/{iva.id}/create-code", data={"csrf_token": token})
     assert made.headers["Cache-Control"] == "no-store"
@@ -300,7 +300,7 @@ def test_addresses_through_the_pages_of_both_sides(app, client, db):
     assert "Code you received" in page
     wrong = form(client, f"/verification-addresses/{iva.id}/verify", code="NOPE")
     assert wrong.status_code == 303
-    assert "2 attempts left" in client.get("/verification-addresses").get_data(as_text=True)
+    assert "9 attempts left" in client.get("/verification-addresses").get_data(as_text=True)
     right = form(client, f"/verification-addresses/{iva.id}/verify", code=code)
     assert right.status_code == 302
     assert ivas.get(iva.id).state == "verified"

@@ -17,9 +17,8 @@ from flask import current_app
 from app.authz import Actor, Permission
 from app.errors import DomainError, Forbidden
 from app.ivas import notices, services
-from app.ivas.errors import TooManyVerificationAttempts
+from app.ivas.errors import IvaCodeExpired, TooManyVerificationAttempts
 from app.ivas.models import Iva, IvaState, IvaType
-from app.notifications.throttle import refuse_too_often
 from app.second_factor.audit import record
 from app.unit_of_work import after_commit, commit
 
@@ -44,7 +43,7 @@ def steward_queue(actor: Actor, states: set[IvaState] | None) -> list[Iva]:
 def add_address(actor: Actor, user_id: UUID, type_: IvaType, value: str) -> Iva:
     """A new, unverified address; only the person adds their own."""
     _require_self(actor, user_id)
-    iva = services.add(user_id, type_, value)
+    iva = services.add(user_id, type_, value, _settings().max_ivas_per_person)
     _record(actor, iva, "iva_added", f"{iva.type} {iva.id}")
     commit()
     return iva
@@ -61,18 +60,10 @@ def delete_address(actor: Actor, user_id: UUID, iva_id: UUID) -> Iva:
 
 
 def request_code(actor: Actor, iva_id: UUID) -> Iva:
-    """The person asks the stewards for a code; each ask messages them, so it is limited."""
-    owner = _the_person(actor)
-    iva = services.get(iva_id, owner)  # somebody else's address is not found, and not counted
-    limit = current_app.extensions["settings"].iva_code_request_limit
-    refuse_too_often(
-        owner,
-        "iva_code_request",
-        limit,
-        f"You have asked for verification codes too often (at most {limit}); a data "
-        "steward already has your request. Try again later.",
-    )
-    services.request_code(iva)
+    """The person asks the stewards for a code; each ask messages them, so it is limited
+    (per day, counted in the audit record this action writes)."""
+    iva = services.get(iva_id, _the_person(actor))  # somebody else's is not found
+    services.request_code(iva, _settings().iva_code_requests_per_day)
     _record(actor, iva, "iva_code_requested", str(iva.id))
     after_commit(notices.code_requested, iva)
     commit()
@@ -104,10 +95,18 @@ def mark_code_transmitted(actor: Actor, iva_id: UUID) -> Iva:
 
 def verify(actor: Actor, iva_id: UUID, code: str) -> Iva:
     """The person enters the code. A wrong one is counted (and stored) before the refusal;
-    the third resets the address, which the person and the stewards hear of."""
+    the last allowed resets the address, which the person and the stewards hear of. An
+    expired code resets it too (kept, then 410): the page offers a new request."""
     iva = services.get(iva_id, _the_person(actor))
+    settings = _settings()
     try:
-        services.verify_code(iva, code)
+        services.verify_code(
+            iva, code, settings.max_iva_verification_attempts, settings.iva_code_valid_days
+        )
+    except IvaCodeExpired:
+        _record(actor, iva, "iva_code_expired", str(iva.id))
+        commit()
+        raise
     except TooManyVerificationAttempts:
         _record(actor, iva, "iva_reset_after_wrong_codes", str(iva.id))
         after_commit(notices.reset_after_attempts, iva)
@@ -154,6 +153,10 @@ def _require_self(actor: Actor, user_id: UUID) -> None:
 def _require_self_or_steward(actor: Actor, user_id: UUID) -> None:
     if not actor.is_person(user_id):
         actor.require(Permission.DATA_STEWARD)
+
+
+def _settings():
+    return current_app.extensions["settings"]
 
 
 def _record(actor: Actor, iva: Iva, action: str, detail: str) -> None:

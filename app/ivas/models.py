@@ -55,5 +55,8 @@ class Iva(Base):
     code_hash: Mapped[str | None] = mapped_column(String(64))
     #: Wrong codes entered since the code was created.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the steward created the code that is out (it expires IVA_CODE_VALID_DAYS
+    #: later); NULL while none is.
+    code_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -51,14 +51,15 @@ def verified(iva: Iva) -> None:
 
 
 def reset_after_attempts(iva: Iva) -> None:
+    wrong = current_app.extensions["settings"].max_iva_verification_attempts
     _email(
         iva,
         "Verification failed",
-        f"three wrong codes were entered for your {label(iva)}; it is unverified again. "
+        f"{wrong} wrong codes were entered for your {label(iva)}; it is unverified again. "
         "Request a new code when you are ready.",
     )
     notify_operators(
-        f"{label(iva).capitalize()} {iva.id} of user {iva.user_id} was reset after three "
+        f"{label(iva).capitalize()} {iva.id} of user {iva.user_id} was reset after {wrong} "
         "wrong codes."
     )
 

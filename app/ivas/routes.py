@@ -47,11 +47,13 @@ def list_ivas(actor: IvaActor, user_id: UUID):
 @iva_actor_required
 @operation(
     "Add a verification address (unverified)",
-    description="Only the person themself.",
+    description="Only the person themself. A phone number needs its country code and is "
+    "stored in E.164 (422 `invalid_phone_number` otherwise); at most `MAX_IVAS_PER_PERSON` "
+    "addresses (then 409 `iva_limit_reached`).",
     tags=TAGS,
     path=UserPath,
     body=IvaCreation,
-    responses={201: IvaCreated},
+    responses={201: IvaCreated, 409: None},
 )
 def add_iva(actor: IvaActor, user_id: UUID, body: IvaCreation):
     iva = actions.add_address(actor.acting, user_id, body.type, body.value)
@@ -77,9 +79,9 @@ def delete_iva(actor: IvaActor, user_id: UUID, iva_id: UUID):
 @iva_actor_required
 @operation(
     "Ask a data steward to verify the address",
-    description="The person themself; `unverified` -> `code_requested`. Limited per "
-    "person (`IVA_CODE_REQUEST_LIMIT`, then 429); the stewards hear of an address once per "
-    "`REPEAT_NOTICE_MINUTES`.",
+    description="The person themself; `unverified` -> `code_requested`. At most "
+    "`IVA_CODE_REQUESTS_PER_DAY` per person in any 24 hours (then 429 with `Retry-After`); "
+    "the stewards hear of an address once per `REPEAT_NOTICE_MINUTES`.",
     tags=TAGS,
     path=IvaPath,
     responses={204: None, 404: None, 409: None, 429: None},
@@ -125,11 +127,13 @@ def code_transmitted(actor: IvaActor, iva_id: UUID):
 @operation(
     "Enter the code received through the address",
     description="The person themself; `code_transmitted` -> `verified`. A wrong code "
-    "is 403; the third wrong code makes the address `unverified` again (429).",
+    "is 403; the `MAX_IVA_VERIFICATION_ATTEMPTS`-th wrong code makes the address "
+    "`unverified` again (429). A code older than `IVA_CODE_VALID_DAYS` is 410 "
+    "`iva_code_expired` and makes the address `unverified` (request a new code).",
     tags=TAGS,
     path=IvaPath,
     body=VerificationCode,
-    responses={204: None, 403: None, 404: None, 409: None, 429: None},
+    responses={204: None, 403: None, 404: None, 409: None, 410: None, 429: None},
 )
 def verify_code(actor: IvaActor, iva_id: UUID, body: VerificationCode):
     actions.verify(actor.acting, iva_id, body.verification_code)

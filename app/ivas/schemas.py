@@ -14,7 +14,8 @@ class IvaCreation(StrictModel):
     value: str = Field(
         min_length=1,
         max_length=512,
-        description="Phone or fax number, postal address, or a note on where to meet.",
+        description="Phone or fax number, postal address, or a note on where to meet. A "
+        "phone number needs its country code and is stored in E.164 (`+4962215420`).",
     )
 
     @field_validator("value")

@@ -13,6 +13,7 @@ from app.authz import Actor
 from app.errors import DomainError, RequestValidationFailed
 from app.extensions import db
 from app.ivas import actions, notices
+from app.ivas.errors import InvalidPhoneNumber, IvaLimitReached
 from app.ivas.models import IvaState, IvaType
 from app.second_factor.levels import session_fully_authenticated
 from app.second_factor.pages import NO_STORE, bp
@@ -28,13 +29,20 @@ STEWARD_STATES = {
 @bp.get("/verification-addresses")
 @person_required
 def ivas():
-    person = current_person()
-    return render_template(
+    return _ivas_page()
+
+
+def _ivas_page(error: str | None = None, typed: dict | None = None, status: int = 200):
+    """The person's addresses and the form to add one (with its refusal, if any)."""
+    page = render_template(
         "second_factor/ivas.html",
-        ivas=actions.addresses_of(_actor(), person.id),
+        ivas=actions.addresses_of(_actor(), current_person().id),
         types=list(IvaType),
         labels=notices.LABELS,
+        error=error,
+        typed=typed or {},
     )
+    return page, status
 
 
 @bp.post("/verification-addresses")
@@ -51,7 +59,11 @@ def add_iva():
             "Give the number, address or meeting place (at most 512 characters).",
             code="iva_value",
         )
-    iva = actions.add_address(_actor(), person.id, type_, value)
+    try:
+        iva = actions.add_address(_actor(), person.id, type_, value)
+    except (InvalidPhoneNumber, IvaLimitReached) as refused:  # the form says why, value kept
+        db.session.rollback()
+        return _ivas_page(refused.detail, {"type": type_.value, "value": value}, refused.status)
     flash(f"Your {notices.label(iva)} was added. Request its verification when ready.", "success")
     return redirect(url_for("second_factor.ivas"))
 
@@ -69,7 +81,7 @@ def request_iva_code(iva_id: UUID):
 def verify_iva_code(iva_id: UUID):
     try:
         iva = actions.verify(_actor(), iva_id, request.form.get("code", ""))
-    except DomainError as refused:  # a wrong code (counted), or the third (address reset)
+    except DomainError as refused:  # wrong (counted), the last one or expired (address reset)
         flash(refused.detail, "error")
         return redirect(url_for("second_factor.ivas")), 303
     flash(f"Your {notices.label(iva)} is verified.", "success")
