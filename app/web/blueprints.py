@@ -17,9 +17,14 @@ csrf = CSRFProtect()
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def is_page_blueprint(blueprint: Blueprint) -> bool:
+    return getattr(blueprint, "serves_pages", False)
+
+
 def web_blueprint(name: str, import_name: str, **options) -> Blueprint:
     """A blueprint whose views are pages, not JSON API endpoints."""
     bp = Blueprint(name, import_name, **options)
+    bp.serves_pages = True
 
     @bp.before_request
     def check_csrf():
