@@ -69,7 +69,7 @@ def consume_events(c):
     """Store GHGA's Kafka event topics in the inbox (needs KAFKA_SERVERS); stop with Ctrl-C."""
     from app.config import SettingsError, load_settings
     from app.kafka.consumer import InboxUnavailable
-    from app.kafka.consumer import consume_events as consume
+    from workers.kafka_consumer import consume_events as consume
 
     try:
         consume(load_settings())

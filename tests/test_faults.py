@@ -86,7 +86,7 @@ def own_redis():
 
 
 def test_redis_down_tokens_still_issued_and_events_wait(db, instance_path, own_redis, researcher):
-    from workers.tasks.feeds import requeue_pending
+    from app.tasks.feeds import requeue_pending
 
     redis_url, stop, restart = own_redis
     app = create_app(

@@ -244,7 +244,7 @@ def test_creating_jobs_needs_jobs_admin(client, db, permissions, status):
 
 
 def test_upload_verification_and_sweeps_are_recorded_as_jobs(client, db, jobs_key):
-    from workers.tasks.work_packages import sweep_expired_work_packages
+    from app.tasks.work_packages import sweep_expired_work_packages
 
     sweep_expired_work_packages.delay().get()
 
