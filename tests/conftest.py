@@ -180,7 +180,7 @@ def s3_endpoint():
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory):
     """A Kafka-protocol broker (librdkafka's mock cluster) in its own process."""
-    from tests.kafka_mock_broker import mock_broker
+    from devtools.kafka_mock_broker import mock_broker
 
     with mock_broker(tmp_path_factory.mktemp("kafka") / "broker.log") as broker:
         yield broker

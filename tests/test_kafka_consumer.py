@@ -1,6 +1,6 @@
 """The Kafka consumer against a real Kafka-protocol broker, publishing with hexkit.
 
-The broker is librdkafka's mock cluster in its own process (tests/kafka_mock_broker.py);
+The broker is librdkafka's mock cluster in its own process (devtools/kafka_mock_broker.py);
 the consumer is `invoke consume-events` as a child process, applying eagerly.
 """
 
