@@ -10,9 +10,9 @@ from app import create_app
 from app.accounts.models import RefreshToken, User
 from app.extensions import limiter
 from tests.conftest import make_settings
-from tests.factories import ApplicationKeyFactory, create_dataset
-from tests.secrets_seen import remember
-from tests.users import Researcher
+from tests.support.factories import ApplicationKeyFactory, create_dataset
+from tests.support.secrets_seen import remember
+from tests.support.users import Researcher
 
 ADMIN_EMAIL = "Admin@Example.org"
 

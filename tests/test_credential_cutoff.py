@@ -12,10 +12,16 @@ import pytest
 from sqlalchemy import update
 
 from app.accounts.models import RefreshToken, User
-from tests.factories import ApplicationKeyFactory
-from tests.second_factor_steps import csrf_token, enrol, make_person, next_step_code, signed_in
-from tests.secrets_seen import remember
-from tests.web_sessions import browser_client, sign_in
+from tests.support.factories import ApplicationKeyFactory
+from tests.support.second_factor_steps import (
+    csrf_token,
+    enrol,
+    make_person,
+    next_step_code,
+    signed_in,
+)
+from tests.support.secrets_seen import remember
+from tests.support.web_sessions import browser_client, sign_in
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from app.catalog.models import AccessionMap, Dataset, UploadBox
 from app.feeds.models import InboxEvent
 from app.work_packages.models import WorkPackage
 from tests.conftest import make_settings
-from tests.factories import (
+from tests.support.factories import (
     ApplicationKeyFactory,
     accession_map_event,
     box_event,
@@ -22,7 +22,7 @@ from tests.factories import (
     grant,
     upload_box_payload,
 )
-from tests.hostile_inputs import hostile_documents
+from tests.support.hostile_inputs import hostile_documents
 
 
 def stored_events(db) -> int:

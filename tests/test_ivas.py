@@ -7,10 +7,10 @@ from sqlalchemy import select
 from app import create_app
 from app.ivas import services as ivas
 from tests.conftest import make_settings
-from tests.factories import ApplicationKeyFactory, create_dataset
-from tests.second_factor_steps import make_person
-from tests.secrets_seen import remember
-from tests.users import Researcher
+from tests.support.factories import ApplicationKeyFactory, create_dataset
+from tests.support.second_factor_steps import make_person
+from tests.support.secrets_seen import remember
+from tests.support.users import Researcher
 
 
 def person_with_token(app, role="researcher", email=None) -> Researcher:

@@ -12,7 +12,7 @@ from app.catalog.models import Dataset
 from app.jobs import services
 from app.jobs.models import Job, JobStatus
 from app.jobs.schemas import JobRequest
-from tests.factories import ApplicationKeyFactory, create_dataset, dataset_payload, grant
+from tests.support.factories import ApplicationKeyFactory, create_dataset, dataset_payload, grant
 
 
 @pytest.fixture

@@ -21,10 +21,10 @@ from app.feeds.dispatch import enqueue_keys
 from app.feeds.models import InboxEvent
 from app.feeds.services import keys_waiting
 from tests.conftest import make_settings
-from tests.database_gate import DatabaseGate
-from tests.factories import ApplicationKeyFactory, dataset_payload, upload_box_payload
-from tests.hostile_inputs import hostile_documents
-from tests.kafka_clients import (
+from tests.support.database_gate import DatabaseGate
+from tests.support.factories import ApplicationKeyFactory, dataset_payload, upload_box_payload
+from tests.support.hostile_inputs import hostile_documents
+from tests.support.kafka_clients import (
     ConsumerProcess,
     consumer_environment,
     consumer_process,
@@ -33,7 +33,7 @@ from tests.kafka_clients import (
     read_topic,
     record,
 )
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 MAIN = feed_topics("main")
 DLQ_TOPIC = "main-dlq"

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from app.access.models import AccessRequest
 from app.ivas.models import Iva
-from tests.factories import ApplicationKeyFactory, create_dataset
-from tests.second_factor_steps import make_person
+from tests.support.factories import ApplicationKeyFactory, create_dataset
+from tests.support.second_factor_steps import make_person
+from tests.support.web_sessions import browser_client, read_page, sign_in, submit
 from tests.test_ivas import add_iva, person_with_token, rpc
-from tests.web_sessions import browser_client, read_page, sign_in, submit
 
 WHO_CAN = "another data steward, an admin, or an application key with DATA_STEWARD"
 

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from app.access.models import AccessGrant, AccessRequest
 from app.accounts.models import AccountEvent
 from app.work_packages.models import WorkPackage, WorkPackageFile
-from tests.factories import ApplicationKeyFactory, create_dataset, grant, verified_iva
-from tests.second_factor_steps import make_person
+from tests.support.factories import ApplicationKeyFactory, create_dataset, grant, verified_iva
+from tests.support.second_factor_steps import make_person
+from tests.support.users import Researcher
+from tests.support.web_sessions import browser_client, read_page, sign_in, submit
 from tests.test_cli import invoke
-from tests.users import Researcher
-from tests.web_sessions import browser_client, read_page, sign_in, submit
 
 REQUESTER = "rae@example.org"
 UNTIL = datetime(2030, 6, 30, tzinfo=UTC)

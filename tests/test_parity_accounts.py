@@ -4,7 +4,7 @@ record and the same notifications; only who acted and the channel differ, as the
 should.
 
 Each channel acts on a fresh person in the same starting state. Real PostgreSQL, a
-real SMTP server and webhook (tests/receivers.py), Slack requests signed with the
+real SMTP server and webhook (tests/support/receivers.py), Slack requests signed with the
 signing secret, and `invoke` as a subprocess.
 """
 
@@ -30,10 +30,10 @@ from app.second_factor.models import TotpFactor
 from app.second_factor.secret_box import seal_secret
 from app.web_sessions.services import live_sessions, start_session
 from tests.conftest import TEST_DATABASE_URL, make_settings
-from tests.factories import ApplicationKeyFactory
-from tests.secrets_seen import remember
+from tests.support.factories import ApplicationKeyFactory
+from tests.support.secrets_seen import remember
+from tests.support.web_sessions import browser_client, make_person, sign_in, submit
 from tests.test_cli import ROOT
-from tests.web_sessions import browser_client, make_person, sign_in, submit
 
 SIGNING_SECRET = remember("slack-signing-secret-for-parity-0123456789")
 APPROVER = "U_APPROVER"

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from app.accounts.models import AccountEvent, User
 from app.extensions import db
 from app.ivas.models import Iva
-from tests.factories import ApplicationKeyFactory
-from tests.users import Researcher
-from tests.web_sessions import browser_client, make_person, sign_in, submit
+from tests.support.factories import ApplicationKeyFactory
+from tests.support.users import Researcher
+from tests.support.web_sessions import browser_client, make_person, sign_in, submit
 
 CODE = "ABCD2345"
 MINE = "/verification-addresses"

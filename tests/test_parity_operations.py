@@ -24,10 +24,10 @@ from app.feeds.models import EventStatus, InboxEvent
 from app.feeds.schemas import EventEnvelope
 from app.jobs import maintenance
 from app.jobs.models import Job, JobStatus, Operation
-from tests.factories import ApplicationKeyFactory, create_dataset, dataset_event
+from tests.support.factories import ApplicationKeyFactory, create_dataset, dataset_event
+from tests.support.web_sessions import browser_client, make_person, read_page, sign_in, submit
 from tests.test_cli import invoke
 from tests.test_person_roles import person_with_role
-from tests.web_sessions import browser_client, make_person, read_page, sign_in, submit
 
 Application = role_models.application
 

@@ -1,6 +1,6 @@
 """The portal's pages, driven with the test client as a person uses them.
 
-Sign-in is written into the session (tests/web_sessions.py); the browser suite
+Sign-in is written into the session (tests/support/web_sessions.py); the browser suite
 signs in through the real provider. Everything else is real: PostgreSQL, the
 domain services, the JSON API the tokens are used with.
 """
@@ -22,9 +22,9 @@ from app.feeds.models import EventStatus, InboxEvent
 from app.jobs import maintenance
 from app.jobs.models import MaintenanceChange
 from app.work_packages.models import WorkPackage
-from tests.factories import create_dataset, create_upload_box, grant, verified_iva
-from tests.secrets_seen import remember
-from tests.web_sessions import (
+from tests.support.factories import create_dataset, create_upload_box, grant, verified_iva
+from tests.support.secrets_seen import remember
+from tests.support.web_sessions import (
     TOKEN_LINE,
     browser_client,
     make_person,

@@ -6,9 +6,9 @@ from sqlalchemy import select
 from app.access.models import AccessRequest
 from app.accounts.services import issue_refresh_token
 from app.extensions import db as _db
-from tests.factories import create_dataset
-from tests.secrets_seen import remember
-from tests.web_sessions import browser_client, make_person, read_page, sign_in, submit
+from tests.support.factories import create_dataset
+from tests.support.secrets_seen import remember
+from tests.support.web_sessions import browser_client, make_person, read_page, sign_in, submit
 
 LOCAL_ONLY = "u@localhost"
 

@@ -15,8 +15,8 @@ from app.ivas import services as ivas
 from app.ivas.models import IvaType
 from app.second_factor.models import RecoveryCode, TotpFactor
 from tests.conftest import make_settings
-from tests.factories import ApplicationKeyFactory, create_dataset, grant
-from tests.second_factor_steps import (
+from tests.support.factories import ApplicationKeyFactory, create_dataset, grant
+from tests.support.second_factor_steps import (
     csrf_token,
     enrol,
     make_person,
@@ -24,8 +24,8 @@ from tests.second_factor_steps import (
     pass_second_factor,
     signed_in,
 )
-from tests.secrets_seen import remember
-from tests.users import Researcher
+from tests.support.secrets_seen import remember
+from tests.support.users import Researcher
 
 STEWARD_PAGE = "/steward/verification-addresses"
 
@@ -268,7 +268,7 @@ def test_second_factor_may_be_off_only_in_development(instance_path, monkeypatch
 
 
 def test_addresses_through_the_pages_of_both_sides(app, client, db):
-    from tests.second_factor_steps import form
+    from tests.support.second_factor_steps import form
 
     person, steward = make_person(), make_person("admin")
     steward_client = app.test_client()

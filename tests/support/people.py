@@ -66,7 +66,7 @@ def sign_in_with_role(client, provider, sub: str, role: str = "researcher", **cl
     """
     from app.accounts.models import PersonRole, User, UserStatus
     from app.accounts.services import change_role, change_status
-    from tests.oidc_provider import sign_in_with_test_client
+    from tests.support.oidc_provider import sign_in_with_test_client
 
     claims = {"email": f"{sub}@uni.example", "email_verified": True, "name": sub.title()} | claims
     provider.person(sub, **claims)

@@ -12,7 +12,7 @@ import pyotp
 
 from app.accounts.models import User
 from app.extensions import db
-from tests.secrets_seen import remember
+from tests.support.secrets_seen import remember
 
 
 def make_person(role: str = "researcher", *, user_id=None, email=None, status="active") -> User:
@@ -36,7 +36,7 @@ def make_person(role: str = "researcher", *, user_id=None, email=None, status="a
 
 def signed_in(client, person) -> None:
     """A fresh session signed in through the provider only (no second factor yet)."""
-    from tests.web_sessions import sign_in
+    from tests.support.web_sessions import sign_in
 
     sign_in(client, person, second_factor=False)
 
