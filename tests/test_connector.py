@@ -27,7 +27,7 @@ from tests.support.factories import (
     verified_iva,
 )
 from tests.support.live_service import service_stack
-from tests.support.second_factor_steps import make_person
+from tests.support.people import make_person
 from tests.support.users import Researcher
 from tests.support.waiting import wait_for
 

@@ -4,7 +4,7 @@ the action is refused with a 429 and a sentence (page and API)."""
 
 from app.ivas import services as ivas
 from tests.support.factories import create_dataset
-from tests.support.second_factor_steps import make_person
+from tests.support.people import make_person
 from tests.support.web_sessions import browser_client, read_page, sign_in, submit
 from tests.test_ivas import add_iva, person_with_token, rpc
 

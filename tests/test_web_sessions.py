@@ -18,9 +18,9 @@ from app.database import utc_now
 from app.extensions import db
 from tests.conftest import make_settings
 from tests.support.oidc_provider import local_path, sign_in_with_test_client
-from tests.support.people import INITIAL_ADMIN
+from tests.support.people import INITIAL_ADMIN, make_person
 from tests.support.secrets_seen import remember
-from tests.support.web_sessions import browser_client, make_person, read_page, sign_in, submit
+from tests.support.web_sessions import browser_client, read_page, sign_in, submit
 
 COOKIE = "wps_session"
 OPAQUE = re.compile(r"[A-Za-z0-9_-]{43}")
