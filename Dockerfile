@@ -11,7 +11,8 @@ COPY app ./app
 COPY roles ./roles
 COPY workers ./workers
 COPY migrations ./migrations
-COPY run.py tasks.py ./
+COPY ops ./ops
+COPY run.py tasks.py devtasks.py ./
 
 RUN useradd --create-home wps && mkdir -p /service/instance && chown wps /service/instance
 USER wps

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.access.policy import make_access_policy
 from app.api.document import build_openapi
 from app.auth.keys import load_token_keys
+from app.celery_init_app import celery_init_app
 from app.config import Settings, load_settings
 from app.cors import cors_options
 from app.database import render_migration_item
@@ -28,7 +29,6 @@ from app.storage.keys import load_storage_keys
 from app.tracing import configure_tracing
 from app.web import init_web
 from app.work_packages.token_endpoints import install_token_endpoints
-from workers.celery_app import celery_init_app
 
 __version__ = "0.1.0"
 TITLE = "Work Package Service"

@@ -82,7 +82,7 @@ def api_server(env: dict, port: int, workers: int, threads: int):
 @contextmanager
 def framework_floor_server(env: dict, port: int, workers: int, threads: int):
     """A trivial Flask route on the same server, workers and threads as `invoke serve`."""
-    from tasks import server_command
+    from app.serving import server_command
 
     command = server_command("127.0.0.1", port, workers, threads, "benchmarks.floor_app:app")
     process = subprocess.Popen(

@@ -22,7 +22,7 @@ from hexkit.providers.akafka import KafkaConfig, KafkaEventPublisher
 from sqlalchemy import create_engine, text
 
 from benchmarks.environment import ROOT
-from tests.kafka_mock_broker import mock_broker
+from devtools.kafka_mock_broker import mock_broker
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 CELERY = [sys.executable, "-m", "celery", "-A", "workers.main"]

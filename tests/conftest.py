@@ -11,6 +11,10 @@ from app import create_app
 from app.config import Settings
 from app.extensions import db as _db
 
+# Helpers holding fixtures: the real OpenID provider (one process per session), and
+# apps signing people in with it. The other helpers in tests/support/ are imported.
+pytest_plugins = ["tests.support.oidc_provider", "tests.support.people"]
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # The Celery broker of the run: Redis, or RabbitMQ in CI's second run of the worker tests.
@@ -51,7 +55,7 @@ def no_secret_in_logs(tmp_path_factory):
     The run's own log records are captured here; the live service's and the worker
     processes' logs are read from their files.
     """
-    from tests.secrets_seen import SECRETS
+    from tests.support.secrets_seen import SECRETS
 
     capture = _EverythingLogged()
     logging.getLogger().addHandler(capture)
@@ -110,7 +114,7 @@ def client(app, db):
 @pytest.fixture
 def receivers():
     """A webhook receiver and an SMTP server on 127.0.0.1, for what people are told."""
-    from tests.receivers import MailReceiver, WebhookReceiver
+    from tests.support.receivers import MailReceiver, WebhookReceiver
 
     webhook, mail = WebhookReceiver(), MailReceiver()
     yield webhook, mail
@@ -134,21 +138,21 @@ def told_app(db, instance_path, receivers):
 
 @pytest.fixture
 def researcher(app):
-    from tests.users import Researcher
+    from tests.support.users import Researcher
 
     return Researcher(app)
 
 
 @pytest.fixture
 def steward_key(db):
-    from tests.factories import ApplicationKeyFactory
+    from tests.support.factories import ApplicationKeyFactory
 
     return {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
 
 
 @pytest.fixture
 def publisher_key(db):
-    from tests.factories import ApplicationKeyFactory
+    from tests.support.factories import ApplicationKeyFactory
 
     return {"Workflow-API-Key": ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key}
 
@@ -168,7 +172,7 @@ def s3_endpoint():
     """A local S3 endpoint: moto in server mode, on 127.0.0.1."""
     from moto.server import ThreadedMotoServer
 
-    from tests.live_service import free_port
+    from tests.support.live_service import free_port
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -180,12 +184,7 @@ def s3_endpoint():
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory):
     """A Kafka-protocol broker (librdkafka's mock cluster) in its own process."""
-    from tests.kafka_mock_broker import mock_broker
+    from devtools.kafka_mock_broker import mock_broker
 
     with mock_broker(tmp_path_factory.mktemp("kafka") / "broker.log") as broker:
         yield broker
-
-
-# The real OpenID provider (one process per session), and apps signing people in with it.
-from tests.oidc_provider import oidc_provider  # noqa: E402, F401
-from tests.people import identity_app  # noqa: E402, F401

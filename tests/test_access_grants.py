@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.access.models import AccessGrant
-from tests.factories import create_dataset, create_upload_box
+from tests.support.factories import create_dataset, create_upload_box
 
 
 def grants_stored(db) -> int:

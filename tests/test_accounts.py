@@ -10,9 +10,9 @@ from app import create_app
 from app.accounts.models import RefreshToken, User
 from app.extensions import limiter
 from tests.conftest import make_settings
-from tests.factories import ApplicationKeyFactory, create_dataset
-from tests.secrets_seen import remember
-from tests.users import Researcher
+from tests.support.factories import ApplicationKeyFactory, create_dataset
+from tests.support.secrets_seen import remember
+from tests.support.users import Researcher
 
 ADMIN_EMAIL = "Admin@Example.org"
 
@@ -265,28 +265,6 @@ def test_admin_actions_need_an_admin(accounts_app, db):
     assert (again.status_code, again.json["code"]) == (409, "invalid_status_change")
 
 
-def test_a_decided_request_cannot_be_decided_again(accounts_app, db):
-    client = accounts_app.test_client()
-    create_dataset("DS1", files=1)
-    researcher = Researcher(accounts_app)
-    asked = client.post(
-        "/access-requests", json={"dataset_id": "DS1"}, headers=researcher.headers()
-    )
-    steward = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
-
-    denied = client.post(
-        f"/access-requests/{asked.json['id']}/deny", json={"note": "no"}, headers=steward
-    )
-    again = client.post(f"/access-requests/{asked.json['id']}/allow", json={}, headers=steward)
-    unknown_target = client.post(
-        "/access-requests", json={"dataset_id": "NOPE"}, headers=researcher.headers()
-    )
-
-    assert denied.json["status"] == "denied"
-    assert (again.status_code, again.json["code"]) == (409, "access_request_decided")
-    assert unknown_target.status_code == 404
-
-
 def test_signup_flood_is_429(db, instance_path):
     app = create_app(make_settings(instance_path, signup_rate_limit="3 per minute"))
     client = app.test_client()
@@ -314,24 +292,6 @@ def test_signup_is_off_with_an_external_identity_provider(db, instance_path):
 
     assert response.status_code == 404
     assert response.json["code"] == "signup_disabled"
-
-
-def test_allowing_a_request_needs_no_body(accounts_app, db):
-    client = accounts_app.test_client()
-    create_dataset("DS1", files=1)
-    researcher = Researcher(accounts_app)
-    asked = client.post(
-        "/access-requests", json={"dataset_id": "DS1"}, headers=researcher.headers()
-    ).json
-    steward = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key}
-
-    allowed = client.post(f"/access-requests/{asked['id']}/allow", headers=steward)
-
-    assert allowed.status_code == 200
-    assert allowed.json["status"] == "allowed" and allowed.json["grant_id"]
-    grants = client.get(f"/access-grants?user_id={researcher.id}", headers=steward).json
-    until = datetime.fromisoformat(grants["items"][0]["valid_until"])
-    assert timedelta(days=364) < until - datetime.now(UTC) <= timedelta(days=366)
 
 
 def test_a_person_locked_out_gets_a_new_refresh_token(accounts_app, db):

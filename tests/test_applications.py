@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.applications.models import Application
 from app.applications.services import revoke_application_key
-from tests.factories import ApplicationKeyFactory
+from tests.support.factories import ApplicationKeyFactory
 
 
 def test_live_key_sees_its_own_identity(client, db):

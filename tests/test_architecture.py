@@ -164,6 +164,12 @@ def test_the_authz_room_and_the_unit_of_work_import_no_domain():
         assert not domains, f"{room} imports {sorted(domains)}"
 
 
+def test_the_app_never_imports_the_worker_processes():
+    for path in _sources("app"):
+        names = _imported(ast.parse(path.read_text()))
+        assert not [n for n in names if n.split(".")[0] == "workers"], path
+
+
 def test_roles_imports_nothing_from_app():
     for path in _sources("roles"):
         names = _imported(ast.parse(path.read_text()))
@@ -174,7 +180,8 @@ def _channel_modules() -> list[Path]:
     patterns = ("routes.py", "*_routes.py", "pages.py", "*_pages.py")
     found = {p for pattern in patterns for p in (ROOT / "app").rglob(pattern)}
     found |= set((ROOT / "app" / "portal").glob("*.py"))
-    found |= {ROOT / "app" / "identity" / "slack.py", ROOT / "tasks.py"}
+    found |= {ROOT / "app" / "identity" / "slack.py"}
+    found |= set((ROOT / "ops").glob("*.py"))  # the operator commands
     return sorted(found)
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
-from tests.factories import ApplicationKeyFactory, dataset_payload, upload_box_payload
+from tests.support.factories import ApplicationKeyFactory, dataset_payload, upload_box_payload
 
 
 def rows(db, model) -> int:

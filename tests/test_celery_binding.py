@@ -13,8 +13,8 @@ from app.applications.models import Application
 from app.config import SettingsError
 from app.extensions import db
 from tests.conftest import make_settings
-from tests.factories import ApplicationKeyFactory
-from tests.worker_processes import ROOT, worker_environment
+from tests.support.factories import ApplicationKeyFactory
+from tests.support.worker_processes import ROOT, worker_environment
 
 
 @shared_task(name="tests.count_applications")

@@ -10,7 +10,7 @@ import pytest
 
 from app.config import Settings
 from tests.conftest import TEST_DATABASE_URL
-from tests.secrets_seen import remember
+from tests.support.secrets_seen import remember
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,8 +79,8 @@ def test_several_permissions_can_be_given(client, instance_path):
 def test_dev_token_and_grant_commands_let_a_user_create_a_package(client, db, instance_path):
     from uuid import uuid4
 
-    from tests.factories import create_dataset
-    from tests.users import Researcher
+    from tests.support.factories import create_dataset
+    from tests.support.users import Researcher
 
     create_dataset("DSCLI", files=1)
     user_id = str(uuid4())
@@ -125,7 +125,7 @@ def test_grant_for_an_unknown_dataset_is_refused(client, instance_path):
 
 def test_event_commands_list_and_replay_dead_events(client, db, instance_path):
     from app.feeds.models import InboxEvent
-    from tests.factories import ApplicationKeyFactory, dataset_event
+    from tests.support.factories import ApplicationKeyFactory, dataset_event
 
     key = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key}
     client.post("/events", json=dataset_event("DS1", event_id="cli-event"), headers=key)
@@ -192,11 +192,13 @@ def test_a_taken_application_name_is_one_line_and_a_failure(client, instance_pat
     ("arguments", "message"),
     [
         (("issue-dev-token", "--user-id", "nope"), "error: id: Input should be a valid UUID"),
-        (("grant-access", "--user-id", "x", "--dataset", "D"), "error: Input should be a valid"),
+        (("grant-access", "--user-id", "x", "--dataset", "D"),
+         "error: user_id: Input should be a valid"),
         (("grant-access", "--user-id", str(uuid4()), "--dataset", "D", "--days", "1y"),
          "error: --days takes a number, not '1y'"),
         (("events", "--status", "lost"), "error: status: Input should be 'pending'"),
-        (("create-user", "--name", "A", "--email", "no-at-sign"), "error: value is not a valid"),
+        (("create-user", "--name", "A", "--email", "no-at-sign"),
+         "error: email: value is not a valid"),
         (("accept-user", "--email", "nobody@example.org"), "error: no account waiting for accept"),
         (("issue-refresh-token", "nobody@example.org"), "error: No account for nobody@"),
         (("revoke-application-key", "-n", "never-made"), "error: no live key for application"),

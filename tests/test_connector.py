@@ -16,8 +16,8 @@ from sqlalchemy import select
 from app.access.models import AccessGrant
 from app.transfer.models import FileUpload
 from app.transfer.services import import_plaintext
-from tests.connector import Connector, ensure_connector
-from tests.factories import (
+from tests.support.connector import Connector, ensure_connector
+from tests.support.factories import (
     ApplicationKeyFactory,
     accession_map_event,
     create_dataset,
@@ -26,10 +26,10 @@ from tests.factories import (
     grant,
     verified_iva,
 )
-from tests.live_service import service_stack
-from tests.second_factor_steps import make_person
-from tests.users import Researcher
-from tests.waiting import wait_for
+from tests.support.live_service import service_stack
+from tests.support.people import make_person
+from tests.support.users import Researcher
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.connector]
 

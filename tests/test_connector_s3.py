@@ -8,9 +8,11 @@ from sqlalchemy import select
 from app import create_app
 from app.transfer.models import FileUpload, StoredFile
 from tests.conftest import make_settings, s3_settings
-from tests.connector import Connector, ensure_connector
-from tests.factories import create_upload_box, grant
-from tests.live_service import service_stack
+from tests.support.connector import Connector, ensure_connector
+from tests.support.factories import create_upload_box, grant
+from tests.support.live_service import service_stack
+from tests.support.users import Researcher
+from tests.support.waiting import wait_for
 from tests.test_connector import (
     SERVICE_SETTINGS,
     MiB,
@@ -19,8 +21,6 @@ from tests.test_connector import (
     seed_download,
     upload_states,
 )
-from tests.users import Researcher
-from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.connector]
 

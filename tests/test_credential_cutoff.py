@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import update
 
 from app.accounts.models import RefreshToken, User
-from tests.factories import ApplicationKeyFactory
-from tests.second_factor_steps import csrf_token, enrol, make_person, next_step_code, signed_in
-from tests.secrets_seen import remember
-from tests.web_sessions import browser_client, sign_in
+from tests.support.factories import ApplicationKeyFactory
+from tests.support.people import make_person
+from tests.support.second_factor_steps import csrf_token, enrol, next_step_code, signed_in
+from tests.support.secrets_seen import remember
+from tests.support.web_sessions import browser_client, sign_in
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def api_token_from_the_portal(client) -> str:
 
 def enrolled_person_with_api_token(app, role: str = "researcher"):
     """A person who set up TOTP in a browser, made an API token there and traded it once."""
-    person = make_person(role)
+    person = make_person(role=role)
     browser = browser_client(app)
     signed_in(browser, person)
     secret, _ = enrol(browser)
@@ -119,7 +120,7 @@ def test_an_admin_reset_of_the_second_factor_ends_chains_tokens_and_sessions(
         reset = client.delete(f"/users/{person.id}/totp", headers=admin_key)
         assert reset.status_code == 204
     else:
-        admin = make_person("admin")
+        admin = make_person(role="admin")
         admin_browser = browser_client(app)
         sign_in(admin_browser, admin)
         reset = admin_browser.post(

@@ -5,8 +5,8 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db
 from tests.conftest import make_settings
-from tests.factories import create_dataset, grant
-from tests.users import Researcher, verify_work_order_token
+from tests.support.factories import create_dataset, grant
+from tests.support.users import Researcher, verify_work_order_token
 
 
 def test_work_order_token_on_sqlite(tmp_path):

@@ -9,8 +9,8 @@ import pytest
 
 from app import create_app
 from tests.conftest import make_settings
-from tests.factories import create_dataset, create_upload_box
-from tests.users import Researcher
+from tests.support.factories import create_dataset, create_upload_box
+from tests.support.users import Researcher
 
 
 class AccessApi:

@@ -10,9 +10,9 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from tests.conftest import TEST_DATABASE_URL, make_settings
-from tests.factories import ApplicationKeyFactory, dataset_event
-from tests.live_service import free_port
-from tests.waiting import wait_for
+from tests.support.factories import ApplicationKeyFactory, dataset_event
+from tests.support.live_service import free_port
+from tests.support.waiting import wait_for
 
 
 def _terminate_other_connections():
@@ -86,7 +86,7 @@ def own_redis():
 
 
 def test_redis_down_tokens_still_issued_and_events_wait(db, instance_path, own_redis, researcher):
-    from workers.tasks.feeds import requeue_pending
+    from app.tasks.feeds import requeue_pending
 
     redis_url, stop, restart = own_redis
     app = create_app(
@@ -99,7 +99,7 @@ def test_redis_down_tokens_still_issued_and_events_wait(db, instance_path, own_r
     )
     client = app.test_client()
     publisher = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("FEED_PUBLISHER",)).key}
-    from tests.factories import create_dataset, grant
+    from tests.support.factories import create_dataset, grant
 
     create_dataset("DS1", files=1)
     grant(researcher.id, dataset="DS1")
@@ -154,8 +154,8 @@ def test_a_job_whose_worker_was_killed_completes_once_on_another(db, app, instan
     from app.jobs.dispatch import enqueue_jobs
     from app.jobs.models import Job
     from app.jobs.schemas import JobRequest
-    from tests.factories import dataset_payload
-    from tests.worker_processes import worker_processes
+    from tests.support.factories import dataset_payload
+    from tests.support.worker_processes import worker_processes
 
     settings = {"celery_visibility_timeout": 4}
     api = create_app(make_settings(instance_path, celery_always_eager=False, **settings))

@@ -11,9 +11,14 @@ from app import create_app
 from app.catalog.models import Dataset, UploadBox
 from app.feeds.models import InboxEvent
 from tests.conftest import TEST_BROKER_URL, make_settings
-from tests.factories import ApplicationKeyFactory, box_event, dataset_event, upload_box_payload
-from tests.waiting import wait_for
-from tests.worker_processes import worker_processes
+from tests.support.factories import (
+    ApplicationKeyFactory,
+    box_event,
+    dataset_event,
+    upload_box_payload,
+)
+from tests.support.waiting import wait_for
+from tests.support.worker_processes import worker_processes
 
 pytestmark = pytest.mark.worker
 
@@ -134,7 +139,7 @@ def test_jobs_run_on_real_workers_and_wait_out_maintenance(workers, db, app):
     from app.jobs import services
     from app.jobs.dispatch import enqueue_jobs
     from app.jobs.schemas import JobRequest
-    from tests.factories import dataset_payload
+    from tests.support.factories import dataset_payload
 
     client = workers.test_client()
     key = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("JOBS_ADMIN",)).key}

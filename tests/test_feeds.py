@@ -11,7 +11,7 @@ from app.catalog.models import AccessionMap, Dataset, UploadBox
 from app.feeds.models import InboxEvent
 from app.work_packages.models import WorkPackage
 from tests.conftest import make_settings
-from tests.factories import (
+from tests.support.factories import (
     ApplicationKeyFactory,
     accession_map_event,
     box_event,
@@ -22,7 +22,7 @@ from tests.factories import (
     grant,
     upload_box_payload,
 )
-from tests.hostile_inputs import hostile_documents
+from tests.support.hostile_inputs import hostile_documents
 
 
 def stored_events(db) -> int:
@@ -342,7 +342,7 @@ def test_event_listing_filters(client, db, publisher_key, steward_key):
 
 
 def test_sweep_deletes_exactly_the_packages_past_retention(client, db, researcher, app):
-    from workers.tasks.work_packages import sweep_expired_work_packages
+    from app.tasks.work_packages import sweep_expired_work_packages
 
     create_dataset("DS1", files=1)
     grant(researcher.id, dataset="DS1")
@@ -371,7 +371,7 @@ def test_sweep_deletes_exactly_the_packages_past_retention(client, db, researche
 
 
 def test_purge_removes_only_old_finished_events(client, db, publisher_key):
-    from workers.tasks.feeds import purge_finished
+    from app.tasks.feeds import purge_finished
 
     publish(
         client,

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import User
-from tests.oidc_provider import sign_in_with_test_client
-from tests.people import INITIAL_ADMIN, post_form
+from tests.support.oidc_provider import sign_in_with_test_client
+from tests.support.people import INITIAL_ADMIN, post_form
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def test_roles_change_and_every_change_is_listed(people_app, oidc_provider, admi
 
 
 def test_the_record_is_served_to_admins_through_the_api(people_app, oidc_provider, admin, db):
-    from tests.factories import ApplicationKeyFactory
+    from tests.support.factories import ApplicationKeyFactory
 
     sign_in_pending(people_app, oidc_provider, "grace", "grace@uni.example")
     grace = person(db, "grace")
@@ -170,7 +170,7 @@ def test_admins_see_when_the_provider_did_not_verify_an_address(
 def test_a_steward_signed_in_through_the_provider_is_refused_the_admin_page(
     people_app, oidc_provider, db
 ):
-    from tests.people import sign_in_with_role
+    from tests.support.people import sign_in_with_role
 
     client = people_app.test_client()
     steward = sign_in_with_role(client, oidc_provider, "kj", "steward")

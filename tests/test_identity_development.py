@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from app.config import Settings
-from tests.oidc_provider import sign_in_with_test_client
-from tests.people import post_form
+from tests.support.oidc_provider import sign_in_with_test_client
+from tests.support.people import post_form
 from tests.test_cli import ROOT, invoke
 
 
@@ -24,7 +24,7 @@ def test_the_development_sign_in_offers_only_accounts_made_by_an_operator(
     app = identity_app(instance_path, None)
     client = app.test_client()
     signed_up = client.post("/users/signup", json={"name": "Eve", "email": "eve@uni.example"})
-    from tests.secrets_seen import remember
+    from tests.support.secrets_seen import remember
 
     remember(signed_up.json["refresh_token"])
     remember(created.stdout.split("REFRESH_TOKEN=")[1].strip())
@@ -106,7 +106,7 @@ def test_pages_carry_the_security_headers_and_apidocs_runs_no_inline_script(
 
 
 def test_the_session_cookie_is_secure_on_https(identity_app, db, instance_path, oidc_provider):
-    from tests.people import INITIAL_ADMIN
+    from tests.support.people import INITIAL_ADMIN
 
     app = identity_app(instance_path, oidc_provider, public_base_url="https://wps.uni.example")
     oidc_provider.person("boss", email=INITIAL_ADMIN, email_verified=True)
@@ -124,7 +124,7 @@ def test_an_operator_links_an_account_to_a_person_at_the_provider(
     from sqlalchemy import select
 
     from app.accounts.models import User
-    from tests.secrets_seen import remember
+    from tests.support.secrets_seen import remember
 
     created = invoke(
         "create-user", "--name", "Ada", "--email", "ada@uni.example", "--admin",

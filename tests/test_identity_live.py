@@ -12,11 +12,11 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
 from app.accounts.models import User
-from tests.live_service import free_port, live_service
-from tests.oidc_provider import query, sign_in_with_requests
-from tests.people import INITIAL_ADMIN
-from tests.receivers import WebhookReceiver
-from tests.secrets_seen import remember
+from tests.support.live_service import free_port, live_service
+from tests.support.oidc_provider import query, sign_in_with_requests
+from tests.support.people import INITIAL_ADMIN
+from tests.support.receivers import WebhookReceiver
+from tests.support.secrets_seen import remember
 
 SIGNING_SECRET = remember("live-slack-signing-secret-0123456789abcdef")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

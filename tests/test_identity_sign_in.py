@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import AccountEvent, User
-from tests.oidc_provider import local_path, query, sign_in_with_test_client
-from tests.people import INITIAL_ADMIN, post_form
-from tests.receivers import WebhookReceiver
+from tests.support.oidc_provider import local_path, query, sign_in_with_test_client
+from tests.support.people import INITIAL_ADMIN, post_form
+from tests.support.receivers import WebhookReceiver
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_signup_without_a_provider_never_makes_an_admin(identity_app, db, instan
 
     assert response.status_code == 201
     assert (response.json["status"], response.json["is_admin"]) == ("pending", False)
-    from tests.secrets_seen import remember
+    from tests.support.secrets_seen import remember
 
     remember(response.json["refresh_token"])
 
@@ -235,7 +235,7 @@ def test_sign_in_callbacks_are_rate_limited(identity_app, db, instance_path, oid
 
 
 def test_a_provider_that_cannot_be_reached_is_a_503_page(identity_app, db, instance_path):
-    from tests.live_service import free_port
+    from tests.support.live_service import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
     app = identity_app(instance_path, None, oidc_issuer=closed, oidc_client_id="wps")
@@ -293,7 +293,7 @@ def test_the_first_admin_is_made_once_and_the_operators_are_told(
 def test_a_disabled_first_admin_does_not_come_back_through_another_subject(
     people_app, oidc_provider, webhook, db
 ):
-    from tests.people import sign_in_with_role
+    from tests.support.people import sign_in_with_role
 
     oidc_provider.person("boss", email=INITIAL_ADMIN, email_verified=True)
     sign_in_with_test_client(people_app.test_client(), oidc_provider, "boss")
@@ -315,7 +315,7 @@ def test_a_disabled_first_admin_does_not_come_back_through_another_subject(
 
 
 def test_no_first_admin_once_an_operator_made_one(people_app, oidc_provider, db):
-    from tests.people import sign_in_with_role
+    from tests.support.people import sign_in_with_role
 
     sign_in_with_role(people_app.test_client(), oidc_provider, "kj", "admin")
     oidc_provider.person("boss", email=INITIAL_ADMIN, email_verified=True)

@@ -11,10 +11,10 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
 from app.accounts.models import AccountEvent, User
-from tests.oidc_provider import sign_in_with_test_client
-from tests.people import INITIAL_ADMIN, post_form
-from tests.receivers import WebhookReceiver
-from tests.secrets_seen import remember
+from tests.support.oidc_provider import sign_in_with_test_client
+from tests.support.people import INITIAL_ADMIN, post_form
+from tests.support.receivers import WebhookReceiver
+from tests.support.secrets_seen import remember
 
 SIGNING_SECRET = remember("slack-signing-secret-for-tests-0123456789")
 

@@ -10,9 +10,10 @@ from app.accounts.models import AccountEvent
 from app.database import utc_now
 from app.ivas import services as ivas
 from app.ivas.models import Iva
-from tests.factories import ApplicationKeyFactory
+from tests.support.factories import ApplicationKeyFactory
+from tests.support.people import make_person
+from tests.support.web_sessions import browser_client, read_page, sign_in, submit
 from tests.test_ivas import add_iva, create_code, person_with_token, rpc, state
-from tests.web_sessions import browser_client, make_person, read_page, sign_in, submit
 
 MINE = "/verification-addresses"
 PLACES = [f"Room {n}, Im Neuenheimer Feld 280" for n in range(6)]

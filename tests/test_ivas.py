@@ -7,15 +7,15 @@ from sqlalchemy import select
 from app import create_app
 from app.ivas import services as ivas
 from tests.conftest import make_settings
-from tests.factories import ApplicationKeyFactory, create_dataset
-from tests.second_factor_steps import make_person
-from tests.secrets_seen import remember
-from tests.users import Researcher
+from tests.support.factories import ApplicationKeyFactory, create_dataset
+from tests.support.people import make_person
+from tests.support.secrets_seen import remember
+from tests.support.users import Researcher
 
 
 def person_with_token(app, role="researcher", email=None) -> Researcher:
     caller = Researcher(app, email=email or "ada@example.org")
-    make_person(role, user_id=caller.id, email=caller.email)
+    make_person(role=role, user_id=caller.id, email=caller.email)
     return caller
 
 

@@ -12,7 +12,7 @@ from app.catalog.models import Dataset
 from app.jobs import services
 from app.jobs.models import Job, JobStatus
 from app.jobs.schemas import JobRequest
-from tests.factories import ApplicationKeyFactory, create_dataset, dataset_payload, grant
+from tests.support.factories import ApplicationKeyFactory, create_dataset, dataset_payload, grant
 
 
 @pytest.fixture
@@ -244,7 +244,7 @@ def test_creating_jobs_needs_jobs_admin(client, db, permissions, status):
 
 
 def test_upload_verification_and_sweeps_are_recorded_as_jobs(client, db, jobs_key):
-    from workers.tasks.work_packages import sweep_expired_work_packages
+    from app.tasks.work_packages import sweep_expired_work_packages
 
     sweep_expired_work_packages.delay().get()
 

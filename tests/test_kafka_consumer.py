@@ -1,6 +1,6 @@
 """The Kafka consumer against a real Kafka-protocol broker, publishing with hexkit.
 
-The broker is librdkafka's mock cluster in its own process (tests/kafka_mock_broker.py);
+The broker is librdkafka's mock cluster in its own process (devtools/kafka_mock_broker.py);
 the consumer is `invoke consume-events` as a child process, applying eagerly.
 """
 
@@ -23,15 +23,15 @@ from app.feeds.models import InboxEvent
 from app.feeds.services import keys_waiting
 from app.work_packages.models import WorkPackage
 from tests.conftest import make_settings
-from tests.database_gate import DatabaseGate
-from tests.factories import (
+from tests.support.database_gate import DatabaseGate
+from tests.support.factories import (
     ApplicationKeyFactory,
     dataset_payload,
     ghga_v13_box,
     upload_box_payload,
 )
-from tests.hostile_inputs import hostile_documents
-from tests.kafka_clients import (
+from tests.support.hostile_inputs import hostile_documents
+from tests.support.kafka_clients import (
     ConsumerProcess,
     consumer_environment,
     consumer_process,
@@ -40,7 +40,7 @@ from tests.kafka_clients import (
     read_topic,
     record,
 )
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 MAIN = feed_topics("main")
 DLQ_TOPIC = "main-dlq"

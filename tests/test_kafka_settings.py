@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 
 from app.config import load_settings
 from app.kafka.client_config import consumer_config, producer_config
-from tests.secrets_seen import remember
+from tests.support.secrets_seen import remember
 from tests.test_cli import ROOT, invoke
 
 KEY_PASSWORD = remember("kafka-client-key-password-" + "7f3a9c")

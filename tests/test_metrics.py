@@ -2,7 +2,7 @@
 
 from app import create_app
 from tests.conftest import make_settings
-from tests.factories import create_dataset, dataset_event, grant
+from tests.support.factories import create_dataset, dataset_event, grant
 
 
 def test_metrics_are_off_by_default(client):
@@ -10,7 +10,7 @@ def test_metrics_are_off_by_default(client):
 
 
 def test_metrics_count_requests_tokens_events_and_jobs(db, instance_path, researcher):
-    from tests.factories import ApplicationKeyFactory
+    from tests.support.factories import ApplicationKeyFactory
 
     app = create_app(make_settings(instance_path, metrics_enabled=True))
     client = app.test_client()

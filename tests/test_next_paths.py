@@ -5,7 +5,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.second_factor_steps import csrf_token, enrol, make_person, next_step_code, signed_in
+from tests.support.people import make_person
+from tests.support.second_factor_steps import csrf_token, enrol, next_step_code, signed_in
 
 # As a browser would send them: a tab or CR/LF (which browsers drop from a URL, so
 # `/<tab>/evil.example` is `//evil.example`), backslashes (read as `/`), a scheme.

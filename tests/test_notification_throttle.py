@@ -3,10 +3,10 @@ sends one operator message per subject and window, and beyond a per-person limit
 the action is refused with a 429 and a sentence (page and API)."""
 
 from app.ivas import services as ivas
-from tests.factories import create_dataset
-from tests.second_factor_steps import make_person
+from tests.support.factories import create_dataset
+from tests.support.people import make_person
+from tests.support.web_sessions import browser_client, read_page, sign_in, submit
 from tests.test_ivas import add_iva, person_with_token, rpc
-from tests.web_sessions import browser_client, read_page, sign_in, submit
 
 CLICKS = 20
 IVA_LIMIT = 3  # IVA_CODE_REQUESTS_PER_DAY's default (GHGA's)

@@ -13,8 +13,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from tests.factories import ApplicationKeyFactory, create_dataset, create_upload_box
-from tests.users import Researcher
+from tests.support.factories import ApplicationKeyFactory, create_dataset, create_upload_box
+from tests.support.users import Researcher
 
 MAX_EXAMPLES = 12
 HEURISTIC_CHECKS = [positive_data_acceptance, negative_data_rejection]

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from app.access.models import AccessRequest
 from app.ivas.models import Iva
-from tests.factories import ApplicationKeyFactory, create_dataset
-from tests.second_factor_steps import make_person
+from tests.support.factories import ApplicationKeyFactory, create_dataset
+from tests.support.people import make_person
+from tests.support.web_sessions import browser_client, read_page, sign_in, submit
 from tests.test_ivas import add_iva, person_with_token, rpc
-from tests.web_sessions import browser_client, read_page, sign_in, submit
 
 WHO_CAN = "another data steward, an admin, or an application key with DATA_STEWARD"
 
@@ -53,7 +53,7 @@ def test_over_the_api_a_steward_decides_neither_their_own_request_nor_address(ap
 
 def test_on_the_pages_a_steward_decides_neither_their_own_request_nor_address(app, db):
     create_dataset("DS1")
-    steward = make_person("steward", email="sam@example.org")
+    steward = make_person(role="steward", email="sam@example.org")
     mine = browser_client(app)
     sign_in(mine, steward)
     submit(mine, "/catalog/DS1", "/catalog/DS1/request-access", {"note": "mine"})
@@ -81,7 +81,7 @@ def test_on_the_pages_a_steward_decides_neither_their_own_request_nor_address(ap
     assert db.session.get(AccessRequest, own_request.id).status == "pending"
     assert db.session.get(Iva, iva.id).state == "code_requested"
     other = browser_client(app)
-    sign_in(other, make_person("admin", email="ada@example.org"))
+    sign_in(other, make_person(role="admin", email="ada@example.org"))
     made = submit(
         other,
         "/steward/verification-addresses",

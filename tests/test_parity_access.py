@@ -18,11 +18,11 @@ from sqlalchemy import select
 from app.access.models import AccessGrant, AccessRequest
 from app.accounts.models import AccountEvent
 from app.work_packages.models import WorkPackage, WorkPackageFile
-from tests.factories import ApplicationKeyFactory, create_dataset, grant, verified_iva
-from tests.second_factor_steps import make_person
+from tests.support.factories import ApplicationKeyFactory, create_dataset, grant, verified_iva
+from tests.support.people import make_person
+from tests.support.users import Researcher
+from tests.support.web_sessions import browser_client, read_page, sign_in, submit
 from tests.test_cli import invoke
-from tests.users import Researcher
-from tests.web_sessions import browser_client, read_page, sign_in, submit
 
 REQUESTER = "rae@example.org"
 UNTIL = datetime(2030, 6, 30, tzinfo=UTC)
@@ -36,9 +36,9 @@ def world(told_app, receivers):
     with told_app.app_context():
         create_dataset("DS1", files=2)
         requester = Researcher(told_app, email=REQUESTER)
-        make_person("researcher", user_id=requester.id, email=REQUESTER)
+        make_person(role="researcher", user_id=requester.id, email=REQUESTER)
         steward = Researcher(told_app, email="sam@example.org")
-        make_person("steward", user_id=steward.id, email=steward.email)
+        make_person(role="steward", user_id=steward.id, email=steward.email)
         iva = verified_iva(requester.id)
         yield World(told_app, requester, steward, iva.id, webhook, mail)
 

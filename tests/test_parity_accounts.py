@@ -4,7 +4,7 @@ record and the same notifications; only who acted and the channel differ, as the
 should.
 
 Each channel acts on a fresh person in the same starting state. Real PostgreSQL, a
-real SMTP server and webhook (tests/receivers.py), Slack requests signed with the
+real SMTP server and webhook (tests/support/receivers.py), Slack requests signed with the
 signing secret, and `invoke` as a subprocess.
 """
 
@@ -30,10 +30,11 @@ from app.second_factor.models import TotpFactor
 from app.second_factor.secret_box import seal_secret
 from app.web_sessions.services import live_sessions, start_session
 from tests.conftest import TEST_DATABASE_URL, make_settings
-from tests.factories import ApplicationKeyFactory
-from tests.secrets_seen import remember
+from tests.support.factories import ApplicationKeyFactory
+from tests.support.people import make_person
+from tests.support.secrets_seen import remember
+from tests.support.web_sessions import browser_client, sign_in, submit
 from tests.test_cli import ROOT
-from tests.web_sessions import browser_client, make_person, sign_in, submit
 
 SIGNING_SECRET = remember("slack-signing-secret-for-parity-0123456789")
 APPROVER = "U_APPROVER"
@@ -66,7 +67,7 @@ def channels(parity_app, db, receivers, instance_path):
     """Each channel as a function (action, person id, role) -> None."""
     webhook, mail = receivers
     key = {"Workflow-API-Key": ApplicationKeyFactory(permissions=("USER_ADMIN",)).key}
-    admin = make_person("Grace Admin", role="admin")
+    admin = make_person(name="Grace Admin", role="admin")
     browser = browser_client(parity_app)
     sign_in(browser, admin)
 
@@ -145,7 +146,9 @@ def invoke(*arguments, instance_path, env: dict) -> subprocess.CompletedProcess:
 
 def fresh_person(db, status: UserStatus, second_factor: bool = False) -> User:
     """A person holding an API token and a browser session, as many do."""
-    person = make_person("Tess Target", f"tess-{uuid4().hex[:8]}@example.org", status=status)
+    person = make_person(
+        name="Tess Target", email=f"tess-{uuid4().hex[:8]}@example.org", status=status
+    )
     remember(issue_refresh_token(person.id))
     remember(start_session(person.id, None))
     if second_factor:

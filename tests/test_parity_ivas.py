@@ -18,9 +18,10 @@ from app.accounts.models import AccountEvent, User
 from app.database import utc_now
 from app.extensions import db
 from app.ivas.models import Iva
-from tests.factories import ApplicationKeyFactory
-from tests.users import Researcher
-from tests.web_sessions import browser_client, make_person, sign_in, submit
+from tests.support.factories import ApplicationKeyFactory
+from tests.support.people import make_person
+from tests.support.users import Researcher
+from tests.support.web_sessions import browser_client, sign_in, submit
 
 CODE = "ABCD2345"
 MINE = "/verification-addresses"
@@ -219,8 +220,8 @@ class Outcome:
 
 
 def fresh_world(app, step: Step) -> World:
-    steward = make_person("Sam Steward", role="steward")
-    owner = steward if step.own else make_person("Ada Lovelace")
+    steward = make_person(name="Sam Steward", role="steward")
+    owner = steward if step.own else make_person(name="Ada Lovelace")
     world = World(app, owner, steward, ApplicationKeyFactory(permissions=("DATA_STEWARD",)).key)
     if step.start is not None:
         state, attempts = step.start

@@ -24,10 +24,11 @@ from app.feeds.models import EventStatus, InboxEvent
 from app.feeds.schemas import EventEnvelope
 from app.jobs import maintenance
 from app.jobs.models import Job, JobStatus, Operation
-from tests.factories import ApplicationKeyFactory, create_dataset, dataset_event
+from tests.support.factories import ApplicationKeyFactory, create_dataset, dataset_event
+from tests.support.people import make_person
+from tests.support.web_sessions import browser_client, read_page, sign_in, submit
 from tests.test_cli import invoke
 from tests.test_person_roles import person_with_role
-from tests.web_sessions import browser_client, make_person, read_page, sign_in, submit
 
 Application = role_models.application
 
@@ -100,7 +101,7 @@ def api_person(role: PersonRole):
 def page_person(role: str, page: str):
     def call(ctx, action: str, data: dict | None = None) -> Outcome:
         browser = browser_client(ctx.app)
-        sign_in(browser, make_person(f"{role.title()} Person", role=role))
+        sign_in(browser, make_person(name=f"{role.title()} Person", role=role))
         response = submit(browser, page, action, data)
         return Outcome(response.status_code, ctx.audits())
 
@@ -195,7 +196,7 @@ def test_settling_a_dead_event_is_the_same_on_every_channel(ctx, verb, channel):
 def test_stewards_find_the_dead_events_page_in_their_navigation(ctx):
     dead_event_holding_a_later_one()
     steward = browser_client(ctx.app)
-    sign_in(steward, make_person("Sam Steward", role="steward"))
+    sign_in(steward, make_person(name="Sam Steward", role="steward"))
 
     home = read_page(steward.get("/"))
     page = read_page(steward.get("/steward/events"))
@@ -225,7 +226,7 @@ def test_others_may_not_settle_dead_events(ctx, channel):
     dead_event_holding_a_later_one()
     if channel == "page researcher":
         browser = browser_client(ctx.app)
-        sign_in(browser, make_person("Rita Researcher"))
+        sign_in(browser, make_person(name="Rita Researcher"))
         # Her pages have forms with a CSRF token; the action is refused all the same.
         outcome = Outcome(
             submit(browser, "/profile", f"/admin/events/{DEAD}/replay").status_code, ctx.audits()

@@ -7,8 +7,8 @@ import pytest
 
 from app.accounts.models import PersonRole, UserStatus
 from app.auth.internal_tokens import AuthUser, issue_internal_token
-from tests.factories import create_dataset
-from tests.secrets_seen import remember
+from tests.support.factories import create_dataset
+from tests.support.secrets_seen import remember
 
 
 def person_with_role(app, role: PersonRole, email: str):

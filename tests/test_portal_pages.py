@@ -1,6 +1,6 @@
 """The portal's pages, driven with the test client as a person uses them.
 
-Sign-in is written into the session (tests/web_sessions.py); the browser suite
+Sign-in is written into the session (tests/support/web_sessions.py); the browser suite
 signs in through the real provider. Everything else is real: PostgreSQL, the
 domain services, the JSON API the tokens are used with.
 """
@@ -22,12 +22,12 @@ from app.feeds.models import EventStatus, InboxEvent
 from app.jobs import maintenance
 from app.jobs.models import MaintenanceChange
 from app.work_packages.models import WorkPackage
-from tests.factories import create_dataset, create_upload_box, grant, verified_iva
-from tests.secrets_seen import remember
-from tests.web_sessions import (
+from tests.support.factories import create_dataset, create_upload_box, grant, verified_iva
+from tests.support.people import make_person
+from tests.support.secrets_seen import remember
+from tests.support.web_sessions import (
     TOKEN_LINE,
     browser_client,
-    make_person,
     only_h1,
     read_page,
     sign_in,
@@ -42,14 +42,14 @@ def client(app, db):
 
 @pytest.fixture
 def researcher(db, client):
-    person = make_person("Ada Lovelace", "ada@example.org")
+    person = make_person(name="Ada Lovelace", email="ada@example.org")
     sign_in(client, person)
     return person
 
 
 @pytest.fixture
 def admin_client(app, db):
-    admin = make_person("Grace Hopper", "grace@example.org", role="admin")
+    admin = make_person(name="Grace Hopper", email="grace@example.org", role="admin")
     other = browser_client(app)
     sign_in(other, admin)
     other.person = admin
@@ -540,7 +540,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, path):
 
 def test_stewards_use_steward_pages_but_not_admin_pages(app, db):
     steward = browser_client(app)
-    sign_in(steward, make_person("Sam Steward", role="steward"))
+    sign_in(steward, make_person(name="Sam Steward", role="steward"))
     for path in STEWARD_PAGES:
         assert steward.get(path).status_code == 200
     for path in ADMIN_PAGES:
@@ -581,7 +581,7 @@ def test_forms_without_the_csrf_token_change_nothing(db, client, researcher):
 
 def test_pending_people_see_their_status_not_the_pages(db, client):
     waiting = make_person(
-        "Pat Pending", status=__import__("app").accounts.models.UserStatus.PENDING
+        name="Pat Pending", status=__import__("app").accounts.models.UserStatus.PENDING
     )
     sign_in(client, waiting)
     home = read_page(client.get("/"))
@@ -618,7 +618,7 @@ def test_pages_share_no_path_with_the_json_api(app):
 
 def test_requesting_access_on_the_page_needs_the_second_factor(app, db):
     create_dataset("DS1")
-    person = make_person("Ada Lovelace", "ada@example.org")
+    person = make_person(name="Ada Lovelace", email="ada@example.org")
     with_code = browser_client(app)
     sign_in(with_code, person)
     without = browser_client(app)

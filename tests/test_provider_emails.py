@@ -6,15 +6,16 @@ from sqlalchemy import select
 from app.access.models import AccessRequest
 from app.accounts.services import issue_refresh_token
 from app.extensions import db as _db
-from tests.factories import create_dataset
-from tests.secrets_seen import remember
-from tests.web_sessions import browser_client, make_person, read_page, sign_in, submit
+from tests.support.factories import create_dataset
+from tests.support.people import make_person
+from tests.support.secrets_seen import remember
+from tests.support.web_sessions import browser_client, read_page, sign_in, submit
 
 LOCAL_ONLY = "u@localhost"
 
 
 def test_a_refresh_token_of_an_account_at_localhost_is_traded(app, db):
-    person = make_person("Una Local", LOCAL_ONLY)
+    person = make_person(name="Una Local", email=LOCAL_ONLY)
     token = remember(issue_refresh_token(person.id))
     _db.session.commit()
 
@@ -31,7 +32,7 @@ def test_a_refresh_token_of_an_account_at_localhost_is_traded(app, db):
 
 def test_an_account_at_localhost_requests_access_on_the_page(app, db):
     create_dataset("DS1")
-    person = make_person("Una Local", LOCAL_ONLY)
+    person = make_person(name="Una Local", email=LOCAL_ONLY)
     client = browser_client(app)
     sign_in(client, person)
 

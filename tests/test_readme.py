@@ -11,7 +11,7 @@ test's port (the README reads it), `INSTANCE_PATH` is the test's folder (the ser
 and the commands share it, as they share `instance/` in a clone), and `pipenv run`
 runs the command with this interpreter's environment first on PATH, which is what
 `pipenv run` does. The connector walk-through finds the connector the suite already
-installed (tests/connector.py) in `demo/connector`, as on a second run.
+installed (tests/support/connector.py) in `demo/connector`, as on a second run.
 """
 
 import os
@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from tests.connector import ensure_connector
-from tests.live_service import _wait_until_healthy, free_port
-from tests.secrets_seen import remember
-from tests.worker_processes import ROOT
+from tests.support.connector import ensure_connector
+from tests.support.live_service import _wait_until_healthy, free_port
+from tests.support.secrets_seen import remember
+from tests.support.worker_processes import ROOT
 
 pytestmark = pytest.mark.connector
 

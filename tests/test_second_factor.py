@@ -15,23 +15,23 @@ from app.ivas import services as ivas
 from app.ivas.models import IvaType
 from app.second_factor.models import RecoveryCode, TotpFactor
 from tests.conftest import make_settings
-from tests.factories import ApplicationKeyFactory, create_dataset, grant
-from tests.second_factor_steps import (
+from tests.support.factories import ApplicationKeyFactory, create_dataset, grant
+from tests.support.people import make_person
+from tests.support.second_factor_steps import (
     csrf_token,
     enrol,
-    make_person,
     next_step_code,
     pass_second_factor,
     signed_in,
 )
-from tests.secrets_seen import remember
-from tests.users import Researcher
+from tests.support.secrets_seen import remember
+from tests.support.users import Researcher
 
 STEWARD_PAGE = "/steward/verification-addresses"
 
 
 def test_set_up_with_an_authenticator_app_then_pass_it_in_a_new_session(client, db):
-    person = make_person("admin")
+    person = make_person(role="admin")
     signed_in(client, person)
 
     setup = client.get("/second-factor/setup")
@@ -59,7 +59,7 @@ def test_set_up_with_an_authenticator_app_then_pass_it_in_a_new_session(client, 
 
 
 def test_a_code_is_accepted_once(client, db):
-    person = make_person("steward")
+    person = make_person(role="steward")
     signed_in(client, person)
     secret, _ = enrol(client)
     signed_in(client, person)
@@ -181,7 +181,7 @@ def test_an_admin_resets_a_second_factor(app, client, db):
     assert client.get("/second-factor/verify").headers["Location"] == "/second-factor/setup"
 
     enrol(client)
-    admin = make_person("admin")
+    admin = make_person(role="admin")
     admin_client = app.test_client()
     signed_in(admin_client, admin)
     enrol(admin_client)
@@ -196,7 +196,7 @@ def test_an_admin_resets_a_second_factor(app, client, db):
 
 
 def test_a_provider_only_session_cannot_act(client, db):
-    admin = make_person("admin")
+    admin = make_person(role="admin")
     signed_in(client, admin)
     secret, _ = enrol(client)
     signed_in(client, admin)
@@ -236,7 +236,7 @@ def test_work_packages_and_admin_actions_need_a_token_made_after_the_second_fact
     researcher.second_factor = True
     assert client.post("/work-packages", json=body, headers=researcher.headers()).status_code == 201
 
-    admin = make_person("admin")
+    admin = make_person(role="admin")
     for after_second_factor, expected in ((False, 403), (True, 200)):
         refresh_token = remember(accounts.issue_refresh_token(admin.id, None, after_second_factor))
         db.session.commit()
@@ -262,15 +262,15 @@ def test_second_factor_may_be_off_only_in_development(instance_path, monkeypatch
     assert "REQUIRE_SECOND_FACTOR=false" in caplog.text
     client = relaxed.test_client()
     with relaxed.app_context():
-        admin = make_person("admin")
+        admin = make_person(role="admin")
         signed_in(client, admin)
         assert client.get(STEWARD_PAGE).status_code == 200
 
 
 def test_addresses_through_the_pages_of_both_sides(app, client, db):
-    from tests.second_factor_steps import form
+    from tests.support.second_factor_steps import form
 
-    person, steward = make_person(), make_person("admin")
+    person, steward = make_person(), make_person(role="admin")
     steward_client = app.test_client()
 
     signed_in(client, person)
@@ -352,7 +352,7 @@ def test_a_provider_only_session_makes_no_work_package_and_no_api_token(app, cli
 
 
 def test_a_passed_second_factor_counts_for_second_factor_max_age(app, client, db):
-    admin = make_person("admin")
+    admin = make_person(role="admin")
     signed_in(client, admin)
     enrol(client)
     assert client.get(STEWARD_PAGE).status_code == 200

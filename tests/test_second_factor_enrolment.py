@@ -17,17 +17,16 @@ from app.accounts.models import AccountEvent
 from app.second_factor.enrolment import ENROLMENT_KEY, ENROLMENT_TIME
 from app.second_factor.models import TotpFactor
 from app.second_factor.secret_box import open_secret, seal_secret
-from tests.oidc_provider import local_path, query, sign_in_with_test_client
-from tests.people import INITIAL_ADMIN
-from tests.second_factor_steps import (
+from tests.support.oidc_provider import local_path, query, sign_in_with_test_client
+from tests.support.people import INITIAL_ADMIN, make_person
+from tests.support.second_factor_steps import (
     csrf_token,
     enrol,
-    make_person,
     next_step_code,
     pass_second_factor,
     signed_in,
 )
-from tests.secrets_seen import remember
+from tests.support.secrets_seen import remember
 
 SETUP = "/second-factor/setup"
 

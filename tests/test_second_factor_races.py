@@ -19,7 +19,8 @@ from app.extensions import db as _db
 from app.second_factor.models import TotpFactor
 from app.second_factor.totp import MAX_FAILURES
 from tests.conftest import make_settings
-from tests.second_factor_steps import csrf_token, enrol, make_person, next_step_code, signed_in
+from tests.support.people import make_person
+from tests.support.second_factor_steps import csrf_token, enrol, next_step_code, signed_in
 
 VERIFY = "/second-factor/verify"
 

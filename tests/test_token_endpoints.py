@@ -7,8 +7,8 @@ from werkzeug.test import Client
 
 from app import create_app
 from tests.conftest import make_settings
-from tests.factories import create_dataset, create_upload_box, grant
-from tests.live_service import free_port
+from tests.support.factories import create_dataset, create_upload_box, grant
+from tests.support.live_service import free_port
 
 
 @pytest.fixture

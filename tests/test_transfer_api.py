@@ -16,7 +16,7 @@ from app.auth.work_order_tokens import sign_work_order
 from app.transfer.models import FileUpload
 from app.transfer.services import import_plaintext
 from tests.conftest import make_settings
-from tests.factories import create_upload_box
+from tests.support.factories import create_upload_box
 
 USER_KEY = base64.b64encode(bytes(PrivateKey.generate().public_key)).decode()
 

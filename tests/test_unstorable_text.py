@@ -11,7 +11,7 @@ from app.feeds.models import InboxEvent
 from app.feeds.validation import InvalidEvent, validate_event
 from app.jobs.models import MaintenanceChange
 from app.transfer.models import FileUpload
-from tests.factories import (
+from tests.support.factories import (
     ApplicationKeyFactory,
     create_dataset,
     create_upload_box,

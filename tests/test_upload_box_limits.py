@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 
 from app.catalog.models import UploadBox
 from app.work_packages.models import WorkPackage
-from tests.factories import create_upload_box, event, ghga_v13_box, grant, upload_box_payload
+from tests.support.factories import (
+    create_upload_box,
+    event,
+    ghga_v13_box,
+    grant,
+    upload_box_payload,
+)
 from tests.test_transfer_api import create_upload, part_url, wot
 
 

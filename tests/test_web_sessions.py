@@ -17,10 +17,10 @@ from app.accounts.models import AccountEvent, RefreshToken, User
 from app.database import utc_now
 from app.extensions import db
 from tests.conftest import make_settings
-from tests.oidc_provider import local_path, sign_in_with_test_client
-from tests.people import INITIAL_ADMIN
-from tests.secrets_seen import remember
-from tests.web_sessions import browser_client, make_person, read_page, sign_in, submit
+from tests.support.oidc_provider import local_path, sign_in_with_test_client
+from tests.support.people import INITIAL_ADMIN, make_person
+from tests.support.secrets_seen import remember
+from tests.support.web_sessions import browser_client, read_page, sign_in, submit
 
 COOKIE = "wps_session"
 OPAQUE = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -167,7 +167,7 @@ def test_the_cookie_holds_an_opaque_id_and_no_person(app_):
 
 
 def test_the_session_id_changes_after_the_second_factor(app_):
-    from tests.second_factor_steps import enrol, pass_second_factor, signed_in
+    from tests.support.second_factor_steps import enrol, pass_second_factor, signed_in
 
     person = make_person(role="steward")
     setup = browser_client(app_)

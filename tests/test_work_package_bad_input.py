@@ -14,8 +14,8 @@ from app.access.models import AccessGrant
 from app.auth.internal_tokens import SECOND_FACTOR_AMR
 from app.auth.jwk import generate_private_jwk
 from app.work_packages.models import WorkPackage, WorkPackageFile
-from tests.factories import create_dataset, create_upload_box, grant
-from tests.users import Researcher
+from tests.support.factories import create_dataset, create_upload_box, grant
+from tests.support.users import Researcher
 
 
 def stored_packages(db) -> int:

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from app.access.models import AccessGrant
 from app.catalog.models import AccessionMap
 from app.work_packages.models import WorkPackage, WorkPackageFile
-from tests.factories import create_dataset, create_upload_box, grant
-from tests.users import verify_work_order_token
+from tests.support.factories import create_dataset, create_upload_box, grant
+from tests.support.users import verify_work_order_token
 
 
 def create_package(client, researcher, **body):

@@ -202,23 +202,49 @@ def get_user(user_id: UUID) -> User:
 
 def find_account(reference: str) -> User:
     """The one account `reference` names: its id, or an e-mail address (any case)."""
-    reference = reference.strip()
-    try:
-        by_id = db.session.get(User, UUID(reference))
-    except ValueError:
-        matches = list(
-            db.session.scalars(
-                select(User).where(User.email_key == reference.lower()).order_by(User.id).limit(5)
-            )
-        )
-    else:
-        matches = [by_id] if by_id is not None else []
+    matches = _accounts_named(reference)
     if not matches:
-        raise UserNotFound(f"No account for {reference}")
+        raise UserNotFound(f"No account for {reference.strip()}")
     if len(matches) > 1:
         ids = ", ".join(str(user.id) for user in matches)
         raise AmbiguousAccount(f"{reference} names several accounts ({ids}); give the id of one")
     return matches[0]
+
+
+def find_account_to_accept(reference: str) -> User:
+    """The account `reference` names that awaits acceptance (the operator's accept-user).
+
+    One address may name several people: then only the accounts not active yet count.
+    A single account is returned whatever its state, so that accepting it says why not.
+    """
+    matches = _accounts_named(reference)
+    if len(matches) > 1:
+        matches = [user for user in matches if user.status != UserStatus.ACTIVE]
+    if len(matches) != 1:
+        found = "no account" if not matches else f"{len(matches)} accounts"
+        raise UserNotFound(f"{found} waiting for acceptance for {reference.strip()}")
+    return matches[0]
+
+
+def find_account_to_link(reference: str) -> User:
+    """The one account `reference` names that is not linked to a provider's person yet."""
+    matches = [user for user in _accounts_named(reference) if user.oidc_subject is None]
+    if len(matches) != 1:
+        raise UserNotFound(f"no account waiting to be linked for {reference.strip()}")
+    return matches[0]
+
+
+def _accounts_named(reference: str) -> list[User]:
+    reference = reference.strip()
+    try:
+        by_id = db.session.get(User, UUID(reference))
+    except ValueError:
+        return list(
+            db.session.scalars(
+                select(User).where(User.email_key == reference.lower()).order_by(User.id).limit(5)
+            )
+        )
+    return [by_id] if by_id is not None else []
 
 
 def reissue_refresh_token(user_id: UUID, actor: str) -> tuple[User, str]:

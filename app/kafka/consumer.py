@@ -1,4 +1,4 @@
-"""The consumer process: Kafka records into the feeds inbox, offsets committed after.
+"""The inbox consumer: Kafka records into the feeds inbox, offsets committed after.
 
 One batch at a time: read up to `KAFKA_CONSUMER_BATCH` records, store them in the
 inbox in one transaction (duplicates by `event_id` are ignored), publish the rejected
@@ -8,31 +8,26 @@ again and are duplicates, so nothing is lost and nothing is applied twice.
 """
 
 import logging
-import signal
 import threading
 import time
 from collections.abc import Iterable
 from contextlib import suppress
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from flask import Flask
 
-from app.config import Settings, SettingsError
+from app.config import Settings
 from app.extensions import db
 from app.feeds import intake
 from app.feeds import services as feeds
 from app.feeds.dispatch import enqueue_keys
-from app.kafka.client_config import client_id, consumer_config, producer_config
+from app.kafka.client_config import client_id
 from app.kafka.dead_letters import DeadLetterPublisher
 from app.kafka.records import RejectedRecord, ValidRecord, read_record
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
-NOT_CONFIGURED = (
-    "consume-events needs KAFKA_SERVERS, a JSON list of Kafka bootstrap servers, "
-    "e.g. KAFKA_SERVERS='[\"kafka:9092\"]' (and SERVICE_NAME, SERVICE_INSTANCE_ID)"
-)
 
 
 class InboxUnavailable(RuntimeError):
@@ -165,35 +160,6 @@ class InboxConsumer:
     def _origin(self, record: ValidRecord | RejectedRecord) -> str:
         """Who stored it, from where: `kafka <client id> <topic/partition/offset>`."""
         return f"kafka {self._client_id} {record.where}"[:256]
-
-
-def consume_events(settings: Settings, stop: threading.Event | None = None) -> None:
-    """The `invoke consume-events` process: runs until SIGTERM/SIGINT (or `stop`)."""
-    from app import create_app
-
-    if not settings.kafka_servers:
-        raise SettingsError(NOT_CONFIGURED)
-    app = create_app(settings)
-    stop = stop or _stop_on_signals()
-    dead_letters = None
-    if settings.kafka_enable_dlq:
-        producer = Producer(producer_config(settings))
-        dead_letters = DeadLetterPublisher(
-            producer, settings.kafka_dlq_topic, settings.service_name
-        )
-    InboxConsumer(app, Consumer(consumer_config(settings)), dead_letters).run(stop)
-
-
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-
-    def request_stop(number, frame) -> None:
-        log.info("signal %s: finishing the batch in hand, then leaving the group", number)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    return stop
 
 
 def _is_record(message: Message) -> bool:

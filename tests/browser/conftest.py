@@ -23,8 +23,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.accounts.models import User, UserStatus
-from tests.live_service import free_port, live_service
-from tests.secrets_seen import remember
+from tests.support.live_service import free_port, live_service
+from tests.support.secrets_seen import remember
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -14,7 +14,7 @@ from app.feeds.models import EventStatus, InboxEvent
 from app.jobs import services as jobs
 from app.jobs.models import Operation
 from tests.browser.conftest import PHONE, path_of, shoot, sign_in_as
-from tests.factories import ApplicationKeyFactory, create_dataset, create_upload_box, grant
+from tests.support.factories import ApplicationKeyFactory, create_dataset, create_upload_box, grant
 
 #: Links that leave the pages or change state when followed.
 NOT_CRAWLED = ("/logout", "/login", "/openapi.json")

@@ -24,9 +24,9 @@ from tests.browser.conftest import (
     shoot,
     sign_in_through_provider,
 )
-from tests.connector import Connector, ensure_connector
-from tests.factories import create_dataset
-from tests.secrets_seen import remember
+from tests.support.connector import Connector, ensure_connector
+from tests.support.factories import create_dataset
+from tests.support.secrets_seen import remember
 
 pytestmark = pytest.mark.connector
 

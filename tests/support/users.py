@@ -9,7 +9,7 @@ import jwt
 from nacl.public import PrivateKey, SealedBox
 
 from app.auth.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
-from tests.secrets_seen import remember
+from tests.support.secrets_seen import remember
 
 
 @dataclass

@@ -1,15 +1,45 @@
-"""People in the browser side: an app wired to the real provider, forms with their CSRF token."""
+"""People: accounts made directly, and the browser side (an app wired to the real
+provider, forms with their CSRF token)."""
 
 import re
+from uuid import UUID, uuid4
 
 import pytest
 
 from app import create_app
+from app.accounts.models import User, UserStatus
 from app.extensions import db
 from tests.conftest import make_settings
 
 INITIAL_ADMIN = "Boss@Uni.example"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_person(
+    *,
+    role: str = "researcher",
+    name: str | None = None,
+    email: str | None = None,
+    status: UserStatus | str = UserStatus.ACTIVE,
+    user_id: UUID | None = None,
+) -> User:
+    """A committed account (in the current app context) with `role` on the account, as the
+    portal reads it: researcher, steward or admin. Unique name and address unless given;
+    `user_id` to match a token's subject (tests.support.users.Researcher)."""
+    user_id = user_id or uuid4()
+    name = name or f"{role.title()} {user_id.hex[:4]}"
+    email = email or f"{name.split()[0].lower()}-{user_id.hex[:8]}@example.org"
+    person = User(
+        id=user_id,
+        name=name,
+        email=email,
+        email_key=email.lower(),
+        status=UserStatus(status).value,
+        role=role,
+    )
+    db.session.add(person)
+    db.session.commit()
+    return person
 
 
 @pytest.fixture
@@ -66,7 +96,7 @@ def sign_in_with_role(client, provider, sub: str, role: str = "researcher", **cl
     """
     from app.accounts.models import PersonRole, User, UserStatus
     from app.accounts.services import change_role, change_status
-    from tests.oidc_provider import sign_in_with_test_client
+    from tests.support.oidc_provider import sign_in_with_test_client
 
     claims = {"email": f"{sub}@uni.example", "email_verified": True, "name": sub.title()} | claims
     provider.person(sub, **claims)

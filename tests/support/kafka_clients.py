@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from confluent_kafka import Consumer
 from hexkit.providers.akafka import KafkaConfig, KafkaEventPublisher
 
-from tests.worker_processes import ROOT, worker_environment
+from tests.support.worker_processes import ROOT, worker_environment
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.worker_processes import ROOT
+from tests.support.worker_processes import ROOT
 
 VERSION = "4.0.1"
 VENV = ROOT / ".cache" / f"ghga-connector-{VERSION}"

@@ -10,7 +10,7 @@ from pathlib import Path
 from app.config import Settings
 from tests.conftest import TEST_BROKER_URL, TEST_DATABASE_URL
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def worker_environment(instance_path, **settings) -> dict:

@@ -1,4 +1,4 @@
-"""A Kafka-protocol broker for tests: librdkafka's mock cluster, in a process of its own.
+"""A Kafka-protocol broker (tests, benchmarks): librdkafka's mock cluster in its own process.
 
 No Kafka server package is reachable from our machines, but the librdkafka that
 the confluent-kafka wheel bundles contains a mock cluster that speaks the Kafka
@@ -7,7 +7,7 @@ any client (aiokafka under hexkit's publisher, confluent-kafka in our consumer)
 talks to it as to a broker. It lives as long as the librdkafka handle that
 created it, so this process keeps that handle until it is killed.
 
-    python -m tests.kafka_mock_broker [--brokers 1] [--topic NAME:PARTITIONS ...]
+    python -m devtools.kafka_mock_broker [--brokers 1] [--topic NAME:PARTITIONS ...]
 
 prints the bootstrap address on its first line, then creates a topic for every
 `NAME PARTITIONS` line read from standard input (answering `created NAME`), and
@@ -119,7 +119,7 @@ class BrokerProcess:
 @contextmanager
 def mock_broker(log_path: Path):
     """Run the broker as a child process until the block ends."""
-    command = [sys.executable, "-m", "tests.kafka_mock_broker"]
+    command = [sys.executable, "-m", "devtools.kafka_mock_broker"]
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True

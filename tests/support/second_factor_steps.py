@@ -6,37 +6,15 @@ the provider; the second factor is then passed through the real pages.
 
 import re
 import time
-from uuid import uuid4
 
 import pyotp
 
-from app.accounts.models import User
-from app.extensions import db
-from tests.secrets_seen import remember
-
-
-def make_person(role: str = "researcher", *, user_id=None, email=None, status="active") -> User:
-    """A committed account; `role` is researcher, steward or admin."""
-    user_id = user_id or uuid4()
-    email = email or f"{role}-{user_id.hex[:8]}@example.org"
-    columns = User.__table__.columns
-    role_fields = {"role": role} if "role" in columns else {"is_admin": role != "researcher"}
-    person = User(
-        id=user_id,
-        name=f"{role.title()} {user_id.hex[:4]}",
-        email=email,
-        email_key=email.lower(),
-        status=status,
-        **role_fields,
-    )
-    db.session.add(person)
-    db.session.commit()
-    return person
+from tests.support.secrets_seen import remember
 
 
 def signed_in(client, person) -> None:
     """A fresh session signed in through the provider only (no second factor yet)."""
-    from tests.web_sessions import sign_in
+    from tests.support.web_sessions import sign_in
 
     sign_in(client, person, second_factor=False)
 

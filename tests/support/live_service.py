@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from tests.worker_processes import ROOT, worker_environment
+from tests.support.worker_processes import ROOT, worker_environment
 
 
 def free_port() -> int:
@@ -61,8 +61,8 @@ def _wait_until_healthy(url: str, process) -> None:
 @contextmanager
 def service_stack(celery, instance_path, log_dir: Path, **settings):
     """Proxy -> the service -> PostgreSQL/Redis, plus two workers; URLs point at the proxy."""
-    from tests.http_proxy import FaultProxy
-    from tests.worker_processes import worker_processes
+    from tests.support.http_proxy import FaultProxy
+    from tests.support.worker_processes import worker_processes
 
     port = free_port()
     with FaultProxy(port) as proxy:

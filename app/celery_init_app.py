@@ -10,12 +10,12 @@ from kombu.transport import get_transport_cls
 from app.config import SettingsError
 
 TASK_MODULES = [
-    "workers.tasks.feeds",
-    "workers.tasks.jobs",
-    "workers.tasks.notifications",
-    "workers.tasks.transfer",
-    "workers.tasks.web_sessions",
-    "workers.tasks.work_packages",
+    "app.tasks.feeds",
+    "app.tasks.jobs",
+    "app.tasks.notifications",
+    "app.tasks.transfer",
+    "app.tasks.web_sessions",
+    "app.tasks.work_packages",
 ]
 
 

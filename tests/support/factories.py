@@ -11,7 +11,7 @@ from app.applications.services import create_application_key
 from app.catalog import services as catalog
 from app.catalog.schemas import DatasetPayload, UploadBoxPayload
 from app.extensions import db
-from tests.secrets_seen import remember
+from tests.support.secrets_seen import remember
 
 
 class ApplicationKeyFactory(factory.Factory):

@@ -7,7 +7,7 @@ stores that person's claims at the provider, and the helpers below choose that
 
 Use in a conftest or test module:
 
-    from tests.oidc_provider import oidc_provider  # noqa: F401  (the fixture)
+    from tests.support.oidc_provider import oidc_provider  # noqa: F401  (the fixture)
 
     def test_x(oidc_provider, ...):
         app = create_app(make_settings(..., **oidc_provider.settings()))
@@ -27,8 +27,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tests.live_service import free_port
-from tests.waiting import wait_for
+from tests.support.live_service import free_port
+from tests.support.waiting import wait_for
 
 # Straight to 127.0.0.1, whatever proxy the environment names.
 _http = requests.Session()

@@ -9,37 +9,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from uuid import uuid4
 
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 
-from app.accounts.models import User, UserStatus
+from app.accounts.models import User
 from app.extensions import db
 from app.web_sessions.services import start_session
 
 SESSION_COOKIE = "wps_session"
-
-
-def make_person(
-    name: str = "Ada Lovelace",
-    email: str | None = None,
-    role: str = "researcher",
-    status: UserStatus = UserStatus.ACTIVE,
-) -> User:
-    """A committed account with the given role (on the account, as the portal reads it)."""
-    email = email or f"{name.split()[0].lower()}-{uuid4().hex[:6]}@example.org"
-    person = User(
-        id=uuid4(),
-        name=name,
-        email=email,
-        email_key=email.lower(),
-        status=status.value,
-        role=role,
-    )
-    db.session.add(person)
-    db.session.commit()
-    return person
 
 
 class PersonClient(FlaskClient):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from tests.live_service import free_port
+from tests.support.live_service import free_port
 
 
 class WebhookReceiver:

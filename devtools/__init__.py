@@ -1,0 +1,1 @@
+"""Tools for the tests and the benchmarks alike (neither imports the other)."""

@@ -1,0 +1,1 @@
+"""Test helpers: factories, people, receivers, live services and the fixtures some hold."""
