@@ -5,7 +5,7 @@ Every channel (JSON API, pages, Slack, `invoke`) resolves its caller to one
 package, so every domain may import it.
 """
 
-from app.authz.actor import Actor, OwnDecisionRefused
+from app.authz.actor import Actor, OwnDecisionRefused, person_label
 from app.authz.permissions import ROLE_PERMISSIONS, Permission
 
-__all__ = ["ROLE_PERMISSIONS", "Actor", "OwnDecisionRefused", "Permission"]
+__all__ = ["ROLE_PERMISSIONS", "Actor", "OwnDecisionRefused", "Permission", "person_label"]

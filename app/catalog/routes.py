@@ -5,7 +5,8 @@ from uuid import UUID
 from flask import Blueprint
 
 from app.api import PageQuery, json_response, operation
-from app.applications.permissions import Permission, permissions_required
+from app.authz import Permission
+from app.authz.api import permissions_required
 from app.catalog import services
 from app.catalog.schemas import (
     AccessionMapPayload,
