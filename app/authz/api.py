@@ -22,17 +22,12 @@ from app.auth.bearer import bearer_credential
 from app.auth.internal_tokens import verify_internal_token
 from app.auth.keys import token_keys
 from app.authz.actor import Actor
-from app.authz.levels import token_fully_authenticated
+from app.authz.levels import MADE_BEFORE_SECOND_FACTOR, token_fully_authenticated
 from app.authz.permissions import Permission
 from app.errors import Forbidden
 from app.extensions import db
 from app.second_factor.errors import SecondFactorRequired
 from roles import API_KEY_HEADER, PermissionDenied
-
-SECOND_FACTOR_NEEDED = (
-    "This needs a token made after your second factor: create an API token in "
-    "the portal after entering your code"
-)
 
 
 def api_actor() -> Actor:
@@ -62,7 +57,7 @@ def _key_actor(key: str | None) -> Actor:
 def _refuse_until_second_factor(actor: Actor) -> None:
     """A person's role acts only through a token made after the second factor."""
     if actor.withheld:
-        raise SecondFactorRequired(SECOND_FACTOR_NEEDED)
+        raise SecondFactorRequired(MADE_BEFORE_SECOND_FACTOR)
 
 
 def _door(
@@ -195,7 +190,7 @@ def require_steward(actor: Actor) -> None:
     if actor.holds(Permission.DATA_STEWARD):
         return
     if actor.entitled_to(Permission.DATA_STEWARD):
-        raise SecondFactorRequired(SECOND_FACTOR_NEEDED)
+        raise SecondFactorRequired(MADE_BEFORE_SECOND_FACTOR)
     raise Forbidden("This step is for data stewards", code="steward_required")
 
 
