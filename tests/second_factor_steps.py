@@ -19,15 +19,13 @@ def make_person(role: str = "researcher", *, user_id=None, email=None, status="a
     """A committed account; `role` is researcher, steward or admin."""
     user_id = user_id or uuid4()
     email = email or f"{role}-{user_id.hex[:8]}@example.org"
-    columns = User.__table__.columns
-    role_fields = {"role": role} if "role" in columns else {"is_admin": role != "researcher"}
     person = User(
         id=user_id,
         name=f"{role.title()} {user_id.hex[:4]}",
         email=email,
         email_key=email.lower(),
         status=status,
-        **role_fields,
+        role=role,
     )
     db.session.add(person)
     db.session.commit()

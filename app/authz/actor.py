@@ -66,6 +66,12 @@ class Actor:
         return cls(f"application:{name}", "api", frozenset(permissions))
 
     @classmethod
+    def slack_approver(cls, member_id: str) -> "Actor":
+        """A Slack member listed in SLACK_APPROVER_IDS (the Slack channel checked the
+        list and the request's signature): they approve and reject accounts."""
+        return cls(f"slack:{member_id}", "slack", frozenset({Permission.USER_ADMIN}))
+
+    @classmethod
     def operator(cls) -> "Actor":
         """Whoever runs `invoke` on the service's machine: they hold its database anyway."""
         return cls("operator:invoke", "cli", frozenset({Permission.ADMIN}))
