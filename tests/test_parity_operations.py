@@ -35,7 +35,7 @@ Application = role_models.application
 @dataclass(frozen=True)
 class Audit:
     action: str
-    actor_kind: str  # "application", "user", "cli"
+    actor_kind: str  # "application", "user", "operator" (Actor.operator(): invoke)
     channel: str
     detail: str
 
@@ -160,7 +160,7 @@ EVENT_CHANNELS = {
     "api steward's token": (api_person(PersonRole.STEWARD), "user", "api"),
     "page steward": (page_person("steward", "/steward/events"), "user", "web"),
     "page admin": (page_person("admin", "/admin/operations"), "user", "web"),
-    "invoke": (None, "cli", "cli"),
+    "invoke": (None, "operator", "cli"),
 }
 EVENT_ACTIONS = {
     # Replayed, the dead event is applied and so is the one it held back.
@@ -350,7 +350,7 @@ def test_making_a_key_is_the_same_on_every_channel(ctx, channel):
             "-p",
             "DATA_STEWARD",
         )
-        expected = (0, "cli", "cli")
+        expected = (0, "operator", "cli")
     else:
         form = {"name": "metadata feed", "permissions": ["FEED_PUBLISHER", "DATA_STEWARD"]}
         outcome = page_person("admin", "/admin/keys")(ctx, "/admin/applications", form)
@@ -367,7 +367,7 @@ def test_revoking_a_key_is_the_same_on_every_channel(ctx, channel, audits):
     ApplicationKeyFactory(name="demo", permissions=("JOBS_ADMIN",))
     if channel == "invoke":
         outcome = run_invoke(ctx, "revoke-application-key", "-n", "demo")
-        expected = (0, "cli", "cli")
+        expected = (0, "operator", "cli")
     else:
         outcome = page_person("admin", "/admin/keys")(ctx, "/admin/applications/demo/revoke")
         expected = (302, "user", "web")
