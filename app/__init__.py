@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.access.policy import make_access_policy
 from app.api.document import build_openapi
 from app.auth.keys import load_token_keys
+from app.authz.levels import warn_when_off
 from app.celery_init_app import celery_init_app
 from app.config import Settings, load_settings
 from app.cors import cors_options
@@ -23,7 +24,6 @@ from app.identity import init_identity
 from app.instance_secrets import instance_secret
 from app.logs import configure_logging, register_request_logging
 from app.metrics import register_metrics
-from app.second_factor.levels import warn_when_off
 from app.storage import make_object_store
 from app.storage.keys import load_storage_keys
 from app.tracing import configure_tracing

@@ -36,7 +36,7 @@ Application = role_models.application
 @dataclass(frozen=True)
 class Audit:
     action: str
-    actor_kind: str  # "application", "user", "operator"
+    actor_kind: str  # "application", "user", "operator" (Actor.operator(): invoke)
     channel: str
     detail: str
 

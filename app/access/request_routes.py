@@ -5,7 +5,6 @@ from uuid import UUID
 from flask import Blueprint
 
 from app.access import actions, requests
-from app.access.callers import api_actor
 from app.access.request_schemas import (
     AccessRequestCreation,
     AccessRequestPage,
@@ -14,11 +13,10 @@ from app.access.request_schemas import (
     AccessRequestView,
     Decision,
 )
-from app.accounts.actors import actor_required
 from app.api import PageQuery, json_response, operation
-from app.applications.permissions import Permission
 from app.auth.internal_tokens import AuthUser, internal_token_required
-from app.authz import Actor
+from app.authz import Actor, Permission
+from app.authz.api import actor_required
 
 bp = Blueprint("access_requests", __name__)
 
@@ -61,7 +59,7 @@ def mine(user: AuthUser, query: PageQuery):
     query=AccessRequestQuery,
     responses={200: AccessRequestPage},
 )
-def listing(actor: str, query: AccessRequestQuery):
+def listing(actor: Actor, query: AccessRequestQuery):
     items, total = requests.listing(query)
     return json_response(
         AccessRequestPage(items=[AccessRequestView.of(r) for r in items], total_count=total)
@@ -77,8 +75,8 @@ def listing(actor: str, query: AccessRequestQuery):
     body=Decision,
     responses={200: AccessRequestView, 404: None, 409: None},
 )
-def allow(actor: str, request_id: UUID, body: Decision):
-    request = actions.allow_request(api_actor(actor, Permission.DATA_STEWARD), request_id, body)
+def allow(actor: Actor, request_id: UUID, body: Decision):
+    request = actions.allow_request(actor, request_id, body)
     return json_response(AccessRequestView.of(request))
 
 
@@ -91,6 +89,6 @@ def allow(actor: str, request_id: UUID, body: Decision):
     body=Decision,
     responses={200: AccessRequestView, 404: None, 409: None},
 )
-def deny(actor: str, request_id: UUID, body: Decision):
-    request = actions.deny_request(api_actor(actor, Permission.DATA_STEWARD), request_id, body)
+def deny(actor: Actor, request_id: UUID, body: Decision):
+    request = actions.deny_request(actor, request_id, body)
     return json_response(AccessRequestView.of(request))

@@ -2,20 +2,21 @@
 
 from uuid import UUID
 
-from flask import Blueprint, g
+from flask import Blueprint
 
 from app.access import actions, services
-from app.access.callers import api_actor
 from app.access.schemas import GrantPage, GrantPath, GrantQuery, GrantRequest, GrantView
 from app.api import json_response, operation
-from app.applications.permissions import Permission, permissions_required
+from app.authz import Actor, Permission
+from app.authz.api import permissions_required, requires
 
 bp = Blueprint("access", __name__)
 steward_only = permissions_required([Permission.DATA_STEWARD])
+steward_acts = requires(Permission.DATA_STEWARD)
 
 
 @bp.post("/access-grants")
-@steward_only
+@steward_acts
 @operation(
     "Grant a user access to a dataset or an upload box",
     description="The dataset or box must be in the catalog. Used when `ACCESS_URL` "
@@ -24,8 +25,8 @@ steward_only = permissions_required([Permission.DATA_STEWARD])
     body=GrantRequest,
     responses={201: GrantView},
 )
-def create_grant(body: GrantRequest):
-    grant = actions.create_grant(api_actor(g.actor, Permission.DATA_STEWARD), body)
+def create_grant(actor: Actor, body: GrantRequest):
+    grant = actions.create_grant(actor, body)
     return json_response(GrantView.of(grant), 201)
 
 
@@ -45,7 +46,7 @@ def list_grants(query: GrantQuery):
 
 
 @bp.delete("/access-grants/<grant_id>")
-@steward_only
+@steward_acts
 @operation(
     "Revoke an access grant",
     description="Work packages made with it stop answering at their next use.",
@@ -53,6 +54,6 @@ def list_grants(query: GrantQuery):
     path=GrantPath,
     responses={204: None},
 )
-def revoke_grant(grant_id: UUID):
-    actions.revoke_grant(api_actor(g.actor, Permission.DATA_STEWARD), grant_id)
+def revoke_grant(actor: Actor, grant_id: UUID):
+    actions.revoke_grant(actor, grant_id)
     return "", 204

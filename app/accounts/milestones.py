@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from app.accounts.models import PersonRole, ServiceMilestone, User
+from app.authz import person_label
 from app.database import insert_ignoring_conflicts, utc_now
 from app.extensions import db
 
@@ -28,9 +29,9 @@ def claim_first_admin(user: User) -> bool:
     if db.session.scalar(select(User.id).where(User.role == PersonRole.ADMIN.value).limit(1)):
         reach(FIRST_ADMIN, "an admin account existed")
         return False
-    return reach(FIRST_ADMIN, f"user:{user.id} through INITIAL_ADMIN_EMAIL")
+    return reach(FIRST_ADMIN, f"{person_label(user.id)} through INITIAL_ADMIN_EMAIL")
 
 
 def admin_made(user: User, actor: str) -> None:
     """Someone became admin: from now on INITIAL_ADMIN_EMAIL makes nobody admin."""
-    reach(FIRST_ADMIN, f"user:{user.id} by {actor}")
+    reach(FIRST_ADMIN, f"{person_label(user.id)} by {actor}")

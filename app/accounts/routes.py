@@ -5,7 +5,6 @@ from uuid import UUID
 from flask import Blueprint, current_app
 
 from app.accounts import actions, services
-from app.accounts.actors import actor_required, api_actor
 from app.accounts.audit import list_events
 from app.accounts.models import PersonRole
 from app.accounts.schemas import (
@@ -23,8 +22,9 @@ from app.accounts.schemas import (
     UserView,
 )
 from app.api import PageQuery, json_response, operation
-from app.applications.permissions import Permission
 from app.auth.internal_tokens import AuthUser, internal_token_required
+from app.authz import Actor, Permission
+from app.authz.api import actor_required
 from app.extensions import limiter, limits_checked
 from app.unit_of_work import commit
 
@@ -90,14 +90,14 @@ def me(user: AuthUser):
 @operation(
     "Accounts, filtered by status", tags=["accounts"], query=UserQuery, responses={200: UserPage}
 )
-def list_users(actor: str, query: UserQuery):
+def list_users(actor: Actor, query: UserQuery):
     items, total = services.list_users(query)
     return json_response(UserPage(items=[UserView.of(u) for u in items], total_count=total))
 
 
 def _status_action(act, name: str, summary: str):
-    def action(actor: str, user_id: UUID):
-        user = act(api_actor(actor, Permission.USER_ADMIN), user_id)
+    def action(actor: Actor, user_id: UUID):
+        user = act(actor, user_id)
         return json_response(UserView.of(user))
 
     action.__name__ = f"{name}_user"
@@ -133,10 +133,8 @@ for path, act, name, summary in (
     path=UserPath,
     responses={201: IssuedRefreshToken, 404: None, 409: None},
 )
-def issue_refresh_token(actor: str, user_id: UUID):
-    user, refresh_token = actions.reissue_refresh_token(
-        api_actor(actor, Permission.USER_ADMIN), user_id
-    )
+def issue_refresh_token(actor: Actor, user_id: UUID):
+    user, refresh_token = actions.reissue_refresh_token(actor, user_id)
     return json_response(
         IssuedRefreshToken(user_id=user.id, refresh_token=refresh_token), 201, NO_STORE
     )
@@ -150,8 +148,8 @@ def issue_refresh_token(actor: str, user_id: UUID):
     path=UserPath,
     responses={200: UserView, 404: None, 409: None},
 )
-def make_admin(actor: str, user_id: UUID):
-    user = actions.change_role(api_actor(actor, Permission.USER_ADMIN), user_id, PersonRole.ADMIN)
+def make_admin(actor: Actor, user_id: UUID):
+    user = actions.change_role(actor, user_id, PersonRole.ADMIN)
     return json_response(UserView.of(user))
 
 
@@ -166,8 +164,8 @@ def make_admin(actor: str, user_id: UUID):
     body=RoleChange,
     responses={200: UserView, 404: None, 409: None},
 )
-def change_role(actor: str, user_id: UUID, body: RoleChange):
-    user = actions.change_role(api_actor(actor, Permission.USER_ADMIN), user_id, body.role)
+def change_role(actor: Actor, user_id: UUID, body: RoleChange):
+    user = actions.change_role(actor, user_id, body.role)
     return json_response(UserView.of(user))
 
 
@@ -179,7 +177,7 @@ def change_role(actor: str, user_id: UUID, body: RoleChange):
     query=PageQuery,
     responses={200: AccountEventPage},
 )
-def account_events(actor: str, query: PageQuery):
+def account_events(actor: Actor, query: PageQuery):
     events, total, people = list_events(query)
     items = [AccountEventView.of(event, people.get(event.user_id)) for event in events]
     return json_response(AccountEventPage(items=items, total_count=total))

@@ -10,6 +10,7 @@ from app.api.guide import API_GUIDE
 from app.api.openapi30 import to_openapi30
 from app.api.operation import OperationSpec, body_is_optional
 from app.api.schemas import ErrorBody
+from app.authz.permissions import ROLE_PERMISSIONS, Permission
 
 OPENAPI_VERSION = "3.0.3"
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -119,10 +120,19 @@ def _description(spec: OperationSpec, view) -> str | None:
         parts.append("Requires an API key with any of: " + ", ".join(permissions) + ".")
         if getattr(view, "admits_people", False):
             parts.append(
-                "A person's access token is accepted when their role grants it "
-                "(steward: DATA_STEWARD; admin: everything)."
+                f"A person's access token is accepted when their role grants it ({_roles()})."
             )
     return "\n\n".join(parts) or None
+
+
+def _roles() -> str:
+    """What each role grants, from the one table (app/authz/permissions.py)."""
+    return "; ".join(
+        f"{role}: "
+        + ("everything" if Permission.ADMIN in held else ", ".join(p.name for p in held))
+        for role, held in ROLE_PERMISSIONS.items()
+        if held
+    )
 
 
 def _security(view) -> list[str]:

@@ -1,8 +1,9 @@
 from flask import Blueprint, g
 
 from app.api import operation
-from app.applications.permissions import Permission, permissions_required
 from app.applications.schemas import ApplicationIdentity
+from app.authz import Permission
+from app.authz.api import permissions_required
 
 bp = Blueprint("applications", __name__)
 

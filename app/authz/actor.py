@@ -10,6 +10,11 @@ from app.errors import Forbidden
 CHANNELS = frozenset({"api", "web", "slack", "cli", "sign-in", "system"})
 
 
+def person_label(user_id) -> str:
+    """How records name a person, whatever the channel: the one place it is spelled."""
+    return f"user:{user_id}"
+
+
 class OwnDecisionRefused(Forbidden):
     """Four eyes: nobody decides about their own request or address."""
 
@@ -27,20 +32,44 @@ class Actor:
     permissions: frozenset[Permission] = field(default_factory=frozenset)
     #: The person acting, when a person acts (through any channel).
     user_id: UUID | None = None
+    #: What the person's role holds but does not count yet: their token or session has
+    #: not passed the second factor. Doors answer "second factor required" for these.
+    withheld: frozenset[Permission] = field(default_factory=frozenset)
+    #: False for a person whose account is not active here (pending, disabled, …).
+    active: bool = True
 
     def __post_init__(self):
         if self.channel not in CHANNELS:
             raise ValueError(f"unknown channel {self.channel!r}")
 
     @classmethod
-    def person(cls, user_id: UUID, role: str | None, channel: str, *, full: bool = True) -> "Actor":
-        """A person; their role's permissions count only when `full` (second factor passed)."""
-        held = ROLE_PERMISSIONS.get(role or "researcher", frozenset()) if full else frozenset()
-        return cls(f"user:{user_id}", channel, held, user_id)
+    def person(
+        cls,
+        user_id: UUID,
+        role: str | None,
+        channel: str,
+        *,
+        full: bool = True,
+        active: bool = True,
+    ) -> "Actor":
+        """A person; their role's permissions count only when `full` (second factor passed).
+
+        `role` None, or `active` False, is a person holding nothing (an account that is
+        not active here acts for itself at most).
+        """
+        entitled = ROLE_PERMISSIONS.get(role, frozenset()) if active else frozenset()
+        held, withheld = (entitled, frozenset()) if full else (frozenset(), entitled)
+        return cls(person_label(user_id), channel, held, user_id, withheld, active)
 
     @classmethod
     def application(cls, name: str, permissions) -> "Actor":
         return cls(f"application:{name}", "api", frozenset(permissions))
+
+    @classmethod
+    def slack_approver(cls, member_id: str) -> "Actor":
+        """A Slack member listed in SLACK_APPROVER_IDS (the Slack channel checked the
+        list and the request's signature): they approve and reject accounts."""
+        return cls(f"slack:{member_id}", "slack", frozenset({Permission.USER_ADMIN}))
 
     @classmethod
     def operator(cls) -> "Actor":
@@ -51,8 +80,29 @@ class Actor:
     def system(cls, what: str) -> "Actor":
         return cls(f"system:{what}", "system", frozenset({Permission.ADMIN}))
 
+    @property
+    def is_application(self) -> bool:
+        return self.label.startswith("application:")
+
+    @property
+    def entitled(self) -> frozenset[Permission]:
+        """What the actor holds once a person has passed the second factor (navigation
+        shows these: the page asks for the factor where it is missing)."""
+        return self.permissions | self.withheld
+
     def holds(self, permission: Permission) -> bool:
         return Permission.ADMIN in self.permissions or permission in self.permissions
+
+    def holds_any(self, permissions) -> bool:
+        return any(self.holds(permission) for permission in permissions)
+
+    def entitled_to(self, permission: Permission) -> bool:
+        """`holds`, counting what waits for the second factor."""
+        return bool({Permission.ADMIN, permission} & self.entitled)
+
+    def waits_for_second_factor(self, permissions) -> bool:
+        """Would the second factor make the actor hold one of `permissions`?"""
+        return not self.holds_any(permissions) and any(map(self.entitled_to, permissions))
 
     def is_person(self, user_id: UUID) -> bool:
         return self.user_id is not None and self.user_id == user_id

@@ -17,9 +17,20 @@ class Permission(IntEnum):
     WORKER = 6  # calls made by workers
 
 
-#: What a person's role lets them do (ADR 0012); keyed by the role's stored value.
+#: What a person's role lets them do (ADR 0012); keyed by the role's stored value, in
+#: rank order. The API's doors, the pages' doors and the navigation all read it.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "researcher": frozenset(),
     "steward": frozenset({Permission.DATA_STEWARD}),
     "admin": frozenset({Permission.ADMIN}),
 }
+
+
+def roles_holding(permission: Permission) -> frozenset[str]:
+    """The roles whose people hold `permission` (ADMIN holds everything): "who is a
+    steward" is `roles_holding(Permission.DATA_STEWARD)`."""
+    return frozenset(
+        role
+        for role, held in ROLE_PERMISSIONS.items()
+        if permission in held or Permission.ADMIN in held
+    )

@@ -4,9 +4,9 @@ from uuid import UUID
 
 from flask import Blueprint, g
 
-from app.access.callers import api_actor
 from app.api import PageQuery, json_response, operation
-from app.applications.permissions import Permission, permissions_required
+from app.authz import Permission
+from app.authz.api import permissions_required
 from app.catalog import actions, services
 from app.catalog.schemas import (
     AccessionMapPayload,
@@ -136,7 +136,7 @@ def list_datasets(query: PageQuery):
 )
 def put_upload_box(box_id: UUID, body: UploadBoxPayload):
     _same_id_in_path_and_body(box_id, body.id, "id")
-    box, created = actions.put_upload_box(api_actor(g.actor, Permission.DATA_STEWARD), body)
+    box, created = actions.put_upload_box(g.actor, body)
     return json_response(UploadBoxView.of(box), 201 if created else 200)
 
 
@@ -158,7 +158,7 @@ def get_upload_box(box_id: UUID):
     responses={204: None},
 )
 def delete_upload_box(box_id: UUID):
-    actions.delete_upload_box(api_actor(g.actor, Permission.DATA_STEWARD), box_id)
+    actions.delete_upload_box(g.actor, box_id)
     return "", 204
 
 

@@ -3,7 +3,8 @@
 from flask import Blueprint, current_app
 
 from app.api import json_response, operation
-from app.applications.permissions import Permission, permissions_required, request_actor
+from app.authz import Actor, Permission
+from app.authz.api import permissions_required, requires
 from app.errors import DomainError, body_limit
 from app.feeds import actions, services
 from app.feeds.schemas import (
@@ -26,7 +27,7 @@ class TooManyEvents(DomainError):
 
 
 @bp.post("/events")
-@permissions_required([Permission.FEED_PUBLISHER])
+@requires(Permission.FEED_PUBLISHER)
 @operation(
     "Publish change events",
     description="One event or a list. The whole batch is validated first: any invalid "
@@ -38,13 +39,13 @@ class TooManyEvents(DomainError):
     responses={202: IngestResponse, 413: None},
 )
 @body_limit("events_max_body_bytes")
-def publish_events(body: EventBatch):
+def publish_events(actor: Actor, body: EventBatch):
     events = body.events()
     limit = current_app.extensions["settings"].events_max_batch
     if len(events) > limit:
         raise TooManyEvents(f"{len(events)} events in one request; at most {limit}")
     validate_batch(events)
-    results = actions.publish_events(request_actor(), events)
+    results = actions.publish_events(actor, events)
     return json_response(IngestResponse(results=results), 202)
 
 
@@ -71,7 +72,7 @@ def get_event(event_id: str):
 
 
 @bp.post("/events/<event_id>/replay")
-@permissions_required([Permission.DATA_STEWARD])  # the door; the action holds the rule
+@requires(Permission.DATA_STEWARD)  # the door; the action holds the rule
 @operation(
     "Replay a dead event",
     description="It becomes pending with fresh attempts and is applied before the later "
@@ -80,13 +81,13 @@ def get_event(event_id: str):
     path=EventPath,
     responses={200: EventView, 409: None},
 )
-def replay_event(event_id: str):
-    event = actions.replay_event(request_actor(), event_id)
+def replay_event(actor: Actor, event_id: str):
+    event = actions.replay_event(actor, event_id)
     return json_response(EventView.of(event))
 
 
 @bp.post("/events/<event_id>/discard")
-@permissions_required([Permission.DATA_STEWARD])
+@requires(Permission.DATA_STEWARD)
 @operation(
     "Discard a dead event",
     description="It is never applied; the later events of its key flow again.",
@@ -94,6 +95,6 @@ def replay_event(event_id: str):
     path=EventPath,
     responses={200: EventView, 409: None},
 )
-def discard_event(event_id: str):
-    event = actions.discard_event(request_actor(), event_id)
+def discard_event(actor: Actor, event_id: str):
+    event = actions.discard_event(actor, event_id)
     return json_response(EventView.of(event))

@@ -10,11 +10,11 @@ from app.accounts.audit import list_events
 from app.accounts.errors import UserNotFound
 from app.accounts.models import PersonRole, User, UserStatus
 from app.api import PageQuery
+from app.authz import Permission, person_label
+from app.authz.pages import page_requires, web_actor
 from app.errors import RequestValidationFailed
 from app.extensions import db
-from app.portal.people import web_actor
 from app.web import web_blueprint
-from app.web.session import current_person, role_required
 
 bp = web_blueprint("admin", __name__, url_prefix="/admin")
 
@@ -30,13 +30,13 @@ _PENDING_FIRST = case((User.status == UserStatus.PENDING.value, 0), else_=1)
 
 
 @bp.get("/users")
-@role_required("admin")
+@page_requires(Permission.ADMIN)
 def users():
     people = db.session.scalars(
         select(User).order_by(_PENDING_FIRST, User.created_at.desc(), User.id)
     ).all()
     events, _total, by_id = list_events(PageQuery(limit=RECENT_EVENTS))
-    emails = {f"user:{p.id}": p.email for p in people}
+    emails = {person_label(p.id): p.email for p in people}
     return render_template(
         "admin/users.html",
         people=people,
@@ -49,24 +49,24 @@ def users():
 
 
 @bp.post("/users/<user_id>/<action>")
-@role_required("admin")
+@page_requires(Permission.ADMIN)
 def change_status(user_id: str, action: str):
     if action not in STATUS_ACTIONS:
         raise UserNotFound("No such action")
     act, done = STATUS_ACTIONS[action]
-    person = act(_actor(), _account_id(user_id))
+    person = act(web_actor(), _account_id(user_id))
     flash(f"{person.name} ({person.email}) {done}.", "success")
     return redirect(url_for("admin.users"), 303)
 
 
 @bp.post("/users/<user_id>/role")
-@role_required("admin")
+@page_requires(Permission.ADMIN)
 def change_role(user_id: str):
     try:
         role = PersonRole(request.form.get("role", ""))
     except ValueError:
         raise RequestValidationFailed("Choose researcher, steward or admin") from None
-    person = actions.change_role(_actor(), _account_id(user_id), role)
+    person = actions.change_role(web_actor(), _account_id(user_id), role)
     flash(f"{person.name} is now {person.role}.", "success")
     return redirect(url_for("admin.users"), 303)
 
@@ -76,7 +76,3 @@ def _account_id(raw: str) -> UUID:
         return UUID(raw)
     except ValueError:
         raise UserNotFound("No such account") from None
-
-
-def _actor():
-    return web_actor(current_person())

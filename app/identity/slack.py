@@ -23,7 +23,7 @@ from sqlalchemy import delete
 from app.accounts import actions
 from app.accounts.errors import AlreadyDecided
 from app.accounts.models import User
-from app.authz import Actor, Permission
+from app.authz import Actor
 from app.database import insert_ignoring_conflicts, utc_now
 from app.errors import DomainError, NotFound, RequestValidationFailed, Unauthorized
 from app.extensions import db
@@ -138,7 +138,7 @@ def apply_click(click: ButtonClick) -> str:
 
 def _approver(click: ButtonClick) -> Actor:
     """Whoever clicked passed `_refusal`: they approve accounts (SLACK_APPROVER_IDS)."""
-    return Actor(f"slack:{click.clicker_id}", "slack", frozenset({Permission.USER_ADMIN}))
+    return Actor.slack_approver(click.clicker_id)
 
 
 def _remember() -> None:

@@ -9,8 +9,9 @@ from uuid import UUID
 from flask import Blueprint
 
 from app.api import json_response, operation
+from app.authz import Actor, Permission
+from app.authz.api import person_or_key_required, require_self_or_steward, require_steward
 from app.ivas import actions
-from app.ivas.actors import IvaActor, iva_actor_required
 from app.ivas.schemas import (
     CreatedCode,
     IvaCreated,
@@ -24,12 +25,13 @@ from app.ivas.schemas import (
 )
 
 bp = Blueprint("ivas", __name__)
+iva_door = person_or_key_required(Permission.DATA_STEWARD)
 TAGS = ["verification addresses"]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
 @bp.get("/users/<user_id>/ivas")
-@iva_actor_required
+@iva_door
 @operation(
     "A person's verification addresses",
     description="The person themself, or a data steward.",
@@ -37,14 +39,14 @@ NO_STORE = {"Cache-Control": "no-store"}
     path=UserPath,
     responses={200: IvaList},
 )
-def list_ivas(actor: IvaActor, user_id: UUID):
-    actor.refuse_unless_self_or_steward(user_id)
-    listed = actions.addresses_of(actor.acting, user_id)
+def list_ivas(actor: Actor, user_id: UUID):
+    require_self_or_steward(actor, user_id)
+    listed = actions.addresses_of(actor, user_id)
     return json_response(IvaList([IvaView.of(iva) for iva in listed]))
 
 
 @bp.post("/users/<user_id>/ivas")
-@iva_actor_required
+@iva_door
 @operation(
     "Add a verification address (unverified)",
     description="Only the person themself. A phone number needs its country code and is "
@@ -55,13 +57,13 @@ def list_ivas(actor: IvaActor, user_id: UUID):
     body=IvaCreation,
     responses={201: IvaCreated, 409: None},
 )
-def add_iva(actor: IvaActor, user_id: UUID, body: IvaCreation):
-    iva = actions.add_address(actor.acting, user_id, body.type, body.value)
+def add_iva(actor: Actor, user_id: UUID, body: IvaCreation):
+    iva = actions.add_address(actor, user_id, body.type, body.value)
     return json_response(IvaCreated(id=iva.id), 201)
 
 
 @bp.delete("/users/<user_id>/ivas/<iva_id>")
-@iva_actor_required
+@iva_door
 @operation(
     "Delete a verification address",
     description="Grants bound to it stop working. The person themself, or a data steward.",
@@ -69,14 +71,14 @@ def add_iva(actor: IvaActor, user_id: UUID, body: IvaCreation):
     path=UserIvaPath,
     responses={204: None, 404: None},
 )
-def delete_iva(actor: IvaActor, user_id: UUID, iva_id: UUID):
-    actor.refuse_unless_self_or_steward(user_id)
-    actions.delete_address(actor.acting, user_id, iva_id)
+def delete_iva(actor: Actor, user_id: UUID, iva_id: UUID):
+    require_self_or_steward(actor, user_id)
+    actions.delete_address(actor, user_id, iva_id)
     return "", 204
 
 
 @bp.post("/rpc/ivas/<iva_id>/request-code")
-@iva_actor_required
+@iva_door
 @operation(
     "Ask a data steward to verify the address",
     description="The person themself; `unverified` -> `code_requested`. At most "
@@ -86,13 +88,13 @@ def delete_iva(actor: IvaActor, user_id: UUID, iva_id: UUID):
     path=IvaPath,
     responses={204: None, 404: None, 409: None, 429: None},
 )
-def request_code(actor: IvaActor, iva_id: UUID):
-    actions.request_code(actor.acting, iva_id)
+def request_code(actor: Actor, iva_id: UUID):
+    actions.request_code(actor, iva_id)
     return "", 204
 
 
 @bp.post("/rpc/ivas/<iva_id>/create-code")
-@iva_actor_required
+@iva_door
 @operation(
     "Create a verification code (shown only in this answer)",
     description="Data stewards; `code_requested` -> `code_created`. Send the code "
@@ -101,14 +103,14 @@ def request_code(actor: IvaActor, iva_id: UUID):
     path=IvaPath,
     responses={201: CreatedCode, 404: None, 409: None},
 )
-def create_code(actor: IvaActor, iva_id: UUID):
-    actor.refuse_unless_steward()
-    _, code = actions.create_code(actor.acting, iva_id)
+def create_code(actor: Actor, iva_id: UUID):
+    require_steward(actor)
+    _, code = actions.create_code(actor, iva_id)
     return json_response(CreatedCode(verification_code=code), 201, NO_STORE)
 
 
 @bp.post("/rpc/ivas/<iva_id>/code-transmitted")
-@iva_actor_required
+@iva_door
 @operation(
     "Mark the code as sent through the address",
     description="Data stewards; `code_created` -> `code_transmitted`.",
@@ -116,14 +118,14 @@ def create_code(actor: IvaActor, iva_id: UUID):
     path=IvaPath,
     responses={204: None, 404: None, 409: None},
 )
-def code_transmitted(actor: IvaActor, iva_id: UUID):
-    actor.refuse_unless_steward()
-    actions.mark_code_transmitted(actor.acting, iva_id)
+def code_transmitted(actor: Actor, iva_id: UUID):
+    require_steward(actor)
+    actions.mark_code_transmitted(actor, iva_id)
     return "", 204
 
 
 @bp.post("/rpc/ivas/<iva_id>/verify-code")
-@iva_actor_required
+@iva_door
 @operation(
     "Enter the code received through the address",
     description="The person themself; `code_transmitted` -> `verified`. A wrong code "
@@ -135,13 +137,13 @@ def code_transmitted(actor: IvaActor, iva_id: UUID):
     body=VerificationCode,
     responses={204: None, 403: None, 404: None, 409: None, 410: None, 429: None},
 )
-def verify_code(actor: IvaActor, iva_id: UUID, body: VerificationCode):
-    actions.verify(actor.acting, iva_id, body.verification_code)
+def verify_code(actor: Actor, iva_id: UUID, body: VerificationCode):
+    actions.verify(actor, iva_id, body.verification_code)
     return "", 204
 
 
 @bp.post("/rpc/ivas/<iva_id>/unverify")
-@iva_actor_required
+@iva_door
 @operation(
     "Mark the address unverified (any state)",
     description="Data stewards. Downloads bound to the address stop at their next token.",
@@ -149,7 +151,7 @@ def verify_code(actor: IvaActor, iva_id: UUID, body: VerificationCode):
     path=IvaPath,
     responses={204: None, 404: None},
 )
-def unverify(actor: IvaActor, iva_id: UUID):
-    actor.refuse_unless_steward()
-    actions.unverify(actor.acting, iva_id)
+def unverify(actor: Actor, iva_id: UUID):
+    require_steward(actor)
+    actions.unverify(actor, iva_id)
     return "", 204

@@ -5,7 +5,8 @@ from uuid import UUID
 from flask import Blueprint
 
 from app.api import json_response, operation
-from app.applications.permissions import Permission, permissions_required, request_actor
+from app.authz import Actor, Permission
+from app.authz.api import permissions_required, requires
 from app.jobs import actions, importable, maintenance, services
 from app.jobs.schemas import (
     BoundedListQuery,
@@ -27,7 +28,7 @@ from app.jobs.schemas import (
 )
 
 bp = Blueprint("jobs", __name__)
-admins = permissions_required([Permission.JOBS_ADMIN])
+admins = requires(Permission.JOBS_ADMIN)
 readers = permissions_required([Permission.JOBS_ADMIN, Permission.DATA_STEWARD])
 
 
@@ -61,8 +62,8 @@ def get_job(job_id: UUID):
     body=JobBatch,
     responses={200: JobResults},
 )
-def create_jobs(body: JobBatch):
-    results = actions.create_jobs(request_actor(), body.jobs)
+def create_jobs(actor: Actor, body: JobBatch):
+    results = actions.create_jobs(actor, body.jobs)
     return json_response(JobResults(results))
 
 
@@ -77,8 +78,8 @@ def create_jobs(body: JobBatch):
     body=JobUpdate,
     responses={200: JobView, 409: None},
 )
-def update_job(job_id: UUID, body: JobUpdate):
-    job = actions.update_job(request_actor(), job_id, body)
+def update_job(actor: Actor, job_id: UUID, body: JobUpdate):
+    job = actions.update_job(actor, job_id, body)
     return json_response(services.view(job))
 
 
@@ -99,8 +100,8 @@ def maintenance_status():
     body=MaintenanceRequest,
     responses={200: MaintenanceView},
 )
-def set_maintenance(body: MaintenanceRequest):
-    state = actions.set_maintenance(request_actor(), body.msg, body.paused)
+def set_maintenance(actor: Actor, body: MaintenanceRequest):
+    state = actions.set_maintenance(actor, body.msg, body.paused)
     return json_response(state)
 
 
@@ -123,7 +124,7 @@ def importable_datasets():
 
 
 @bp.delete("/importable-datasets/<name>")
-@admins
+@permissions_required([Permission.JOBS_ADMIN])  # no action: a file goes
 @operation(
     "Remove a manifest from INPUT_DIR",
     tags=["jobs"],

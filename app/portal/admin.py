@@ -11,8 +11,9 @@ from wtforms.fields.choices import SelectChoice
 
 from app.accounts import actions as account_actions
 from app.applications import actions as application_actions
-from app.applications.permissions import Permission
 from app.applications.services import list_applications
+from app.authz import Permission
+from app.authz.pages import fully_authenticated, page_requires, web_actor
 from app.errors import DomainError
 from app.extensions import db
 from app.feeds import actions as feed_actions
@@ -29,15 +30,10 @@ from app.portal.forms import (
     ReissueTokenForm,
 )
 from app.portal.paging import Pager
-from app.portal.people import signed_in, web_actor
+from app.portal.people import signed_in
 from app.portal.profile import api_token_page
 from app.portal.secrets import shows_secret
-from app.web.session import fully_authenticated, person_role, role_required
 from roles import ApplicationNameTaken
-
-ADMINS = ("admin",)
-#: Dead feed events are the stewards' as much as the admins' (ADR 0023).
-EVENT_SETTLERS = ("steward", "admin")
 
 
 def _dead_events(pager: Pager):
@@ -46,7 +42,7 @@ def _dead_events(pager: Pager):
 
 
 @bp.get("/admin/operations")
-@role_required(*ADMINS)
+@page_requires(Permission.ADMIN)
 def admin_operations(maintenance_form: MaintenanceForm | None = None, status: int = 200):
     jobs_pager = Pager.from_request(per_page=20, arg="jobs_page")
     events_pager = Pager.from_request(per_page=20, arg="events_page")
@@ -66,7 +62,7 @@ def admin_operations(maintenance_form: MaintenanceForm | None = None, status: in
 
 
 @bp.post("/admin/maintenance")
-@role_required(*ADMINS)
+@page_requires(Permission.ADMIN)
 @fully_authenticated
 def set_maintenance():
     form = MaintenanceForm()
@@ -79,7 +75,7 @@ def set_maintenance():
 
 
 @bp.get("/steward/events")
-@role_required(*EVENT_SETTLERS)
+@page_requires(Permission.DATA_STEWARD)  # dead events: stewards' too (ADR 0023)
 def dead_events():
     pager = Pager.from_request(per_page=20, arg="events_page")
     return render_template(
@@ -88,7 +84,7 @@ def dead_events():
 
 
 @bp.post("/admin/events/<event_id>/<any(replay, discard):action>")
-@role_required(*EVENT_SETTLERS)
+@page_requires(Permission.DATA_STEWARD)  # dead events: stewards' too (ADR 0023)
 @fully_authenticated
 def settle_event(event_id: str, action: str):
     settle = feed_actions.replay_event if action == "replay" else feed_actions.discard_event
@@ -101,13 +97,13 @@ def settle_event(event_id: str, action: str):
 def _back_from_events() -> str:
     # Back to the page the form was on (admins' forms were on Operations before
     # stewards had a page); only admins may see the operations page.
-    if request.args.get("back") != "events" and person_role(signed_in()) == "admin":
+    if request.args.get("back") != "events" and web_actor().entitled_to(Permission.ADMIN):
         return url_for("portal.admin_operations")
     return url_for("portal.dead_events")
 
 
 @bp.get("/admin/keys")
-@role_required(*ADMINS)
+@page_requires(Permission.ADMIN)
 def admin_keys(key_form=None, reissue_form=None, status: int = 200):
     page = render_template(
         "portal/admin_keys.html",
@@ -126,7 +122,7 @@ def _key_form(**options) -> ApplicationKeyForm:
 
 
 @bp.post("/admin/applications")
-@role_required(*ADMINS)
+@page_requires(Permission.ADMIN)
 @fully_authenticated
 def create_application():
     form = _key_form()
@@ -155,7 +151,7 @@ def create_application():
 
 
 @bp.post("/admin/applications/<path:name>/revoke")
-@role_required(*ADMINS)
+@page_requires(Permission.ADMIN)
 @fully_authenticated
 def revoke_application(name: str):
     revoked = application_actions.revoke_application_key(web_actor(signed_in()), name)
@@ -167,7 +163,7 @@ def revoke_application(name: str):
 
 
 @bp.post("/admin/api-tokens")
-@role_required(*ADMINS)
+@page_requires(Permission.ADMIN)
 @fully_authenticated
 def reissue_api_token():
     form = ReissueTokenForm()

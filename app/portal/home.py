@@ -8,13 +8,15 @@ from app.access.request_schemas import AccessRequestQuery, RequestStatus
 from app.accounts.models import UserStatus
 from app.accounts.schemas import UserQuery
 from app.accounts.services import list_users
+from app.authz import Permission
+from app.authz.pages import web_actor
 from app.feeds.models import EventStatus
 from app.feeds.schemas import EventQuery
 from app.feeds.services import list_events
 from app.jobs import maintenance
 from app.portal import bp
 from app.second_factor import notices as second_factor_notices
-from app.web.session import current_person, person_role
+from app.web.session import current_person
 from app.work_packages.services import accessible_boxes, accessible_datasets, active_packages
 
 
@@ -23,11 +25,13 @@ def home():
     person = current_person()
     if person is None or person.status != UserStatus.ACTIVE:
         return render_template("portal/home_public.html", person=person)
-    role = person_role(person)
+    actor = web_actor(person)
     mine = AccessRequestQuery(user_id=person.id, status=RequestStatus.PENDING, limit=1)
     context = {
         "person": person,
-        "role": role,
+        # What waits for the person, by what their role holds (the one table).
+        "stewarding": actor.entitled_to(Permission.DATA_STEWARD),
+        "administering": actor.entitled_to(Permission.ADMIN),
         "datasets": accessible_datasets(person.id),
         "boxes": accessible_boxes(person.id),
         "packages": active_packages(person.id),
@@ -35,10 +39,10 @@ def home():
         "external_access": not access_policy().local,
         "second_factor_change": second_factor_notices.recent_change(person.id),
     }
-    if role in ("steward", "admin"):
+    if context["stewarding"]:
         waiting = AccessRequestQuery(status=RequestStatus.PENDING, limit=1)
         context["requests_waiting"] = access_requests.listing(waiting)[1]
-    if role == "admin":
+    if context["administering"]:
         context["accounts_waiting"] = list_users(UserQuery(status=UserStatus.PENDING, limit=1))[1]
         context["dead_events"] = list_events(EventQuery(status=EventStatus.DEAD, limit=1))[1]
         context["maintenance"] = maintenance.current()

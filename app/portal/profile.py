@@ -6,11 +6,12 @@ from flask import current_app, flash, redirect, render_template, url_for
 from werkzeug.exceptions import NotFound
 
 from app.accounts import actions, api_tokens
+from app.authz.pages import fully_authenticated, person_required, web_actor
 from app.identity.next_path import HOME
 from app.portal import bp
-from app.portal.people import signed_in, web_actor
+from app.portal.people import signed_in
 from app.portal.secrets import shows_secret
-from app.web.session import fully_authenticated, person_required, person_role, sign_out
+from app.web.session import sign_out
 from app.web_sessions.services import live_sessions
 
 
@@ -22,7 +23,7 @@ def profile():
     return render_template(
         "portal/profile.html",
         person=person,
-        role=person_role(person),
+        role=person.role,
         tokens=api_tokens.live_tokens(person.id),
         sessions=live_sessions(person.id),
         idle_minutes=settings.session_idle_timeout // 60,

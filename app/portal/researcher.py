@@ -10,6 +10,7 @@ from app.access.policy import access_policy
 from app.access.request_schemas import AccessRequestCreation, AccessRequestQuery
 from app.access.schemas import GrantQuery
 from app.access.services import list_grants
+from app.authz.pages import fully_authenticated, person_required, web_actor
 from app.catalog import services as catalog
 from app.errors import DomainError
 from app.extensions import db
@@ -21,9 +22,8 @@ from app.portal.forms import (
     day_start,
 )
 from app.portal.paging import Pager
-from app.portal.people import as_auth_user, signed_in, web_actor
+from app.portal.people import as_auth_user, signed_in
 from app.portal.secrets import shows_secret
-from app.web.session import fully_authenticated, person_required
 from app.work_packages import actions as package_actions
 from app.work_packages import services as work_packages
 from app.work_packages.schemas import CreationRequest

@@ -13,6 +13,8 @@ from app.access.schemas import GrantQuery
 from app.access.services import list_grants
 from app.accounts.queries import emails_of
 from app.accounts.services import find_account
+from app.authz import Permission
+from app.authz.pages import fully_authenticated, page_requires, web_actor
 from app.catalog import services as catalog
 from app.errors import RequestValidationFailed
 from app.extensions import db
@@ -23,11 +25,8 @@ from app.ivas.notices import label
 from app.portal import bp
 from app.portal.forms import DecisionForm, DenialForm, GrantFilterForm, day_start
 from app.portal.paging import Pager
-from app.portal.people import signed_in, web_actor
+from app.portal.people import signed_in
 from app.transfer.services import box_uploads, upload_state_counts
-from app.web.session import fully_authenticated, role_required
-
-STEWARDS = ("steward", "admin")
 
 
 def _uuid(raw: str, what: str) -> UUID:
@@ -38,7 +37,7 @@ def _uuid(raw: str, what: str) -> UUID:
 
 
 @bp.get("/steward/access-requests")
-@role_required(*STEWARDS)
+@page_requires(Permission.DATA_STEWARD)
 def steward_requests(forms: dict | None = None, status: int = 200):
     shown = request.args.get("status", RequestStatus.PENDING.value)
     if shown not in {s.value for s in RequestStatus} | {"all"}:
@@ -88,7 +87,7 @@ def _offer_addresses(form: DecisionForm, addresses) -> None:
 
 
 @bp.post("/steward/access-requests/<request_id>/allow")
-@role_required(*STEWARDS)
+@page_requires(Permission.DATA_STEWARD)
 @fully_authenticated
 def allow_request(request_id: str):
     ident = _uuid(request_id, "access request")
@@ -138,7 +137,7 @@ def _first_message(error) -> str:
 
 
 @bp.post("/steward/access-requests/<request_id>/deny")
-@role_required(*STEWARDS)
+@page_requires(Permission.DATA_STEWARD)
 @fully_authenticated
 def deny_request(request_id: str):
     form = DenialForm()
@@ -155,7 +154,7 @@ def deny_request(request_id: str):
 
 
 @bp.get("/steward/grants")
-@role_required(*STEWARDS)
+@page_requires(Permission.DATA_STEWARD)
 def steward_grants():
     filters = GrantFilterForm(request.args)
     filters.validate()
@@ -187,7 +186,7 @@ def steward_grants():
 
 
 @bp.post("/steward/grants/<grant_id>/revoke")
-@role_required(*STEWARDS)
+@page_requires(Permission.DATA_STEWARD)
 @fully_authenticated
 def revoke(grant_id: str):
     revoked = access.revoke_grant(web_actor(signed_in()), _uuid(grant_id, "grant"))
@@ -196,7 +195,7 @@ def revoke(grant_id: str):
 
 
 @bp.get("/steward/catalog")
-@role_required(*STEWARDS)
+@page_requires(Permission.DATA_STEWARD)
 def steward_catalog():
     datasets_pager = Pager.from_request(per_page=20, arg="datasets_page")
     boxes_pager = Pager.from_request(per_page=20, arg="boxes_page")
@@ -216,7 +215,7 @@ def steward_catalog():
 
 
 @bp.get("/steward/upload-boxes/<box_id>")
-@role_required(*STEWARDS)
+@page_requires(Permission.DATA_STEWARD)
 def steward_box(box_id: str):
     box = catalog.get_upload_box(_uuid(box_id, "upload box"))
     pager = Pager.from_request(per_page=50)

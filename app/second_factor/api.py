@@ -6,9 +6,9 @@ from flask import Blueprint
 from pydantic import UUID4, BaseModel
 
 from app.accounts import actions
-from app.accounts.actors import actor_required, api_actor
 from app.api import operation
-from app.applications.permissions import Permission
+from app.authz import Actor, Permission
+from app.authz.api import actor_required
 
 bp = Blueprint("second_factor_api", __name__)
 
@@ -28,6 +28,6 @@ class UserPath(BaseModel):
     path=UserPath,
     responses={204: None, 404: None},
 )
-def reset_totp(actor: str, user_id: UUID):
-    actions.reset_second_factor(api_actor(actor, Permission.USER_ADMIN), user_id)
+def reset_totp(actor: Actor, user_id: UUID):
+    actions.reset_second_factor(actor, user_id)
     return "", 204

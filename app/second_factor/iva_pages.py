@@ -9,15 +9,15 @@ from uuid import UUID
 from flask import flash, make_response, redirect, render_template, request, url_for
 
 from app.accounts.models import User
-from app.authz import Actor
+from app.authz import Permission
+from app.authz.pages import page_requires, person_required, web_actor
 from app.errors import DomainError, RequestValidationFailed
 from app.extensions import db
 from app.ivas import actions, notices
 from app.ivas.errors import InvalidPhoneNumber, IvaLimitReached
 from app.ivas.models import IvaState, IvaType
-from app.second_factor.levels import session_fully_authenticated
 from app.second_factor.pages import NO_STORE, bp
-from app.web.session import current_person, person_required, person_role, role_required
+from app.web.session import current_person
 
 STEWARD_STATES = {
     "waiting": {IvaState.CODE_REQUESTED, IvaState.CODE_CREATED, IvaState.CODE_TRANSMITTED},
@@ -36,7 +36,7 @@ def _ivas_page(error: str | None = None, typed: dict | None = None, status: int 
     """The person's addresses and the form to add one (with its refusal, if any)."""
     page = render_template(
         "second_factor/ivas.html",
-        ivas=actions.addresses_of(_actor(), current_person().id),
+        ivas=actions.addresses_of(web_actor(), current_person().id),
         types=list(IvaType),
         labels=notices.LABELS,
         error=error,
@@ -60,7 +60,7 @@ def add_iva():
             code="iva_value",
         )
     try:
-        iva = actions.add_address(_actor(), person.id, type_, value)
+        iva = actions.add_address(web_actor(), person.id, type_, value)
     except (InvalidPhoneNumber, IvaLimitReached) as refused:  # the form says why, value kept
         db.session.rollback()
         return _ivas_page(refused.detail, {"type": type_.value, "value": value}, refused.status)
@@ -71,7 +71,7 @@ def add_iva():
 @bp.post("/verification-addresses/<uuid:iva_id>/request-code")
 @person_required
 def request_iva_code(iva_id: UUID):
-    actions.request_code(_actor(), iva_id)
+    actions.request_code(web_actor(), iva_id)
     flash("A data steward will send you a code through this address.", "success")
     return redirect(url_for("second_factor.ivas"))
 
@@ -80,7 +80,7 @@ def request_iva_code(iva_id: UUID):
 @person_required
 def verify_iva_code(iva_id: UUID):
     try:
-        iva = actions.verify(_actor(), iva_id, request.form.get("code", ""))
+        iva = actions.verify(web_actor(), iva_id, request.form.get("code", ""))
     except DomainError as refused:  # wrong (counted), the last one or expired (address reset)
         flash(refused.detail, "error")
         return redirect(url_for("second_factor.ivas")), 303
@@ -91,18 +91,18 @@ def verify_iva_code(iva_id: UUID):
 @bp.post("/verification-addresses/<uuid:iva_id>/delete")
 @person_required
 def delete_iva(iva_id: UUID):
-    iva = actions.delete_address(_actor(), current_person().id, iva_id)
+    iva = actions.delete_address(web_actor(), current_person().id, iva_id)
     flash(f"Your {notices.label(iva)} was deleted.", "success")
     return redirect(url_for("second_factor.ivas"))
 
 
 @bp.get("/steward/verification-addresses")
-@role_required("steward", "admin")
+@page_requires(Permission.DATA_STEWARD)
 def steward_ivas():
     shown = request.args.get("show", "waiting")
     if shown not in STEWARD_STATES:
         shown = "waiting"
-    listed = actions.steward_queue(_actor(), STEWARD_STATES[shown])
+    listed = actions.steward_queue(web_actor(), STEWARD_STATES[shown])
     ids = {iva.user_id for iva in listed}
     people = {p.id: p for p in db.session.query(User).filter(User.id.in_(ids))} if ids else {}
     return render_template(
@@ -115,9 +115,9 @@ def steward_ivas():
 
 
 @bp.post("/steward/verification-addresses/<uuid:iva_id>/create-code")
-@role_required("steward", "admin")
+@page_requires(Permission.DATA_STEWARD)
 def steward_create_code(iva_id: UUID):
-    iva, code = actions.create_code(_actor(), iva_id)
+    iva, code = actions.create_code(web_actor(), iva_id)
     page = render_template(
         "second_factor/code_once.html",
         iva=iva,
@@ -130,23 +130,16 @@ def steward_create_code(iva_id: UUID):
 
 
 @bp.post("/steward/verification-addresses/<uuid:iva_id>/transmitted")
-@role_required("steward", "admin")
+@page_requires(Permission.DATA_STEWARD)
 def steward_code_transmitted(iva_id: UUID):
-    actions.mark_code_transmitted(_actor(), iva_id)
+    actions.mark_code_transmitted(web_actor(), iva_id)
     flash("Marked as sent; the person can enter the code now.", "success")
     return redirect(url_for("second_factor.steward_ivas"))
 
 
 @bp.post("/steward/verification-addresses/<uuid:iva_id>/unverify")
-@role_required("steward", "admin")
+@page_requires(Permission.DATA_STEWARD)
 def steward_unverify(iva_id: UUID):
-    actions.unverify(_actor(), iva_id)
+    actions.unverify(web_actor(), iva_id)
     flash("The address is unverified; downloads bound to it are paused.", "success")
     return redirect(url_for("second_factor.steward_ivas", show=request.args.get("show", "waiting")))
-
-
-def _actor() -> Actor:
-    """The signed-in person; their role counts only once this session passed the second
-    factor (the steward pages' decorator already asks for it)."""
-    person = current_person()
-    return Actor.person(person.id, person_role(person), "web", full=session_fully_authenticated())

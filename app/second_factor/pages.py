@@ -9,18 +9,19 @@ import segno
 from flask import flash, make_response, redirect, render_template, request, url_for
 
 from app.accounts import actions
+from app.authz import Permission, person_label
+from app.authz.levels import mark_second_factor_passed
+from app.authz.pages import page_requires, person_required, web_actor
 from app.database import utc_now
 from app.errors import DomainError
 from app.extensions import db
 from app.identity.next_path import safe_next
 from app.notifications.dispatch import email_user, notify_operators
-from app.portal.people import web_actor
 from app.second_factor import enrolment, notices, totp
 from app.second_factor.audit import record
 from app.second_factor.errors import SecondFactorLocked
-from app.second_factor.levels import mark_second_factor_passed
 from app.web import web_blueprint
-from app.web.session import current_person, person_required, role_required, sign_in
+from app.web.session import current_person, sign_in
 
 bp = web_blueprint("second_factor", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -53,7 +54,7 @@ def setup():
         else:
             enrolment.finish()
             action = "second_factor_replaced" if replaced else "second_factor_set_up"
-            record(person.id, action, f"user:{person.id}", "web")
+            record(person.id, action, person_label(person.id), "web")
             db.session.commit()
             # Replacing a factor ends every session (credentials.cut_off); the person
             # who did it goes on in a new one, as after a sign-in.
@@ -86,7 +87,7 @@ def verify():
             _tell_if_locked(person, refused)
             error = refused.detail
         else:
-            record(person.id, f"second_factor_passed_{used}", f"user:{person.id}", "web")
+            record(person.id, f"second_factor_passed_{used}", person_label(person.id), "web")
             db.session.commit()
             mark_second_factor_passed()
             return redirect(next_path())
@@ -101,11 +102,11 @@ def verify():
 
 
 @bp.post("/admin/people/<uuid:user_id>/reset-second-factor")
-@role_required("admin")
+@page_requires(Permission.ADMIN)
 def admin_reset(user_id: UUID):
     """A person who lost phone and recovery codes: their TOTP and addresses go."""
     try:
-        actions.reset_second_factor(web_actor(current_person()), user_id)
+        actions.reset_second_factor(web_actor(), user_id)
     except actions.NoSecondFactor:
         flash("This person has no second factor to reset.", "error")
     else:

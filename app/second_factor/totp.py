@@ -20,6 +20,7 @@ from sqlalchemy import case, delete, exists, literal, or_, select, update
 
 from app.accounts import credentials
 from app.accounts.models import User
+from app.authz import person_label
 from app.database import insert_ignoring_conflicts, utc_now
 from app.extensions import db
 from app.ivas import services as ivas
@@ -100,7 +101,7 @@ def replace_factor(user_id: UUID, sealed_before: str, secret: str, step: int) ->
         raise EnrolmentOvertaken()
     ivas.delete_all(user_id)
     # Sessions and API tokens made with the old factor end (the caller keeps its own).
-    credentials.cut_off(_account(user_id), "second factor replaced", f"user:{user_id}")
+    credentials.cut_off(_account(user_id), "second factor replaced", person_label(user_id))
     return _after_confirmation(user_id)
 
 

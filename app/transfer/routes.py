@@ -5,7 +5,8 @@ from uuid import UUID
 from flask import Blueprint, Response, current_app
 
 from app.api import json_response, operation
-from app.applications.permissions import Permission, permissions_required
+from app.authz import Permission
+from app.authz.api import permissions_required
 from app.catalog import services as catalog
 from app.catalog.schemas import UploadBoxPath
 from app.extensions import db

@@ -7,9 +7,9 @@ from flask import Blueprint, request
 from app.api import json_response, operation
 from app.auth.internal_tokens import AuthUser, internal_token_required
 from app.authz import Actor
+from app.authz.levels import after_second_factor
 from app.errors import Forbidden
 from app.prepared import PreparedQuery
-from app.second_factor.levels import after_second_factor
 from app.work_packages import actions, services
 from app.work_packages.access_token import (
     checks_work_package_access_token,

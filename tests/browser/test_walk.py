@@ -130,9 +130,7 @@ def test_from_sign_in_to_decrypted_file(browse, portal, stored_dataset, screensh
     expect(request_card).to_contain_text("For the cohort comparison")
     until = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
     request_card.get_by_label("Until").fill(until)
-    expect(
-        request_card.get_by_label(re.compile(r"Phone number: \+4962215550100"))
-    ).to_be_checked()
+    expect(request_card.get_by_label(re.compile(r"Phone number: \+4962215550100"))).to_be_checked()
     shoot(steward, screenshots, "steward-requests")
     request_card.get_by_role("button", name="Allow").click()
     expect(steward.locator(".flash")).to_contain_text("now has download access")

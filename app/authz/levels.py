@@ -21,6 +21,11 @@ from app.web_sessions.interface import SECOND_FACTOR_AT_KEY, rotate_session
 
 log = logging.getLogger(__name__)
 
+MADE_BEFORE_SECOND_FACTOR = (
+    "This needs a token made after your second factor: create an API token in "
+    "the portal after entering your code"
+)
+
 
 def second_factor_required() -> bool:
     return current_app.extensions["settings"].require_second_factor
@@ -52,10 +57,7 @@ def token_fully_authenticated(user: AuthUser) -> bool:
 
 def refuse_without_second_factor(user: AuthUser) -> None:
     if not token_fully_authenticated(user):
-        raise SecondFactorRequired(
-            "This needs a token made after your second factor: create an API token in "
-            "the portal after entering your code"
-        )
+        raise SecondFactorRequired(MADE_BEFORE_SECOND_FACTOR)
 
 
 def after_second_factor(view: Callable) -> Callable:
