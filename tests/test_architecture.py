@@ -221,3 +221,13 @@ def test_pages_live_in_the_page_rooms(app):
             module = app.view_functions[rule.endpoint].__module__
             assert _room(module) in PAGE_ROOMS, (rule.rule, module)
     assert pages > 40  # the rule saw the pages
+
+
+def test_every_template_takes_its_csrf_input_from_the_one_macros_file():
+    templates = ROOT / "app" / "web" / "templates"
+    by_hand = [
+        str(path.relative_to(templates))
+        for path in sorted(templates.rglob("*.html"))
+        if path.name != "macros.html" and "csrf_token()" in path.read_text()
+    ]
+    assert not by_hand, f"write {{{{ csrf() }}}} from macros.html instead: {by_hand}"
