@@ -15,9 +15,12 @@ from tests.support.secrets_seen import remember
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def invoke(*arguments, instance_path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
-    env |= {
+def invoke(*arguments, instance_path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`invoke` as an operator runs it, on the test database; `env` adds settings (the
+    parity tests point notifications at their receivers)."""
+    # Settings are read from the environment by upper-case name: none leaks in from outside.
+    inherited = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    inherited |= {
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": "cli-test",
@@ -25,7 +28,7 @@ def invoke(*arguments, instance_path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "invoke", *arguments],
         cwd=ROOT,
-        env=env,
+        env=inherited | (env or {}),
         capture_output=True,
         text=True,
         timeout=120,

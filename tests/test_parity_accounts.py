@@ -9,9 +9,6 @@ signing secret, and `invoke` as a subprocess.
 """
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -24,17 +21,16 @@ from sqlalchemy import select
 from app import create_app
 from app.accounts.models import AccountEvent, RefreshToken, User, UserStatus
 from app.accounts.services import issue_refresh_token
-from app.config import Settings
 from app.database import utc_now
 from app.second_factor.models import TotpFactor
 from app.second_factor.secret_box import seal_secret
 from app.web_sessions.services import live_sessions, start_session
-from tests.conftest import TEST_DATABASE_URL, make_settings
+from tests.conftest import make_settings
 from tests.support.factories import ApplicationKeyFactory
 from tests.support.people import make_person
 from tests.support.secrets_seen import remember
 from tests.support.web_sessions import browser_client, sign_in, submit
-from tests.test_cli import ROOT
+from tests.test_cli import invoke
 
 SIGNING_SECRET = remember("slack-signing-secret-for-parity-0123456789")
 APPROVER = "U_APPROVER"
@@ -124,24 +120,6 @@ def channels(parity_app, db, receivers, instance_path):
         assert done.returncode == 0, done.stderr
 
     return {"api": api, "page": page, "slack": slack, "invoke": cli}
-
-
-def invoke(*arguments, instance_path, env: dict) -> subprocess.CompletedProcess:
-    """`invoke` as an operator runs it, telling people through the test's receivers."""
-    inherited = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
-    inherited |= {
-        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
-        "INSTANCE_PATH": str(instance_path),
-        "SECRET_KEY": "cli-test",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *arguments],
-        cwd=ROOT,
-        env=inherited | env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def fresh_person(db, status: UserStatus, second_factor: bool = False) -> User:
