@@ -228,16 +228,29 @@ def _refuse_beyond_box_limits(box: UploadBox, creation: UploadCreation, max_open
             data={"box_id": str(box.file_upload_box_id), "max_concurrent": max_open},
         )
     if box.max_size is not None and reserved + creation.decrypted_size > box.max_size:
-        raise BoxMaxSizeExceeded(
+        raise _box_full(
             f"{creation.alias} ({creation.decrypted_size} bytes) does not fit: the box holds "
             f"{reserved} of its {box.max_size} bytes",
-            data={
-                "box_id": str(box.file_upload_box_id),
-                "max_size": box.max_size,
-                "current_size": reserved,
-                "file_alias": creation.alias,
-            },
+            box.file_upload_box_id,
+            box.max_size,
+            reserved,
+            creation.alias,
         )
+
+
+def _box_full(
+    message: str, box_id: UUID, max_size: int, reserved: int, alias: str
+) -> BoxMaxSizeExceeded:
+    """GHGA's 507: the data carries the box, its limit, what it holds and the file."""
+    return BoxMaxSizeExceeded(
+        message,
+        data={
+            "box_id": str(box_id),
+            "max_size": max_size,
+            "current_size": reserved,
+            "file_alias": alias,
+        },
+    )
 
 
 def _open_count_and_reserved(file_upload_box_id: UUID) -> tuple[int, int]:
@@ -266,15 +279,13 @@ def refuse_part_beyond_box_limit(file_id: UUID) -> None:
         return
     _, reserved = _open_count_and_reserved(upload.box_id)
     if reserved > box.max_size:
-        raise BoxMaxSizeExceeded(
+        raise _box_full(
             f"Upload box {box.id} now holds {reserved} of its {box.max_size} bytes; "
             f"{upload.alias} does not fit any more",
-            data={
-                "box_id": str(upload.box_id),
-                "max_size": box.max_size,
-                "current_size": reserved,
-                "file_alias": upload.alias,
-            },
+            upload.box_id,
+            box.max_size,
+            reserved,
+            upload.alias,
         )
 
 
