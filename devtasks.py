@@ -140,8 +140,8 @@ def issue_dev_token(
     """Print an internal token signed with the development key (embedded default only)."""
     from uuid import uuid4
 
-    from app.auth.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
-    from app.auth.keys import token_keys
+    from app.credentials.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
+    from app.credentials.keys import token_keys
 
     # The operator's console stands in for the portal here: the token counts as
     # made after the second factor (`amr`), as the portal's API tokens do.

@@ -10,12 +10,11 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.access.policy import make_access_policy
-from app.api.document import build_openapi
-from app.auth.keys import load_token_keys
 from app.authz.levels import warn_when_off
 from app.celery_init_app import celery_init_app
 from app.config import Settings, load_settings
 from app.cors import cors_options
+from app.credentials.keys import load_token_keys
 from app.database import render_migration_item
 from app.errors import register_body_limit, register_error_handlers
 from app.extensions import cors, db, limiter, migrate
@@ -24,11 +23,13 @@ from app.identity import init_identity
 from app.instance_secrets import instance_secret
 from app.logs import configure_logging, register_request_logging
 from app.metrics import register_metrics
+from app.pages import register_pages
+from app.rest.document import build_openapi
 from app.storage import make_object_store
 from app.storage.keys import load_storage_keys
 from app.tracing import configure_tracing
 from app.web import init_web
-from app.work_packages.token_endpoints import install_token_endpoints
+from app.work_packages.wsgi_token_layer import install_token_endpoints
 
 __version__ = "0.1.0"
 TITLE = "Work Package Service"
@@ -155,7 +156,7 @@ def _rate_limit_storage(settings: Settings) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.access.request_routes import bp as access_requests
+    from app.access.requests.routes import bp as access_requests
     from app.access.routes import bp as access
     from app.accounts.routes import bp as accounts
     from app.applications.routes import bp as applications
@@ -164,9 +165,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.health.routes import bp as health
     from app.ivas.routes import bp as ivas
     from app.jobs.routes import bp as jobs
-    from app.portal import bp as portal
     from app.second_factor.api import bp as second_factor_api
-    from app.second_factor.pages import bp as second_factor_pages
     from app.storage.routes import bp as storage
     from app.transfer.routes import download, stewardship, upload
     from app.wellknown.routes import bp as wellknown
@@ -174,9 +173,9 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (health, wellknown, work_packages, download, upload, storage)
     operators = (catalog, stewardship, access, access_requests, feeds, jobs, applications)
-    people = (ivas, second_factor_api, second_factor_pages, portal)
-    for blueprint in (*blueprints, accounts, *operators, *people):
+    for blueprint in (*blueprints, accounts, *operators, ivas, second_factor_api):
         app.register_blueprint(blueprint)
+    register_pages(app)
 
 
 def _register_api_docs(app: Flask, settings: Settings) -> None:

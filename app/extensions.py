@@ -6,12 +6,12 @@ from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
 
-from app.database import Base
+# The database session belongs to the database room; every room imports it from here.
+from app.database import db
 
-# Responses are serialised after the commit; expiring would reload every object.
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+__all__ = ["cors", "db", "limiter", "limits_checked", "migrate"]
+
 migrate = Migrate()
 cors = CORS()
 # No global check before every request: only the routes that declare a limit pay

@@ -21,7 +21,7 @@ def seed_download_package(app, files: int = 100) -> SeededPackage:
 
     from app.access.schemas import GrantRequest
     from app.access.services import create_grant
-    from app.auth.internal_tokens import AuthUser
+    from app.credentials.internal_tokens import AuthUser
     from app.catalog import services as catalog
     from app.catalog.schemas import DatasetPayload
     from app.extensions import db
@@ -80,7 +80,7 @@ def seed_upload_package(app) -> SeededUploadPackage:
 
     from app.access.schemas import GrantRequest
     from app.access.services import create_grant
-    from app.auth.internal_tokens import AuthUser
+    from app.credentials.internal_tokens import AuthUser
     from app.catalog import services as catalog
     from app.catalog.schemas import UploadBoxPayload
     from app.extensions import db
@@ -129,8 +129,8 @@ def crypto_floor_per_second(app, seconds: float = 1.0, rounds: int = 5) -> float
 
 
 def _sign_and_seal_rate(app, seconds: float) -> float:
-    from app.auth.crypt4gh_keys import seal
-    from app.auth.work_order_tokens import sign_work_order
+    from app.credentials.crypt4gh_keys import seal
+    from app.credentials.work_order_tokens import sign_work_order
 
     keys = app.extensions["token_keys"]
     import base64

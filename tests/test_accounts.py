@@ -283,7 +283,7 @@ def test_signup_flood_is_429(db, instance_path):
 def test_signup_is_off_with_an_external_identity_provider(db, instance_path):
     import json
 
-    from app.auth.jwk import generate_private_jwk, public_jwk
+    from app.credentials.jwk import generate_private_jwk, public_jwk
 
     public = json.dumps(public_jwk(generate_private_jwk()))
     app = create_app(make_settings(instance_path, auth_mode="external", auth_key=public))

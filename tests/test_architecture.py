@@ -16,10 +16,10 @@ KNOWN_CYCLES = [
     frozenset(
         {
             "app.accounts",
-            "app.api",
+            "app.rest",
             "app.applications",
             "app.audit_log",
-            "app.auth",
+            "app.credentials",
             "app.authz",
             "app.identity",
             "app.ivas",
@@ -44,13 +44,13 @@ KNOWN_CHANNEL_WORK = {
     ("app/transfer/routes.py", "create_upload"): "uploads are not actions yet",
     ("app/transfer/routes.py", "close_upload"): "uploads are not actions yet",
     ("app/transfer/routes.py", "delete_upload"): "uploads are not actions yet",
-    ("app/identity/routes.py", "callback"): "sign-in is not an action yet",
+    ("app/pages/sign_in.py", "callback"): "sign-in is not an action yet",
     ("app/identity/slack.py", "_remember"): "a refused click is remembered against replay",
-    ("app/second_factor/pages.py", "setup"): "second-factor steps are not actions yet",
-    ("app/second_factor/pages.py", "verify"): "second-factor steps are not actions yet",
-    ("app/second_factor/pages.py", "_tell_if_locked"): "second-factor steps are not actions yet",
-    ("app/second_factor/notice_pages.py", "dismiss_notice"): "not an action yet",
-    ("app/second_factor/notice_pages.py", "send_report"): "not an action yet",
+    ("app/pages/second_factor.py", "setup"): "second-factor steps are not actions yet",
+    ("app/pages/second_factor.py", "verify"): "second-factor steps are not actions yet",
+    ("app/pages/second_factor.py", "_tell_if_locked"): "second-factor steps are not actions yet",
+    ("app/pages/security_notices.py", "dismiss_notice"): "not an action yet",
+    ("app/pages/security_notices.py", "send_report"): "not an action yet",
 }
 
 #: Calls that belong to actions: committing, auditing, notifying, enqueueing.
@@ -69,8 +69,8 @@ ACTION_WORK = frozenset(
     }
 )
 
-#: Where pages live today (issue 23 step c makes it one room).
-PAGE_ROOMS = frozenset({"app.portal", "app.identity", "app.second_factor"})
+#: Where pages live: one room.
+PAGE_ROOMS = frozenset({"app.pages"})
 
 
 def _module_name(path: Path) -> str:
@@ -178,9 +178,9 @@ def test_roles_imports_nothing_from_app():
 
 
 def _channel_modules() -> list[Path]:
-    patterns = ("routes.py", "*_routes.py", "pages.py", "*_pages.py")
+    patterns = ("routes.py", "*_routes.py")
     found = {p for pattern in patterns for p in (ROOT / "app").rglob(pattern)}
-    found |= set((ROOT / "app" / "portal").glob("*.py"))
+    found |= set((ROOT / "app" / "pages").glob("*.py"))  # every page
     found |= {ROOT / "app" / "identity" / "slack.py"}
     found |= set((ROOT / "ops").glob("*.py"))  # the operator commands
     return sorted(found)

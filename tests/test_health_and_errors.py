@@ -11,8 +11,8 @@ from flask import Blueprint
 from pydantic import BaseModel, Field
 
 from app import create_app
-from app.api import StrictModel, operation
-from app.api.document import build_openapi
+from app.rest import StrictModel, operation
+from app.rest.document import build_openapi
 from tests.conftest import make_settings
 
 

@@ -80,7 +80,7 @@ def test_production_without_a_provider_refuses_to_start_naming_the_setting(tmp_p
 
 
 def _jwk() -> str:
-    from app.auth.jwk import generate_private_jwk
+    from app.credentials.jwk import generate_private_jwk
 
     return generate_private_jwk()
 

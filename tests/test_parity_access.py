@@ -367,9 +367,9 @@ def test_a_work_package_is_made_the_same_on_every_channel(world, create):
 def test_nobody_asks_for_access_or_makes_a_package_in_someone_elses_name(world):
     """Every channel passes the person acting; an action handed someone else refuses."""
     from app.access import actions as access
-    from app.access.request_schemas import AccessRequestCreation
-    from app.auth.internal_tokens import AuthUser
+    from app.access.requests.schemas import AccessRequestCreation
     from app.authz import Actor
+    from app.credentials.internal_tokens import AuthUser
     from app.errors import Forbidden
     from app.extensions import db
     from app.work_packages import actions as packages

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.accounts.models import PersonRole, UserStatus
-from app.auth.internal_tokens import AuthUser, issue_internal_token
+from app.credentials.internal_tokens import AuthUser, issue_internal_token
 from tests.support.factories import create_dataset
 from tests.support.secrets_seen import remember
 

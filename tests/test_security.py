@@ -36,7 +36,7 @@ def test_secrets_are_compared_in_constant_time():
     """Key and WPAT checks go through hmac.compare_digest, never `==` on secrets."""
     import inspect
 
-    from app.auth import work_package_access_tokens
+    from app.credentials import work_package_access_tokens
     from roles import store
 
     assert "hmac.compare_digest" in inspect.getsource(

@@ -12,7 +12,7 @@ from nacl.public import PrivateKey
 from sqlalchemy import select
 
 from app import create_app
-from app.auth.work_order_tokens import sign_work_order
+from app.credentials.work_order_tokens import sign_work_order
 from app.transfer.models import FileUpload
 from app.transfer.services import import_plaintext
 from tests.conftest import make_settings

@@ -11,8 +11,8 @@ from nacl.public import PrivateKey
 from sqlalchemy import func, select
 
 from app.access.models import AccessGrant
-from app.auth.internal_tokens import SECOND_FACTOR_AMR
-from app.auth.jwk import generate_private_jwk
+from app.credentials.internal_tokens import SECOND_FACTOR_AMR
+from app.credentials.jwk import generate_private_jwk
 from app.work_packages.models import WorkPackage, WorkPackageFile
 from tests.support.factories import create_dataset, create_upload_box, grant
 from tests.support.users import Researcher
@@ -392,7 +392,7 @@ def test_body_is_validated_only_after_the_access_token(client, packages):
 def test_private_key_never_used_as_public(researcher):
     # A Crypt4GH private key file is refused even when its base64 body happens to be
     # 32 bytes long: the marker alone decides.
-    from app.auth.crypt4gh_keys import normalise_public_key
+    from app.credentials.crypt4gh_keys import normalise_public_key
 
     secret = base64.b64encode(bytes(PrivateKey.generate())).decode()
     wrapped = f"-----BEGIN CRYPT4GH PRIVATE KEY-----\n{secret}\n-----END CRYPT4GH PRIVATE KEY-----"

@@ -11,12 +11,12 @@ from flask import current_app
 
 from app.access import notices, requests, services
 from app.access.models import AccessGrant, AccessRequest
-from app.access.request_schemas import AccessRequestCreation, Decision
+from app.access.requests.schemas import AccessRequestCreation, Decision
 from app.access.schemas import GrantRequest
 from app.accounts.audit import record_event
 from app.accounts.models import User
-from app.auth.internal_tokens import AuthUser
 from app.authz import Actor, Permission
+from app.credentials.internal_tokens import AuthUser
 from app.errors import Forbidden
 from app.extensions import db
 from app.notifications.throttle import refuse_too_often

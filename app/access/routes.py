@@ -6,9 +6,9 @@ from flask import Blueprint
 
 from app.access import actions, services
 from app.access.schemas import GrantPage, GrantPath, GrantQuery, GrantRequest, GrantView
-from app.api import json_response, operation
 from app.authz import Actor, Permission
 from app.authz.api import permissions_required, requires
+from app.rest import json_response, operation
 
 bp = Blueprint("access", __name__)
 steward_only = permissions_required([Permission.DATA_STEWARD])

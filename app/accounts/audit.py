@@ -7,9 +7,9 @@ from uuid import UUID
 from sqlalchemy import select
 
 from app.accounts.models import AccountEvent, User, UserStatus
-from app.api import PageQuery
 from app.database import fetch_page
 from app.extensions import db
+from app.rest import PageQuery
 
 CHANNELS = ("web", "slack", "cli", "api", "sign-in")
 

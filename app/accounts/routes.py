@@ -21,11 +21,11 @@ from app.accounts.schemas import (
     UserQuery,
     UserView,
 )
-from app.api import PageQuery, json_response, operation
-from app.auth.internal_tokens import AuthUser, internal_token_required
 from app.authz import Actor, Permission
 from app.authz.api import actor_required
+from app.credentials.internal_tokens import AuthUser, internal_token_required
 from app.extensions import limiter, limits_checked
+from app.rest import PageQuery, json_response, operation
 from app.unit_of_work import commit
 
 bp = Blueprint("accounts", __name__)

@@ -5,7 +5,7 @@ from uuid import UUID
 from pydantic import UUID4, BaseModel, EmailStr, Field, StringConstraints
 
 from app.accounts.models import PersonRole, UserStatus
-from app.api import Page, PageQuery, StrictModel
+from app.rest import Page, PageQuery, StrictModel
 
 PersonName = Annotated[
     str,

@@ -33,8 +33,8 @@ from app.accounts.errors import (
 )
 from app.accounts.models import TRANSITIONS, PersonRole, RefreshToken, User, UserStatus
 from app.accounts.schemas import SignupRequest, TokenPair, UserQuery
-from app.auth.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
-from app.auth.keys import token_keys
+from app.credentials.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
+from app.credentials.keys import token_keys
 from app.database import fetch_page, utc_now
 from app.extensions import db
 

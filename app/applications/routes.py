@@ -1,9 +1,9 @@
 from flask import Blueprint, g
 
-from app.api import operation
 from app.applications.schemas import ApplicationIdentity
 from app.authz import Permission
 from app.authz.api import permissions_required
+from app.rest import operation
 
 bp = Blueprint("applications", __name__)
 

@@ -14,9 +14,9 @@
 - levels.py: whether a token or a session passed the second factor.
 
 Not here, on purpose: work-package access tokens (WPAT) and work-order tokens (WOT)
-are checked in app/work_packages/token_endpoints.py, the lean path in front of Flask
+are checked in app/work_packages/wsgi_token_layer.py, the lean path in front of Flask
 that the connector calls for every file part; a person acting only for themself
-(`internal_token_required`) is admitted in app/auth/internal_tokens.py.
+(`internal_token_required`) is admitted in app/credentials/internal_tokens.py.
 
 This module imports only actor.py and permissions.py, which import no domain
 package, so every domain may import it; api.py and pages.py import the domains and

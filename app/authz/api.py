@@ -18,12 +18,12 @@ from app.accounts.credentials import refuse_if_cut_off
 from app.accounts.errors import RoleRequired
 from app.accounts.models import User, UserStatus
 from app.applications.permissions import application_store
-from app.auth.bearer import bearer_credential
-from app.auth.internal_tokens import verify_internal_token
-from app.auth.keys import token_keys
 from app.authz.actor import Actor
 from app.authz.levels import MADE_BEFORE_SECOND_FACTOR, token_fully_authenticated
 from app.authz.permissions import Permission
+from app.credentials.bearer import bearer_credential
+from app.credentials.internal_tokens import verify_internal_token
+from app.credentials.keys import token_keys
 from app.errors import Forbidden
 from app.extensions import db
 from app.second_factor.errors import SecondFactorRequired
@@ -102,7 +102,7 @@ def _decorate(admit: Callable[[], Actor], pass_actor: bool, **annotations) -> Ca
                 kwargs["actor"] = actor
             return view(*args, **kwargs)
 
-        # Read by the OpenAPI document (app/api/document.py).
+        # Read by the OpenAPI document (app/rest/document.py).
         for name, value in annotations.items():
             setattr(wrapper, name, value)
         return wrapper

@@ -15,7 +15,7 @@ from functools import wraps
 
 from flask import current_app, session
 
-from app.auth.internal_tokens import AuthUser
+from app.credentials.internal_tokens import AuthUser
 from app.second_factor.errors import SecondFactorRequired
 from app.web_sessions.interface import SECOND_FACTOR_AT_KEY, rotate_session
 

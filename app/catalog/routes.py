@@ -4,7 +4,6 @@ from uuid import UUID
 
 from flask import Blueprint, g
 
-from app.api import PageQuery, json_response, operation
 from app.authz import Permission
 from app.authz.api import permissions_required
 from app.catalog import actions, services
@@ -26,6 +25,7 @@ from app.catalog.schemas import (
 )
 from app.errors import RequestValidationFailed
 from app.extensions import db
+from app.rest import PageQuery, json_response, operation
 
 bp = Blueprint("catalog", __name__)
 steward_only = permissions_required([Permission.DATA_STEWARD])

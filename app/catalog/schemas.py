@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.api import Page, StrictModel
+from app.rest import Page, StrictModel
 
 FileAccession = Annotated[
     str,

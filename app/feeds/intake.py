@@ -10,12 +10,12 @@ state an operator already lists, replays and discards.
 
 from sqlalchemy import update
 
-from app.api.storable_text import UNSTORABLE, unstorable_text_errors
 from app.database import insert_ignoring_conflicts, utc_now
 from app.extensions import db
 from app.feeds.models import EventStatus, FeedKey, InboxEvent
 from app.feeds.schemas import EventEnvelope
 from app.feeds.services import pending_row
+from app.rest.storable_text import UNSTORABLE, unstorable_text_errors
 
 # Column widths of `inbox_event` (see models.py).
 _EVENT_ID_LENGTH, _NAME_LENGTH, _KEY_LENGTH, _ERROR_LENGTH = 200, 200, 256, 2000

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, current_app
 
-from app.api import json_response, operation
 from app.authz import Actor, Permission
 from app.authz.api import permissions_required, requires
 from app.errors import DomainError, body_limit
@@ -16,6 +15,7 @@ from app.feeds.schemas import (
     IngestResponse,
 )
 from app.feeds.validation import validate_batch
+from app.rest import json_response, operation
 
 bp = Blueprint("feeds", __name__)
 

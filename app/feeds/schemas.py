@@ -3,8 +3,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, RootModel, StringConstraints, model_validator
 
-from app.api import Page, PageQuery, StrictModel
 from app.feeds.models import EventStatus
+from app.rest import Page, PageQuery, StrictModel
 
 EventId = Annotated[
     str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@/-]+$")

@@ -6,11 +6,11 @@ events after it.
 
 from pydantic import ValidationError
 
-from app.api.storable_text import UNSTORABLE, unstorable_text_errors
 from app.errors import RequestValidationFailed
 from app.feeds.appliers import Applier
 from app.feeds.schemas import EventEnvelope
 from app.feeds.services import appliers
+from app.rest.storable_text import UNSTORABLE, unstorable_text_errors
 
 
 class InvalidEvent(RequestValidationFailed):

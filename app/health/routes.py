@@ -3,10 +3,10 @@
 from flask import Blueprint, current_app
 from pydantic import BaseModel
 
-from app.api import operation
 from app.errors import DomainError
 from app.extensions import db
 from app.health.readiness import TIMEOUT_SECONDS, broker_check, database_check, failed_checks
+from app.rest import operation
 
 bp = Blueprint("health", __name__)
 

@@ -1,7 +1,7 @@
 """Identity: people sign in through an OpenID Connect provider; admins approve them.
 
-`init_identity(app)` registers the provider client (when `OIDC_ISSUER` is set),
-the sign-in and admin pages, and the Slack interaction endpoint.
+`init_identity(app)` registers the provider client (when `OIDC_ISSUER` is set) and
+the Slack interaction endpoint; the sign-in pages live with the other pages (app/pages).
 """
 
 from flask import Flask
@@ -23,9 +23,6 @@ def init_identity(app: Flask) -> None:
         )
     register_provider(app, settings)
 
-    from app.identity.admin_routes import bp as admin
-    from app.identity.routes import bp as identity
     from app.identity.slack_routes import bp as slack
 
-    for blueprint in (identity, admin, slack):
-        app.register_blueprint(blueprint)
+    app.register_blueprint(slack)

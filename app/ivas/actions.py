@@ -7,7 +7,7 @@ creates the code, sends it through the address and marks it sent, and may
 unverify an address at any time. Each action checks who may act, changes the
 address through the services, writes the audit record, leaves the notices for
 after the commit, and commits. The channels (app/ivas/routes.py, the pages in
-app/second_factor/iva_pages.py) parse, call and render.
+app/pages/addresses.py) parse, call and render.
 """
 
 from uuid import UUID

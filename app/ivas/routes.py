@@ -8,7 +8,6 @@ from uuid import UUID
 
 from flask import Blueprint
 
-from app.api import json_response, operation
 from app.authz import Actor, Permission
 from app.authz.api import person_or_key_required, require_self_or_steward, require_steward
 from app.ivas import actions
@@ -23,6 +22,7 @@ from app.ivas.schemas import (
     UserPath,
     VerificationCode,
 )
+from app.rest import json_response, operation
 
 bp = Blueprint("ivas", __name__)
 iva_door = person_or_key_required(Permission.DATA_STEWARD)

@@ -5,8 +5,8 @@ from uuid import UUID
 
 from pydantic import UUID4, BaseModel, Field, RootModel, field_validator
 
-from app.api import StrictModel
 from app.ivas.models import IvaState, IvaType
+from app.rest import StrictModel
 
 
 class IvaCreation(StrictModel):

@@ -4,7 +4,6 @@ from uuid import UUID
 
 from flask import Blueprint
 
-from app.api import json_response, operation
 from app.authz import Actor, Permission
 from app.authz.api import permissions_required, requires
 from app.jobs import actions, importable, maintenance, services
@@ -26,6 +25,7 @@ from app.jobs.schemas import (
     TargetPath,
     TargetView,
 )
+from app.rest import json_response, operation
 
 bp = Blueprint("jobs", __name__)
 admins = requires(Permission.JOBS_ADMIN)

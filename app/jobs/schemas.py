@@ -11,8 +11,8 @@ from pydantic import (
     model_validator,
 )
 
-from app.api import StrictModel
 from app.jobs.models import JobStatus, Operation
+from app.rest import StrictModel
 
 Target = Annotated[
     str, StringConstraints(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._:-]+$")

@@ -6,9 +6,9 @@ from flask import Blueprint
 from pydantic import UUID4, BaseModel
 
 from app.accounts import actions
-from app.api import operation
 from app.authz import Actor, Permission
 from app.authz.api import actor_required
+from app.rest import operation
 
 bp = Blueprint("second_factor_api", __name__)
 

@@ -4,12 +4,12 @@ from uuid import UUID
 
 from flask import Blueprint, Response, current_app
 
-from app.api import json_response, operation
 from app.authz import Permission
 from app.authz.api import permissions_required
 from app.catalog import services as catalog
 from app.catalog.schemas import UploadBoxPath
 from app.extensions import db
+from app.rest import json_response, operation
 from app.storage import object_store
 from app.transfer import services
 from app.transfer.dispatch import enqueue_verification

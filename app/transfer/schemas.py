@@ -14,8 +14,8 @@ from pydantic import (
     field_validator,
 )
 
-from app.api import PageQuery
 from app.catalog.schemas import FileAccession
+from app.rest import PageQuery
 
 Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]+$", max_length=64)]
 

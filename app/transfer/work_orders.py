@@ -6,8 +6,8 @@ from functools import wraps
 import jwt
 from flask import request
 
-from app.auth.keys import token_keys
-from app.auth.work_order_tokens import verify_work_order
+from app.credentials.keys import token_keys
+from app.credentials.work_order_tokens import verify_work_order
 from app.transfer.errors import InvalidWorkOrderToken, MissingWorkOrderToken
 
 

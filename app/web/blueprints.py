@@ -6,8 +6,8 @@ from flask import Blueprint, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from app.api.storable_text import UNSTORABLE
 from app.errors import DomainError, _discard_session
+from app.rest.storable_text import UNSTORABLE
 from roles import RolesError
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def web_blueprint(name: str, import_name: str, **options) -> Blueprint:
 
 
 def _holds_unstorable_text() -> bool:
-    """The JSON API's rule (app.api.storable_text) for what forms and query strings send."""
+    """The JSON API's rule (app.rest.storable_text) for what forms and query strings send."""
     values = (*request.args.values(), *request.view_args.values())
     if request.method in UNSAFE_METHODS:
         values = (*values, *request.form.values())

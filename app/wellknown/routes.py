@@ -1,8 +1,8 @@
 from flask import Blueprint, current_app
 from pydantic import BaseModel
 
-from app.api import json_response, operation
-from app.auth.keys import token_keys
+from app.credentials.keys import token_keys
+from app.rest import json_response, operation
 from app.storage.keys import storage_keys
 
 bp = Blueprint("wellknown", __name__)

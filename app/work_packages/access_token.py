@@ -5,7 +5,7 @@ from functools import wraps
 
 from pydantic import ValidationError
 
-from app.auth.bearer import bearer_credential
+from app.credentials.bearer import bearer_credential
 from app.errors import RequestValidationFailed
 from app.work_packages import services
 from app.work_packages.schemas import PackagePath

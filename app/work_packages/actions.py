@@ -1,11 +1,11 @@
 """Creating a work package, written once for the JSON API and the portal (ADR 23).
 
 The WOT/WPAT token endpoints are not actions: they are the hot path answered
-before Flask (app/work_packages/token_endpoints.py) and keep their own boundary.
+before Flask (app/work_packages/wsgi_token_layer.py) and keep their own boundary.
 """
 
-from app.auth.internal_tokens import AuthUser
 from app.authz import Actor
+from app.credentials.internal_tokens import AuthUser
 from app.errors import Forbidden
 from app.unit_of_work import commit
 from app.work_packages import services

@@ -17,8 +17,8 @@ from app.access import queries as grants
 from app.accounts.queries import user_blocked
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
 from app.database import UTCDateTime
+from app.database.prepared import PreparedQuery
 from app.extensions import db
-from app.prepared import PreparedQuery
 from app.work_packages.models import WorkPackage, WorkPackageFile
 
 

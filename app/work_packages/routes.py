@@ -4,12 +4,12 @@ from uuid import UUID
 
 from flask import Blueprint, request
 
-from app.api import json_response, operation
-from app.auth.internal_tokens import AuthUser, internal_token_required
 from app.authz import Actor
 from app.authz.levels import after_second_factor
+from app.credentials.internal_tokens import AuthUser, internal_token_required
+from app.database.prepared import PreparedQuery
 from app.errors import Forbidden
-from app.prepared import PreparedQuery
+from app.rest import json_response, operation
 from app.work_packages import actions, services
 from app.work_packages.access_token import (
     checks_work_package_access_token,
@@ -29,8 +29,8 @@ from app.work_packages.schemas import (
     UserPath,
     WorkPackageDetails,
 )
-from app.work_packages.token_endpoints import token_issuer
 from app.work_packages.token_issuance import TOKEN_CACHE_CONTROL
+from app.work_packages.wsgi_token_layer import token_issuer
 
 bp = Blueprint("work_packages", __name__)
 
@@ -78,7 +78,7 @@ def get_work_package(package: Package, work_package_id: UUID):
     return json_response(services.details(package))
 
 
-# The usual way in for these two is the lean WSGI layer in token_endpoints, which
+# The usual way in for these two is the lean WSGI layer in wsgi_token_layer, which
 # answers them before Flask; these routes document them and answer what it hands on.
 @bp.post("/work-packages/<work_package_id>/files/<accession>/work-order-tokens")
 @checks_work_package_access_token

@@ -7,9 +7,9 @@ from uuid import UUID
 
 from pydantic import UUID4, BaseModel, Field, RootModel, field_validator, model_validator
 
-from app.api import StrictModel
-from app.auth.crypt4gh_keys import normalise_public_key
 from app.catalog.schemas import DatasetAccession, FileAccession
+from app.credentials.crypt4gh_keys import normalise_public_key
+from app.rest import StrictModel
 
 
 class WorkPackageType(StrEnum):

@@ -8,17 +8,17 @@ from flask import current_app
 from sqlalchemy import Uuid, delete, insert, literal, select
 
 from app.access.policy import AccessPolicy, access_policy
-from app.auth.crypt4gh_keys import seal
-from app.auth.internal_tokens import AuthUser
-from app.auth.keys import TokenKeys
-from app.auth.work_order_tokens import sign_work_order
-from app.auth.work_package_access_tokens import (
+from app.catalog import services as catalog
+from app.catalog.models import Dataset, DatasetFile, UploadBox
+from app.credentials.crypt4gh_keys import seal
+from app.credentials.internal_tokens import AuthUser
+from app.credentials.keys import TokenKeys
+from app.credentials.work_order_tokens import sign_work_order
+from app.credentials.work_package_access_tokens import (
     access_token_matches,
     generate_access_token,
     hash_access_token,
 )
-from app.catalog import services as catalog
-from app.catalog.models import Dataset, DatasetFile, UploadBox
 from app.database import utc_now
 from app.errors import Conflict, Forbidden
 from app.extensions import db

@@ -4,7 +4,7 @@ One statement per token loads the package, its grant and the requested file.
 The checks run in the order the protocol answers them: credential (401), package
 id (422), access (403), the rest of the path and the body (422), what the
 package allows (403). Nothing here needs a Flask context: the lean endpoints
-(`app.work_packages.token_endpoints`) and the Flask routes both call it, each
+(`app.work_packages.wsgi_token_layer`) and the Flask routes both call it, each
 with their own way of running the statement.
 """
 
@@ -15,12 +15,12 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from app.access.policy import AccessPolicy
-from app.api.operation import validate_body
-from app.auth.bearer import credential_of
-from app.auth.keys import TokenKeys
-from app.auth.work_order_tokens import WORK_ORDER_TOKEN_VALID_SECONDS
+from app.credentials.bearer import credential_of
+from app.credentials.keys import TokenKeys
+from app.credentials.work_order_tokens import WORK_ORDER_TOKEN_VALID_SECONDS
 from app.database import utc_now
 from app.errors import RequestValidationFailed
+from app.rest.operation import validate_body
 from app.work_packages import queries, services
 from app.work_packages.schemas import (
     DownloadTokenPath,

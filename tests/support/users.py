@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 import jwt
 from nacl.public import PrivateKey, SealedBox
 
-from app.auth.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
+from app.credentials.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
 from tests.support.secrets_seen import remember
 
 

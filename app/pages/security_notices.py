@@ -5,8 +5,8 @@ from flask import flash, redirect, render_template, request, url_for
 from app.authz.pages import person_required
 from app.errors import RequestValidationFailed
 from app.extensions import db
+from app.pages.second_factor import bp
 from app.second_factor import notices
-from app.second_factor.pages import bp
 from app.web.session import current_person
 
 NOTE_MAX = 1000

@@ -9,11 +9,11 @@ from app.accounts import actions
 from app.accounts.audit import list_events
 from app.accounts.errors import UserNotFound
 from app.accounts.models import PersonRole, User, UserStatus
-from app.api import PageQuery
 from app.authz import Permission, person_label
 from app.authz.pages import page_requires, web_actor
 from app.errors import RequestValidationFailed
 from app.extensions import db
+from app.rest import PageQuery
 from app.web import web_blueprint
 
 bp = web_blueprint("admin", __name__, url_prefix="/admin")

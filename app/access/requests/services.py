@@ -7,11 +7,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.access.models import AccessRequest
-from app.access.request_schemas import AccessRequestCreation, AccessRequestQuery, Decision
+from app.access.requests.schemas import AccessRequestCreation, AccessRequestQuery, Decision
 from app.access.schemas import GrantKind, GrantRequest
 from app.access.services import create_grant
-from app.auth.internal_tokens import AuthUser
 from app.catalog import services as catalog
+from app.credentials.internal_tokens import AuthUser
 from app.database import fetch_page, utc_now
 from app.errors import Conflict, NotFound, RequestValidationFailed
 from app.extensions import db

@@ -14,7 +14,7 @@ import threading
 import psycopg2
 from sqlalchemy.engine import Engine
 
-from app.prepared import PreparedQuery
+from app.database.prepared import PreparedQuery
 
 #: The connection is gone (dropped by the server, a restart, a network fault).
 CONNECTION_LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)

@@ -6,11 +6,11 @@ from http import HTTPStatus
 from flask import Flask
 from pydantic import BaseModel
 
-from app.api.guide import API_GUIDE
-from app.api.openapi30 import to_openapi30
-from app.api.operation import OperationSpec, body_is_optional
-from app.api.schemas import ErrorBody
 from app.authz.permissions import ROLE_PERMISSIONS, Permission
+from app.rest.guide import API_GUIDE
+from app.rest.openapi30 import to_openapi30
+from app.rest.operation import OperationSpec, body_is_optional
+from app.rest.schemas import ErrorBody
 
 OPENAPI_VERSION = "3.0.3"
 REF_TEMPLATE = "#/components/schemas/{model}"

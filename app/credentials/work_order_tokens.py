@@ -4,7 +4,7 @@ import time
 
 import jwt
 
-from app.auth.keys import WORK_ORDER_ALGORITHM, TokenKeys
+from app.credentials.keys import WORK_ORDER_ALGORITHM, TokenKeys
 
 WORK_ORDER_TOKEN_VALID_SECONDS = 30
 

@@ -4,7 +4,7 @@ from flask import render_template
 
 from app.access import requests as access_requests
 from app.access.policy import access_policy
-from app.access.request_schemas import AccessRequestQuery, RequestStatus
+from app.access.requests.schemas import AccessRequestQuery, RequestStatus
 from app.accounts.models import UserStatus
 from app.accounts.schemas import UserQuery
 from app.accounts.services import list_users
@@ -14,7 +14,7 @@ from app.feeds.models import EventStatus
 from app.feeds.schemas import EventQuery
 from app.feeds.services import list_events
 from app.jobs import maintenance
-from app.portal import bp
+from app.pages import bp
 from app.second_factor import notices as second_factor_notices
 from app.web.session import current_person
 from app.work_packages.services import accessible_boxes, accessible_datasets, active_packages

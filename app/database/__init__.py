@@ -1,5 +1,7 @@
-"""The declarative base every model of the application derives from."""
+"""The database room: the declarative base every model derives from and the session (`db`);
+prepared statements and dedicated connections of the hot paths live beside it."""
 
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, func, select
 from sqlalchemy.orm import DeclarativeBase
 
@@ -20,7 +22,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-__all__ = ["Base", "UTCDateTime", "utc_now"]
+# Responses are serialised after the commit; expiring would reload every object.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+__all__ = ["Base", "UTCDateTime", "db", "utc_now"]
 
 
 def render_migration_item(type_, obj, autogen_context):

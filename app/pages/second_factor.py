@@ -136,4 +136,4 @@ def _tell_if_locked(person, refused: DomainError) -> None:
 
 
 # Register their views on bp.
-from app.second_factor import iva_pages, notice_pages  # noqa: E402,F401
+from app.pages import addresses, security_notices  # noqa: E402,F401

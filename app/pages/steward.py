@@ -8,7 +8,7 @@ from werkzeug.exceptions import NotFound
 
 from app.access import actions as access
 from app.access import requests as access_requests
-from app.access.request_schemas import AccessRequestQuery, Decision, RequestStatus
+from app.access.requests.schemas import AccessRequestQuery, Decision, RequestStatus
 from app.access.schemas import GrantQuery
 from app.access.services import list_grants
 from app.accounts.queries import emails_of
@@ -22,10 +22,10 @@ from app.ivas import services as ivas
 from app.ivas.errors import IvaNotUsable
 from app.ivas.models import IvaState
 from app.ivas.notices import label
-from app.portal import bp
-from app.portal.forms import DecisionForm, DenialForm, GrantFilterForm, day_start
-from app.portal.paging import Pager
-from app.portal.people import signed_in
+from app.pages import bp
+from app.pages.forms import DecisionForm, DenialForm, GrantFilterForm, day_start
+from app.pages.paging import Pager
+from app.pages.people import signed_in
 from app.transfer.services import box_uploads, upload_state_counts
 
 

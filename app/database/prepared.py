@@ -17,8 +17,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Select, Uuid
 from sqlalchemy.dialects import postgresql
 
-from app.database import UTCDateTime
-from app.extensions import db
+from app.database import UTCDateTime, db
 
 _NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
 

@@ -14,8 +14,8 @@ from functools import wraps
 from flask import request
 from pydantic import BaseModel, RootModel, ValidationError
 
-from app.api.storable_text import may_hold_unstorable_text, unstorable_text_errors
 from app.errors import RequestValidationFailed
+from app.rest.storable_text import may_hold_unstorable_text, unstorable_text_errors
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import jwt
 from flask import current_app
 
-from app.auth.jwk import KeyFormatError, generate_private_jwk, parse_jwk, public_jwk
 from app.config import Settings, SettingsError
+from app.credentials.jwk import KeyFormatError, generate_private_jwk, parse_jwk, public_jwk
 from app.instance_secrets import instance_secret
 
 WORK_ORDER_ALGORITHM = "ES256"

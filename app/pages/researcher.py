@@ -7,23 +7,23 @@ from wtforms.fields.choices import SelectChoice
 from app.access import actions as access
 from app.access import requests as access_requests
 from app.access.policy import access_policy
-from app.access.request_schemas import AccessRequestCreation, AccessRequestQuery
+from app.access.requests.schemas import AccessRequestCreation, AccessRequestQuery
 from app.access.schemas import GrantQuery
 from app.access.services import list_grants
 from app.authz.pages import fully_authenticated, person_required, web_actor
 from app.catalog import services as catalog
 from app.errors import DomainError
 from app.extensions import db
-from app.portal import bp
-from app.portal.forms import (
+from app.pages import bp
+from app.pages.forms import (
     AccessRequestForm,
     DownloadPackageForm,
     UploadPackageForm,
     day_start,
 )
-from app.portal.paging import Pager
-from app.portal.people import as_auth_user, signed_in
-from app.portal.secrets import shows_secret
+from app.pages.paging import Pager
+from app.pages.people import as_auth_user, signed_in
+from app.pages.secrets import shows_secret
 from app.work_packages import actions as package_actions
 from app.work_packages import services as work_packages
 from app.work_packages.schemas import CreationRequest

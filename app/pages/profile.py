@@ -8,9 +8,9 @@ from werkzeug.exceptions import NotFound
 from app.accounts import actions, api_tokens
 from app.authz.pages import fully_authenticated, person_required, web_actor
 from app.identity.next_path import HOME
-from app.portal import bp
-from app.portal.people import signed_in
-from app.portal.secrets import shows_secret
+from app.pages import bp
+from app.pages.people import signed_in
+from app.pages.secrets import shows_secret
 from app.web.session import sign_out
 from app.web_sessions.services import live_sessions
 

@@ -23,16 +23,16 @@ from app.feeds.schemas import EventQuery
 from app.jobs import actions as job_actions
 from app.jobs import maintenance
 from app.jobs import services as jobs
-from app.portal import bp
-from app.portal.forms import (
+from app.pages import bp
+from app.pages.forms import (
     ApplicationKeyForm,
     MaintenanceForm,
     ReissueTokenForm,
 )
-from app.portal.paging import Pager
-from app.portal.people import signed_in
-from app.portal.profile import api_token_page
-from app.portal.secrets import shows_secret
+from app.pages.paging import Pager
+from app.pages.people import signed_in
+from app.pages.profile import api_token_page
+from app.pages.secrets import shows_secret
 from roles import ApplicationNameTaken
 
 

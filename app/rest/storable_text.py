@@ -3,7 +3,7 @@
 PostgreSQL's text and JSON types cannot hold NUL (U+0000), and a lone surrogate
 (U+D800 to U+DFFF, which a JSON `\\ud800` escape still produces) has no UTF-8 form.
 Either makes the driver fail mid-request, or a feed event fail on every retry.
-Every request's path, query and JSON body (`app.api.operation`) and every feed
+Every request's path, query and JSON body (`app.rest.operation`) and every feed
 event (`app.feeds.validation.validate_event`) pass through `unstorable_text_errors`
 before any model sees them, so no string field has to remember the rule: a field
 added tomorrow, a nested list, or a payload field this service merely keeps is

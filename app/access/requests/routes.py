@@ -5,7 +5,7 @@ from uuid import UUID
 from flask import Blueprint
 
 from app.access import actions, requests
-from app.access.request_schemas import (
+from app.access.requests.schemas import (
     AccessRequestCreation,
     AccessRequestPage,
     AccessRequestPath,
@@ -13,10 +13,10 @@ from app.access.request_schemas import (
     AccessRequestView,
     Decision,
 )
-from app.api import PageQuery, json_response, operation
-from app.auth.internal_tokens import AuthUser, internal_token_required
 from app.authz import Actor, Permission
 from app.authz.api import actor_required
+from app.credentials.internal_tokens import AuthUser, internal_token_required
+from app.rest import PageQuery, json_response, operation
 
 bp = Blueprint("access_requests", __name__)
 

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.ivas import actions, notices
 from app.ivas.errors import InvalidPhoneNumber, IvaLimitReached
 from app.ivas.models import IvaState, IvaType
-from app.second_factor.pages import NO_STORE, bp
+from app.pages.second_factor import NO_STORE, bp
 from app.web.session import current_person
 
 STEWARD_STATES = {

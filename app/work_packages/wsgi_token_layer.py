@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.datastructures import EnvironHeaders
 
 from app.cors import cors_options
-from app.dedicated_connections import CONNECTION_LOST, DedicatedConnections
+from app.database.dedicated_connections import CONNECTION_LOST, DedicatedConnections
 from app.errors import DomainError
 from app.extensions import db
 from app.logs import REQUEST_ID_HEADER, lean_request_id, log_access, request_id_from

@@ -7,8 +7,8 @@ from uuid import UUID
 from pydantic import UUID4, AwareDatetime, BaseModel, Field, model_validator
 
 from app.access.schemas import GrantKind
-from app.api import Page, PageQuery, StrictModel
 from app.catalog.schemas import DatasetAccession
+from app.rest import Page, PageQuery, StrictModel
 
 
 class RequestStatus(StrEnum):

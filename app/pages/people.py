@@ -2,7 +2,7 @@
 as an `Actor`, is `app.authz.pages.web_actor`)."""
 
 from app.accounts.models import User
-from app.auth.internal_tokens import AuthUser
+from app.credentials.internal_tokens import AuthUser
 from app.web.session import current_person
 
 

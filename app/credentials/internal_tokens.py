@@ -14,8 +14,8 @@ import jwt
 from pydantic import BaseModel, StringConstraints, ValidationError
 
 from app.accounts.queries import refuse_blocked_user
-from app.auth.bearer import bearer_credential
-from app.auth.keys import TokenKeys, token_keys
+from app.credentials.bearer import bearer_credential
+from app.credentials.keys import TokenKeys, token_keys
 from app.errors import Unauthorized
 
 LEEWAY_SECONDS = 60

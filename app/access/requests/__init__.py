@@ -1,0 +1,1 @@
+"""Access requests: a person asks for a dataset, a steward allows or denies."""
