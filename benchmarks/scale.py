@@ -17,9 +17,9 @@ def seed_big_dataset(app, files: int = 10_000) -> dict:
 
     from app.access.schemas import GrantRequest
     from app.access.services import create_grant
-    from app.credentials.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
     from app.catalog import services as catalog
     from app.catalog.schemas import DatasetPayload
+    from app.credentials.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
     from app.extensions import db
 
     # A person's token made after the second factor, as the portal's API tokens are.

@@ -21,9 +21,9 @@ def seed_download_package(app, files: int = 100) -> SeededPackage:
 
     from app.access.schemas import GrantRequest
     from app.access.services import create_grant
-    from app.credentials.internal_tokens import AuthUser
     from app.catalog import services as catalog
     from app.catalog.schemas import DatasetPayload
+    from app.credentials.internal_tokens import AuthUser
     from app.extensions import db
     from app.work_packages.schemas import CreationRequest
     from app.work_packages.services import create_work_package
@@ -80,9 +80,9 @@ def seed_upload_package(app) -> SeededUploadPackage:
 
     from app.access.schemas import GrantRequest
     from app.access.services import create_grant
-    from app.credentials.internal_tokens import AuthUser
     from app.catalog import services as catalog
     from app.catalog.schemas import UploadBoxPayload
+    from app.credentials.internal_tokens import AuthUser
     from app.extensions import db
     from app.work_packages.schemas import CreationRequest
     from app.work_packages.services import create_work_package
