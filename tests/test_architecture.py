@@ -46,11 +46,6 @@ KNOWN_CHANNEL_WORK = {
     ("app/transfer/routes.py", "delete_upload"): "uploads are not actions yet",
     ("app/pages/sign_in.py", "callback"): "sign-in is not an action yet",
     ("app/identity/slack.py", "_remember"): "a refused click is remembered against replay",
-    ("app/pages/second_factor.py", "setup"): "second-factor steps are not actions yet",
-    ("app/pages/second_factor.py", "verify"): "second-factor steps are not actions yet",
-    ("app/pages/second_factor.py", "_tell_if_locked"): "second-factor steps are not actions yet",
-    ("app/pages/security_notices.py", "dismiss_notice"): "not an action yet",
-    ("app/pages/security_notices.py", "send_report"): "not an action yet",
 }
 
 #: Calls that belong to actions: committing, auditing, notifying, enqueueing.

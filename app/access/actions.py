@@ -9,8 +9,9 @@ from uuid import UUID
 
 from flask import current_app
 
-from app.access import notices, requests, services
+from app.access import notices, services
 from app.access.models import AccessGrant, AccessRequest
+from app.access.requests import services as requests
 from app.access.requests.schemas import AccessRequestCreation, Decision
 from app.access.schemas import GrantRequest
 from app.accounts.audit import record_event

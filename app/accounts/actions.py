@@ -16,10 +16,9 @@ from app.accounts.schemas import SignupRequest
 from app.accounts.sign_out import SignedOut
 from app.accounts.sign_out import sign_out_everywhere as end_everything
 from app.authz import Actor, Permission
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden
 from app.extensions import db
 from app.notifications.approval import announce_pending_person
-from app.second_factor import totp
 from app.unit_of_work import after_commit, commit
 
 # Status changes --------------------------------------------------------------------
@@ -79,29 +78,6 @@ def change_role(actor: Actor, user_id: UUID, role: PersonRole) -> User:
     user = services.change_role(user_id, role, actor.label, actor.channel)
     commit()
     return user
-
-
-# Second factor -----------------------------------------------------------------------
-
-
-class NoSecondFactor(NotFound):
-    """The person has no second factor to reset."""
-
-    code = "no_second_factor"
-
-
-def reset_second_factor(actor: Actor, user_id: UUID) -> None:
-    """An admin's reset for a person who lost phone and recovery codes.
-
-    The factor, its recovery codes and the person's verification addresses go, and
-    every session and API token of the person ends. NoSecondFactor (404) when
-    there is none; nothing changes then.
-    """
-    actor.require(Permission.USER_ADMIN)
-    if not totp.reset(user_id, actor.label):
-        raise NoSecondFactor("This person has no second factor")
-    record_event(user_id, "second_factor_reset", actor.label, actor.channel)
-    commit()
 
 
 # Signing out, API tokens -------------------------------------------------------------

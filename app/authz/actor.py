@@ -116,6 +116,11 @@ class Actor:
                 code="permission_required",
             )
 
+    def require_self(self, user_id: UUID) -> None:
+        """A step only the person themself takes (their own factor, their own notice)."""
+        if not self.is_person(user_id):
+            raise Forbidden("Only the person themself can do this", code="self_required")
+
     def refuse_own(self, owner_id: UUID | None, message: str, code: str) -> None:
         """Refuse a person deciding about what is their own (another steward, an admin
         or an application key decides)."""

@@ -2,8 +2,8 @@
 
 from flask import render_template
 
-from app.access import requests as access_requests
 from app.access.policy import access_policy
+from app.access.requests import services as access_requests
 from app.access.requests.schemas import AccessRequestQuery, RequestStatus
 from app.accounts.models import UserStatus
 from app.accounts.schemas import UserQuery

@@ -5,8 +5,8 @@ from pydantic import ValidationError
 from wtforms.fields.choices import SelectChoice
 
 from app.access import actions as access
-from app.access import requests as access_requests
 from app.access.policy import access_policy
+from app.access.requests import services as access_requests
 from app.access.requests.schemas import AccessRequestCreation, AccessRequestQuery
 from app.access.schemas import GrantQuery
 from app.access.services import list_grants

@@ -1,6 +1,7 @@
 """Pages: set up the TOTP second factor, pass it in a session, recovery codes.
 
-The verification address pages live in `iva_pages` on the same blueprint.
+The verification address pages (addresses.py) and the notice (security_notices.py) are on
+the same blueprint.
 """
 
 from uuid import UUID
@@ -8,18 +9,12 @@ from uuid import UUID
 import segno
 from flask import flash, make_response, redirect, render_template, request, url_for
 
-from app.accounts import actions
-from app.authz import Permission, person_label
+from app.authz import Permission
 from app.authz.levels import mark_second_factor_passed
 from app.authz.pages import page_requires, person_required, web_actor
-from app.database import utc_now
 from app.errors import DomainError
-from app.extensions import db
 from app.identity.next_path import safe_next
-from app.notifications.dispatch import email_user, notify_operators
-from app.second_factor import enrolment, notices, totp
-from app.second_factor.audit import record
-from app.second_factor.errors import SecondFactorLocked
+from app.second_factor import actions, enrolment, totp
 from app.web import web_blueprint
 from app.web.session import current_person, sign_in
 
@@ -43,26 +38,23 @@ def setup():
     error = None
     if request.method == "POST":
         try:
-            secret = enrolment.waiting_secret(person.id)
-            codes, replaced = totp.confirm_enrolment(
-                person.id, secret, request.form.get("code", ""), request.form.get("current_code")
+            done = actions.set_up(
+                web_actor(person),
+                person,
+                enrolment.waiting_secret(person.id),
+                request.form.get("code", ""),
+                request.form.get("current_code"),
             )
         except DomainError as refused:
-            db.session.commit()  # a wrong current code counts towards the lock
-            _tell_if_locked(person, refused)
             error = refused.detail
         else:
             enrolment.finish()
-            action = "second_factor_replaced" if replaced else "second_factor_set_up"
-            record(person.id, action, person_label(person.id), "web")
-            db.session.commit()
             # Replacing a factor ends every session (credentials.cut_off); the person
             # who did it goes on in a new one, as after a sign-in.
             # The provider's sign-in time carries over: the new session is no fresher.
             sign_in(person, **enrolment.provider_sign_in_time())
             mark_second_factor_passed()
-            notices.factor_changed(person, replaced, utc_now())
-            page = render_template("second_factor/recovery_codes.html", codes=codes)
+            page = render_template("second_factor/recovery_codes.html", codes=done.recovery_codes)
             return make_response(page, 200, NO_STORE)
     started = enrolment.start(person)
     qr = segno.make(started.uri, error="m").svg_inline(
@@ -81,14 +73,10 @@ def verify():
     error = None
     if request.method == "POST":
         try:
-            used = totp.verify(person.id, request.form.get("code", ""))
+            actions.pass_factor(web_actor(person), person, request.form.get("code", ""))
         except DomainError as refused:
-            db.session.commit()  # the failure is counted even though the request fails
-            _tell_if_locked(person, refused)
             error = refused.detail
         else:
-            record(person.id, f"second_factor_passed_{used}", person_label(person.id), "web")
-            db.session.commit()
             mark_second_factor_passed()
             return redirect(next_path())
     page = render_template(
@@ -106,8 +94,8 @@ def verify():
 def admin_reset(user_id: UUID):
     """A person who lost phone and recovery codes: their TOTP and addresses go."""
     try:
-        actions.reset_second_factor(web_actor(), user_id)
-    except actions.NoSecondFactor:
+        actions.reset(web_actor(), user_id)
+    except actions.NoFactorToReset:
         flash("This person has no second factor to reset.", "error")
     else:
         flash(
@@ -117,22 +105,6 @@ def admin_reset(user_id: UUID):
             "success",
         )
     return redirect(url_for("admin.users"))
-
-
-def _tell_if_locked(person, refused: DomainError) -> None:
-    if isinstance(refused, SecondFactorLocked) and refused.just_locked:
-        record(person.id, "second_factor_locked", "system", "web", "5 wrong codes in a row")
-        db.session.commit()
-        email_user(
-            person.email,
-            "Your second factor is locked",
-            f"Dear {person.name},\n\nfive wrong codes in a row were entered for your "
-            "account, so your second factor is locked for 15 minutes. If this was not "
-            "you, tell the administrators.\n",
-        )
-        notify_operators(
-            f"Second factor of {person.email} ({person.id}) locked after 5 wrong codes."
-        )
 
 
 # Register their views on bp.

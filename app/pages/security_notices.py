@@ -2,11 +2,10 @@
 
 from flask import flash, redirect, render_template, request, url_for
 
-from app.authz.pages import person_required
+from app.authz.pages import person_required, web_actor
 from app.errors import RequestValidationFailed
-from app.extensions import db
 from app.pages.second_factor import bp
-from app.second_factor import notices
+from app.second_factor import actions, notices
 from app.web.session import current_person
 
 NOTE_MAX = 1000
@@ -32,10 +31,7 @@ def send_report():
         raise RequestValidationFailed(
             f"Say it in at most {NOTE_MAX} characters, or leave the note empty.", code="note"
         )
-    change = notices.recent_change(person.id)
-    notices.report_not_me(person, change, note)
-    db.session.commit()
-    notices.tell_admins(person, change, note)
+    actions.report_not_me(web_actor(person), person, note)
     flash(
         "Thank you: the administrators were told and will reset your second factor and "
         "check your account. Until then, do not use that second factor.",
@@ -47,6 +43,6 @@ def send_report():
 @bp.post("/second-factor/notice/dismiss")
 @person_required
 def dismiss_notice():
-    notices.dismiss(current_person())
-    db.session.commit()
+    person = current_person()
+    actions.dismiss_notice(web_actor(person), person)
     return redirect(url_for("portal.home"), 303)

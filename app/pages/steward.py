@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
 from app.access import actions as access
-from app.access import requests as access_requests
+from app.access.requests import services as access_requests
 from app.access.requests.schemas import AccessRequestQuery, Decision, RequestStatus
 from app.access.schemas import GrantQuery
 from app.access.services import list_grants

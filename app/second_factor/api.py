@@ -5,10 +5,10 @@ from uuid import UUID
 from flask import Blueprint
 from pydantic import UUID4, BaseModel
 
-from app.accounts import actions
 from app.authz import Actor, Permission
 from app.authz.api import actor_required
 from app.rest import operation
+from app.second_factor import actions
 
 bp = Blueprint("second_factor_api", __name__)
 
@@ -29,5 +29,5 @@ class UserPath(BaseModel):
     responses={204: None, 404: None},
 )
 def reset_totp(actor: Actor, user_id: UUID):
-    actions.reset_second_factor(actor, user_id)
+    actions.reset(actor, user_id)
     return "", 204

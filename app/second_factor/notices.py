@@ -13,12 +13,10 @@ from uuid import UUID
 from sqlalchemy import select
 
 from app.accounts.models import AccountEvent, User
-from app.authz import person_label
 from app.database import utc_now
 from app.extensions import db
 from app.identity.provider import public_url
 from app.notifications.dispatch import email_user, notify_operators
-from app.second_factor.audit import record
 
 NOTICE_DAYS = 14
 REPORT_PATH = "/second-factor/report"
@@ -63,17 +61,6 @@ def recent_change(user_id: UUID) -> AccountEvent | None:
         .limit(1)
     )
     return None if settled else change
-
-
-def dismiss(person: User) -> None:
-    record(person.id, DISMISSED, person_label(person.id), "web")
-
-
-def report_not_me(person: User, change: AccountEvent | None, note: str) -> None:
-    """Recorded in the audit list (the caller commits); `tell_admins` follows the commit."""
-    when = f"{change.created_at:%Y-%m-%d %H:%M} UTC" if change else "unknown time"
-    said = f"; they wrote: {note}" if note else ""
-    record(person.id, REPORTED, person_label(person.id), "web", f"change at {when}{said}")
 
 
 def tell_admins(person: User, change: AccountEvent | None, note: str) -> None:

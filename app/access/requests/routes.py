@@ -4,7 +4,8 @@ from uuid import UUID
 
 from flask import Blueprint
 
-from app.access import actions, requests
+from app.access import actions
+from app.access.requests import services as requests
 from app.access.requests.schemas import (
     AccessRequestCreation,
     AccessRequestPage,
