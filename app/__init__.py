@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.access.policy import make_access_policy
+from app.accounts import init_accounts
 from app.authz.levels import warn_when_off
 from app.celery_init_app import celery_init_app
 from app.config import Settings, load_settings
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     register_request_logging(app)
     register_body_limit(app)
     register_metrics(app)
+    init_accounts(app)
     init_web(app)
     init_identity(app)
     _register_blueprints(app)

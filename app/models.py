@@ -5,7 +5,7 @@ Migrations compare the database against this complete set.
 
 from app.access.models import AccessGrant, AccessRequest
 from app.accounts.models import RefreshToken, ServiceMilestone, User
-from app.applications.models import (
+from app.authz.application_keys import (
     Application,
     ApplicationSystemPermission,
     SystemPermission,

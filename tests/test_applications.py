@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.applications.models import Application
 from app.applications.services import revoke_application_key
+from app.authz.application_keys import Application
 from tests.support.factories import ApplicationKeyFactory
 
 

@@ -9,7 +9,7 @@ from celery.contrib.testing.worker import start_worker
 from sqlalchemy import func, select
 
 from app import create_app
-from app.applications.models import Application
+from app.authz.application_keys import Application
 from app.config import SettingsError
 from app.extensions import db
 from tests.conftest import make_settings

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import PersonRole
-from app.applications.models import role_models
+from app.authz.application_keys import role_models
 from app.catalog import services as catalog
 from app.catalog.models import Dataset
 from app.extensions import db as _db

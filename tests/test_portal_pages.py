@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.access.models import AccessGrant, AccessRequest
 from app.accounts.models import RefreshToken
-from app.applications.models import Application
+from app.authz.application_keys import Application
 from app.feeds.models import EventStatus, InboxEvent
 from app.jobs import maintenance
 from app.jobs.models import MaintenanceChange

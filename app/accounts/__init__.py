@@ -1,1 +1,13 @@
 """Accounts: signup, admin approval, refresh and access tokens (standalone mode)."""
+
+from flask import Flask
+
+from app.authz.accounts import register_account_reader
+
+
+def init_accounts(app: Flask) -> None:
+    """Let the doors (app/authz) read accounts without importing this room."""
+    from app.accounts.models import User
+    from app.extensions import db
+
+    register_account_reader(app, lambda person_id: db.session.get(User, person_id))

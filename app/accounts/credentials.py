@@ -8,8 +8,8 @@ admin's second-factor reset and the person replacing their own factor call it;
 re-enabling sets nothing back, and a role change needs none of it (rights are
 read from the account at each request). See ADR 0020.
 
-This module reads and writes only accounts and refresh tokens, so the token
-checks can use it without importing the account services.
+The checks against the cut-off (`issued_before_cut_off`, `refuse_if_cut_off`) are
+the doors' (app/authz/accounts.py); they are named here too.
 """
 
 import math
@@ -18,11 +18,13 @@ from uuid import UUID
 
 from sqlalchemy import select, update
 
-from app.accounts.errors import CredentialsReset
 from app.accounts.models import RefreshToken, User
+from app.authz.accounts import issued_before_cut_off, refuse_if_cut_off
 from app.database import utc_now
 from app.extensions import db
 from app.web_sessions.services import end_sessions
+
+__all__ = ["issued_before_cut_off", "refuse_if_cut_off"]
 
 
 def cut_off(user: User, reason: str, actor: str) -> None:
@@ -39,26 +41,6 @@ def cut_off(user: User, reason: str, actor: str) -> None:
     # session list shows only what still works.
     end_sessions(user.id)
     db.session.flush()
-
-
-def issued_before_cut_off(user, issued_at: float | None) -> bool:
-    """Whether a token or session made at `issued_at` (epoch seconds) was cut off.
-
-    `user` is anything with `credentials_valid_after` (an account, or a row of it).
-    Without a known time, a credential of a cut-off account counts as older.
-    A token's `iat` is in whole seconds: one from the cut-off's own second is
-    refused even if it was made just after (`wait_out_cut_off_second` keeps this
-    service from making such tokens).
-    """
-    valid_after = user.credentials_valid_after
-    if valid_after is None:
-        return False
-    return issued_at is None or issued_at < valid_after.timestamp()
-
-
-def refuse_if_cut_off(user, issued_at: float | None) -> None:
-    if issued_before_cut_off(user, issued_at):
-        raise CredentialsReset()
 
 
 def wait_out_cut_off_second(user: User) -> None:

@@ -1,4 +1,8 @@
+from app.authz.errors import AccountDisabled, CredentialsReset, RoleRequired
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized
+
+# Decided at the doors (app/authz); named here too, where account errors are looked for.
+__all__ = ["AccountDisabled", "CredentialsReset", "RoleRequired"]
 
 
 class UserNotFound(NotFound):
@@ -25,12 +29,6 @@ class AccountPending(Forbidden):
     code = "account_pending"
 
 
-class AccountDisabled(Unauthorized):
-    """The account is disabled."""
-
-    code = "account_disabled"
-
-
 class InvalidStatusChange(Conflict):
     """This status change is not allowed."""
 
@@ -52,12 +50,6 @@ class SignupDisabled(NotFound):
     """Signup is off: accounts come from the identity provider (AUTH_MODE=external)."""
 
     code = "signup_disabled"
-
-
-class RoleRequired(Forbidden):
-    """Your role does not allow this; it needs another role or an API key with the permission."""
-
-    code = "role_required"
 
 
 class SignupClosed(Forbidden):
@@ -82,19 +74,6 @@ class AccountBlocked(Conflict):
     """A disabled or rejected account gets no new credentials; enable or accept it first."""
 
     code = "account_blocked"
-
-
-class CredentialsReset(Unauthorized):
-    """This token was issued before your credentials were reset."""
-
-    code = "credentials_reset"
-
-    @classmethod
-    def default_detail(cls) -> str:
-        return (
-            "This token was issued before your credentials were reset; sign in again, "
-            "or make a new API token in the portal"
-        )
 
 
 class ApiTokenTooOld(InvalidRefreshToken):

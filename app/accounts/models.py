@@ -75,6 +75,15 @@ class User(Base):
     def is_admin(self) -> bool:
         return self.role == PersonRole.ADMIN
 
+    @property
+    def is_active(self) -> bool:
+        return self.status == UserStatus.ACTIVE
+
+    @property
+    def is_blocked(self) -> bool:
+        """Disabled or rejected: what the account held is refused everywhere."""
+        return self.status in (UserStatus.DISABLED, UserStatus.REJECTED)
+
 
 class AccountEvent(Base):
     """One approval, rejection, status or role change: who, when, through what."""

@@ -4,29 +4,10 @@ from uuid import UUID
 
 from sqlalchemy import exists, or_, select
 
-from app.accounts.credentials import refuse_if_cut_off
-from app.accounts.errors import AccountDisabled
 from app.accounts.models import User, UserStatus
 from app.extensions import db
 
 BLOCKED = (UserStatus.DISABLED.value, UserStatus.REJECTED.value)
-
-
-def refuse_blocked_user(user_id: UUID, issued_at: float | None) -> None:
-    """Tokens of disabled or rejected accounts, and tokens issued before the account's
-    credentials were cut off, are refused even before they expire (one lookup).
-
-    A user without an account here (an external identity provider's, or a
-    development token's) is not blocked.
-    """
-    account = db.session.execute(
-        select(User.status, User.credentials_valid_after).where(User.id == user_id)
-    ).first()
-    if account is None:
-        return
-    if account.status in BLOCKED:
-        raise AccountDisabled()
-    refuse_if_cut_off(account, issued_at)
 
 
 def user_blocked(user_id_column):

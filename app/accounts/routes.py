@@ -22,8 +22,8 @@ from app.accounts.schemas import (
     UserView,
 )
 from app.authz import Actor, Permission
-from app.authz.api import actor_required
-from app.credentials.internal_tokens import AuthUser, internal_token_required
+from app.authz.api import actor_required, internal_token_required
+from app.credentials.internal_tokens import AuthUser
 from app.extensions import limiter, limits_checked
 from app.rest import PageQuery, json_response, operation
 from app.unit_of_work import commit

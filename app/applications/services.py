@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from app.applications.permissions import Permission, application_store
+from app.authz import Permission
+from app.authz.application_keys import application_store
 from roles import IssuedKey
 
 

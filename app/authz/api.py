@@ -14,19 +14,16 @@ from uuid import UUID
 
 from flask import g, request
 
-from app.accounts.credentials import refuse_if_cut_off
-from app.accounts.errors import RoleRequired
-from app.accounts.models import User, UserStatus
-from app.applications.permissions import application_store
+from app.authz.accounts import find_account, refuse_if_cut_off
 from app.authz.actor import Actor
+from app.authz.application_keys import application_store
+from app.authz.errors import AccountDisabled, RoleRequired, SecondFactorRequired
 from app.authz.levels import MADE_BEFORE_SECOND_FACTOR, token_fully_authenticated
 from app.authz.permissions import Permission
 from app.credentials.bearer import bearer_credential
 from app.credentials.internal_tokens import verify_internal_token
 from app.credentials.keys import token_keys
 from app.errors import Forbidden
-from app.extensions import db
-from app.second_factor.errors import SecondFactorRequired
 from roles import API_KEY_HEADER, PermissionDenied
 
 
@@ -41,8 +38,8 @@ def api_actor() -> Actor:
     if key is not None:
         return _key_actor(key)
     user = verify_internal_token(bearer_credential(), token_keys())
-    account = db.session.get(User, user.id)
-    if account is None or account.status != UserStatus.ACTIVE:
+    account = find_account(user.id)
+    if account is None or not account.is_active:
         return Actor.person(user.id, None, "api", active=False)
     refuse_if_cut_off(account, user.iat)
     return Actor.person(account.id, account.role, "api", full=token_fully_authenticated(user))
@@ -182,6 +179,30 @@ def person_or_key_required(permission: Permission) -> Callable:
         security_schemes=["InternalToken", "WorkflowApiKey"],
         required_permissions=[permission.name, "(or the person's own internal token)"],
     )
+
+
+def internal_token_required(view: Callable) -> Callable:
+    """A person acting only for themself (their own work packages, requests, tokens):
+    admit a valid internal token; the view receives `user=` (an `AuthUser`).
+
+    Tokens of disabled or rejected accounts, and tokens issued before the account's
+    credentials were cut off, are refused even before they expire. A user without an
+    account here (an external identity provider's, or a development token's) is not
+    blocked.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        user = verify_internal_token(bearer_credential(), token_keys())
+        account = find_account(user.id)
+        if account is not None:
+            if account.is_blocked:
+                raise AccountDisabled()
+            refuse_if_cut_off(account, user.iat)
+        return view(*args, user=user, **kwargs)
+
+    wrapper.bearer_scheme = "InternalToken"
+    return wrapper
 
 
 def require_steward(actor: Actor) -> None:

@@ -15,8 +15,8 @@ from functools import wraps
 
 from flask import current_app, session
 
+from app.authz.errors import SecondFactorRequired
 from app.credentials.internal_tokens import AuthUser
-from app.second_factor.errors import SecondFactorRequired
 from app.web_sessions.interface import SECOND_FACTOR_AT_KEY, rotate_session
 
 log = logging.getLogger(__name__)

@@ -11,18 +11,18 @@ from functools import wraps
 
 from flask import current_app, redirect, request, url_for
 
-from app.accounts.models import User, UserStatus
+from app.authz.accounts import Account
 from app.authz.actor import Actor
+from app.authz.errors import SecondFactorRequired
 from app.authz.levels import session_fully_authenticated
 from app.authz.permissions import ROLE_PERMISSIONS, Permission, roles_holding
+from app.authz.sessions import current_person, login_url
 from app.errors import Forbidden
-from app.second_factor.errors import SecondFactorRequired
-from app.web.session import current_person, login_url
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
-def web_actor(person: User | None = None) -> Actor:
+def web_actor(person: Account | None = None) -> Actor:
     """The person acting on a page (by default the signed-in one): their role's rights
     count once the second factor is passed in this session (`withheld` until then)."""
     person = person or current_person()
@@ -31,7 +31,7 @@ def web_actor(person: User | None = None) -> Actor:
         person.role,
         "web",
         full=session_fully_authenticated(),
-        active=person.status == UserStatus.ACTIVE,
+        active=person.is_active,
     )
 
 
@@ -47,7 +47,7 @@ def person_required(view: Callable) -> Callable:
         person = current_person()
         if person is None:
             return redirect(login_url(request.full_path.rstrip("?")))
-        if person.status != UserStatus.ACTIVE:
+        if not person.is_active:
             return redirect(url_for("identity.status"))
         return view(*args, **kwargs)
 

@@ -4,18 +4,14 @@ They come from an identity provider (verified with `AUTH_KEY`) or, in the
 embedded default, from this service's own development key.
 """
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import wraps
 from typing import Annotated
 from uuid import UUID
 
 import jwt
 from pydantic import BaseModel, StringConstraints, ValidationError
 
-from app.accounts.queries import refuse_blocked_user
-from app.credentials.bearer import bearer_credential
-from app.credentials.keys import TokenKeys, token_keys
+from app.credentials.keys import TokenKeys
 from app.errors import Unauthorized
 
 LEEWAY_SECONDS = 60
@@ -109,16 +105,3 @@ def issue_internal_token(
         algorithm="ES256",
         headers={"kid": keys.auth_signing_kid},
     )
-
-
-def internal_token_required(view: Callable) -> Callable:
-    """Admit a request with a valid internal token; the view receives `user=`."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        user = verify_internal_token(bearer_credential(), token_keys())
-        refuse_blocked_user(user.id, user.iat)
-        return view(*args, user=user, **kwargs)
-
-    wrapper.bearer_scheme = "InternalToken"
-    return wrapper

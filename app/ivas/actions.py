@@ -14,12 +14,12 @@ from uuid import UUID
 
 from flask import current_app
 
+from app.accounts.audit import record_event
 from app.authz import Actor, Permission
 from app.errors import DomainError, Forbidden
 from app.ivas import notices, services
 from app.ivas.errors import IvaCodeExpired, TooManyVerificationAttempts
 from app.ivas.models import Iva, IvaState, IvaType
-from app.second_factor.audit import record
 from app.unit_of_work import after_commit, commit
 
 OWN_ADDRESS = (
@@ -160,4 +160,4 @@ def _settings():
 
 
 def _record(actor: Actor, iva: Iva, action: str, detail: str) -> None:
-    record(iva.user_id, action, actor.label, actor.channel, detail)
+    record_event(iva.user_id, action, actor.label, actor.channel, detail)

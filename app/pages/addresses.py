@@ -11,13 +11,13 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from app.accounts.models import User
 from app.authz import Permission
 from app.authz.pages import page_requires, person_required, web_actor
+from app.authz.sessions import current_person
 from app.errors import DomainError, RequestValidationFailed
 from app.extensions import db
 from app.ivas import actions, notices
 from app.ivas.errors import InvalidPhoneNumber, IvaLimitReached
 from app.ivas.models import IvaState, IvaType
 from app.pages.second_factor import NO_STORE, bp
-from app.web.session import current_person
 
 STEWARD_STATES = {
     "waiting": {IvaState.CODE_REQUESTED, IvaState.CODE_CREATED, IvaState.CODE_TRANSMITTED},

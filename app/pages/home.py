@@ -10,13 +10,13 @@ from app.accounts.schemas import UserQuery
 from app.accounts.services import list_users
 from app.authz import Permission
 from app.authz.pages import web_actor
+from app.authz.sessions import current_person
 from app.feeds.models import EventStatus
 from app.feeds.schemas import EventQuery
 from app.feeds.services import list_events
 from app.jobs import maintenance
 from app.pages import bp
 from app.second_factor import notices as second_factor_notices
-from app.web.session import current_person
 from app.work_packages.services import accessible_boxes, accessible_datasets, active_packages
 
 

@@ -2,8 +2,8 @@
 as an `Actor`, is `app.authz.pages.web_actor`)."""
 
 from app.accounts.models import User
+from app.authz.sessions import current_person
 from app.credentials.internal_tokens import AuthUser
-from app.web.session import current_person
 
 
 def signed_in() -> User:

@@ -12,11 +12,12 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from app.authz import Permission
 from app.authz.levels import mark_second_factor_passed
 from app.authz.pages import page_requires, person_required, web_actor
+from app.authz.sessions import current_person
 from app.errors import DomainError
 from app.identity.next_path import safe_next
 from app.second_factor import actions, enrolment, totp
 from app.web import web_blueprint
-from app.web.session import current_person, sign_in
+from app.web.session import sign_in
 
 bp = web_blueprint("second_factor", __name__)
 NO_STORE = {"Cache-Control": "no-store"}

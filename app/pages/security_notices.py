@@ -3,10 +3,10 @@
 from flask import flash, redirect, render_template, request, url_for
 
 from app.authz.pages import person_required, web_actor
+from app.authz.sessions import current_person
 from app.errors import RequestValidationFailed
 from app.pages.second_factor import bp
 from app.second_factor import actions, notices
-from app.web.session import current_person
 
 NOTE_MAX = 1000
 

@@ -8,6 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 
 from app.accounts.models import UserStatus
 from app.accounts.notices import tell_operators_first_admin
+from app.authz.sessions import current_person, login_url
 from app.errors import ServiceUnavailable
 from app.extensions import db, limiter, limits_checked
 from app.identity import development
@@ -18,7 +19,7 @@ from app.notifications.approval import announce_pending_person
 from app.second_factor.enrolment import sign_in_fresh
 from app.web import web_blueprint
 from app.web.blueprints import error_page
-from app.web.session import current_person, login_url, sign_in, sign_out
+from app.web.session import sign_in, sign_out
 
 log = logging.getLogger(__name__)
 bp = web_blueprint("identity", __name__)

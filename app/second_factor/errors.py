@@ -1,6 +1,10 @@
 from datetime import datetime
 
-from app.errors import Conflict, DomainError, Forbidden
+from app.authz.errors import SecondFactorRequired
+from app.errors import Conflict, DomainError
+
+# Decided at the doors (app/authz); named here too, where the factor's errors are looked for.
+__all__ = ["SecondFactorRequired"]
 
 
 class WrongSecondFactorCode(DomainError):
@@ -50,9 +54,3 @@ class EnrolmentOvertaken(Conflict):
             "Your second factor was set up or replaced in another session meanwhile. "
             "Start again from this page; if that was not you, report it to the administrators."
         )
-
-
-class SecondFactorRequired(Forbidden):
-    """This needs a second factor passed in this session (sign in again with your code)."""
-
-    code = "second_factor_required"

@@ -7,10 +7,10 @@ error pages instead of the JSON API's error bodies.
 
 from flask import Flask, current_app, g
 
+from app.authz.sessions import current_person
 from app.web.blueprints import csrf, web_blueprint
 from app.web.navigation import navigation_for
 from app.web.security import register_security_headers, session_cookie_config
-from app.web.session import current_person
 from app.web_sessions.interface import ServerSessionInterface
 
 __all__ = ["init_web", "web_blueprint"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import current_app, request, url_for
 
 from app.authz.pages import opens_for, web_actor
-from app.web.session import current_person
+from app.authz.sessions import current_person
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ from uuid import UUID
 from flask import Blueprint, request
 
 from app.authz import Actor
+from app.authz.api import internal_token_required
 from app.authz.levels import after_second_factor
-from app.credentials.internal_tokens import AuthUser, internal_token_required
+from app.credentials.internal_tokens import AuthUser
 from app.database.prepared import PreparedQuery
 from app.errors import Forbidden
 from app.rest import json_response, operation

@@ -15,8 +15,8 @@ from app.access.requests.schemas import (
     Decision,
 )
 from app.authz import Actor, Permission
-from app.authz.api import actor_required
-from app.credentials.internal_tokens import AuthUser, internal_token_required
+from app.authz.api import actor_required, internal_token_required
+from app.credentials.internal_tokens import AuthUser
 from app.rest import PageQuery, json_response, operation
 
 bp = Blueprint("access_requests", __name__)
