@@ -41,6 +41,14 @@ def session_fully_authenticated() -> bool:
     return 0 <= age <= current_app.extensions["settings"].second_factor_max_age
 
 
+def second_factor_passed_at() -> datetime | None:
+    """When this browser session last passed the second factor, if it did."""
+    passed_at = session.get(SECOND_FACTOR_AT_KEY)
+    if isinstance(passed_at, bool) or not isinstance(passed_at, int | float):
+        return None
+    return datetime.fromtimestamp(passed_at, UTC)
+
+
 def mark_second_factor_passed() -> None:
     """Record the passed factor, under a new session id: a cookie copied before it is dead."""
     session[SECOND_FACTOR_AT_KEY] = datetime.now(UTC).timestamp()

@@ -118,7 +118,14 @@ def _second_factor_gate():
         return None
     if request.method in SAFE_METHODS:
         return redirect(url_for("second_factor.verify", next=request.full_path.rstrip("?")))
-    raise SecondFactorRequired(
-        "This needs your second factor in this session: enter your code on the "
-        "second-factor page first."
-    )
+    require_second_factor()
+
+
+def require_second_factor() -> None:
+    """Refuse (403) a form sent before the second factor was passed in this session; a
+    page that keeps what was typed catches it and shows the form again."""
+    if not session_fully_authenticated():
+        raise SecondFactorRequired(
+            "This needs your second factor in this session, so nothing was changed. "
+            "Pass it with the link below; it brings you back here."
+        )

@@ -30,5 +30,8 @@ def register_pages(app: Flask) -> None:
     from app.pages.second_factor import bp as second_factor
     from app.pages.sign_in import bp as sign_in
 
+    from app.pages.factor import factor_step
+
     for blueprint in (sign_in, admin_users, second_factor, bp):
         app.register_blueprint(blueprint)
+    app.context_processor(lambda: {"factor_step": factor_step})

@@ -6,11 +6,13 @@ from flask import current_app, flash, redirect, render_template, url_for
 from werkzeug.exceptions import NotFound
 
 from app.accounts import actions, api_tokens
+from app.authz.levels import second_factor_passed_at, session_fully_authenticated
 from app.authz.pages import fully_authenticated, person_required, web_actor
 from app.identity.next_path import HOME
 from app.pages import bp
 from app.pages.people import signed_in
 from app.pages.secrets import shows_secret
+from app.second_factor import totp
 from app.web.session import sign_out
 from app.web_sessions.services import live_sessions
 
@@ -28,6 +30,13 @@ def profile():
         sessions=live_sessions(person.id),
         idle_minutes=settings.session_idle_timeout // 60,
         max_hours=f"{settings.session_max_age / 3600:g}",
+        factor={
+            "enrolled": totp.is_enrolled(person.id),
+            "passed_at": second_factor_passed_at(),
+            "passed_now": session_fully_authenticated(),
+            "required": settings.require_second_factor,
+            "recovery_left": totp.unused_recovery_codes(person.id),
+        },
     )
 
 

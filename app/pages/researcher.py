@@ -1,7 +1,8 @@
 """Researchers' pages: the catalog, their access, and work packages."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from pydantic import ValidationError
+from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
 from app.access import actions as access
@@ -10,7 +11,12 @@ from app.access.requests import services as access_requests
 from app.access.requests.schemas import AccessRequestCreation, AccessRequestQuery
 from app.access.schemas import GrantQuery
 from app.access.services import list_grants
-from app.authz.pages import fully_authenticated, person_required, web_actor
+from app.authz.pages import (
+    fully_authenticated,
+    person_required,
+    require_second_factor,
+    web_actor,
+)
 from app.catalog import services as catalog
 from app.errors import DomainError
 from app.extensions import db
@@ -131,13 +137,23 @@ def my_access():
     )
 
 
+#: A package form refused for want of the second factor, kept in the session until
+#: the person is back from passing it (a public key is not a secret).
+KEPT_PACKAGE_FORM = "kept_package_form"
+
+
 def _package_forms(person, download=None, upload=None):
     datasets = work_packages.accessible_datasets(person.id)
     boxes = work_packages.accessible_boxes(person.id)
-    download = download or DownloadPackageForm(
-        formdata=None, dataset_id=request.args.get("dataset")
+    kept = session.pop(KEPT_PACKAGE_FORM, None) if download is upload is None else None
+    kept_kind = kept.get("kind") if isinstance(kept, dict) else None
+    kept_data = MultiDict(kept.get("fields", {})) if kept_kind else None
+    download = download or (
+        DownloadPackageForm(formdata=kept_data)
+        if kept_kind == "download"
+        else DownloadPackageForm(formdata=None, dataset_id=request.args.get("dataset"))
     )
-    upload = upload or UploadPackageForm(formdata=None)
+    upload = upload or UploadPackageForm(formdata=kept_data if kept_kind == "upload" else None)
     download.dataset_id.choices = [
         SelectChoice(d.id, f"{d.id} · {d.title}") for d in datasets if d.stage == "download"
     ]
@@ -166,7 +182,7 @@ def work_packages_page(download=None, upload=None, status: int = 200):
 
 
 @bp.post("/my-work-packages/download")
-@fully_authenticated
+@person_required
 def create_download_package():
     person = signed_in()
     _, _, form, _ = _package_forms(person, download=DownloadPackageForm())
@@ -174,7 +190,7 @@ def create_download_package():
 
 
 @bp.post("/my-work-packages/upload")
-@fully_authenticated
+@person_required
 def create_upload_package():
     person = signed_in()
     _, _, _, form = _package_forms(person, upload=UploadPackageForm())
@@ -183,6 +199,14 @@ def create_upload_package():
 
 def _create_package(person, form, kind: str, target: str, file_ids):
     failed = {kind: form}  # the page again, with this form as it was sent
+    try:
+        require_second_factor()
+    except DomainError as error:
+        # Kept for the way back from the factor page (the link on this page).
+        fields = {name: value for name, value in request.form.items() if name != "csrf_token"}
+        session[KEPT_PACKAGE_FORM] = {"kind": kind, "fields": fields}
+        form.form_errors.append(str(error.detail))
+        return work_packages_page(**failed, status=error.status)
     if not form.validate():
         return work_packages_page(**failed, status=422)
     fields = {"type": kind, "user_public_crypt4gh_key": form.user_public_crypt4gh_key.data}

@@ -28,6 +28,12 @@ def next_path() -> str:
     return safe_next(request.values.get("next"))
 
 
+def onward() -> str | None:
+    """`next=` to carry on to another page, None for the start page (a plain URL)."""
+    going = next_path()
+    return None if going == "/" else going
+
+
 @bp.route("/second-factor/setup", methods=["GET", "POST"])
 @person_required
 def setup():
@@ -35,7 +41,8 @@ def setup():
     if not enrolment.sign_in_fresh():
         # Whoever holds a phished provider session must not set up a factor with it
         # long after the sign-in: the provider asks for the password again first.
-        return redirect(url_for("identity.login", next=url_for("second_factor.setup"), fresh=1))
+        back = url_for("second_factor.setup", next=onward())
+        return redirect(url_for("identity.login", next=back, fresh=1))
     error = None
     if request.method == "POST":
         try:
@@ -55,13 +62,17 @@ def setup():
             # The provider's sign-in time carries over: the new session is no fresher.
             sign_in(person, **enrolment.provider_sign_in_time())
             mark_second_factor_passed()
-            page = render_template("second_factor/recovery_codes.html", codes=done.recovery_codes)
+            page = render_template(
+                "second_factor/recovery_codes.html", codes=done.recovery_codes, next=next_path()
+            )
             return make_response(page, 200, NO_STORE)
     started = enrolment.start(person)
     qr = segno.make(started.uri, error="m").svg_inline(
         scale=5, border=2, title="QR code for your authenticator app", light="#fff"
     )
-    page = render_template("second_factor/setup.html", enrolment=started, qr=qr, error=error)
+    page = render_template(
+        "second_factor/setup.html", enrolment=started, qr=qr, error=error, next=next_path()
+    )
     return make_response(page, 422 if error else 200, NO_STORE)
 
 
@@ -70,7 +81,7 @@ def setup():
 def verify():
     person = current_person()
     if not totp.is_enrolled(person.id):
-        return redirect(url_for("second_factor.setup"))
+        return redirect(url_for("second_factor.setup", next=onward()))
     error = None
     if request.method == "POST":
         try:

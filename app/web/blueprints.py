@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from app.authz.errors import SecondFactorRequired
 from app.errors import DomainError, _discard_session
 from app.rest.storable_text import UNSTORABLE
 from roles import RolesError
@@ -53,8 +54,9 @@ def _holds_unstorable_text() -> bool:
     return any(isinstance(value, str) and UNSTORABLE.search(value) for value in values)
 
 
-def error_page(status: int, title: str, message: str):
-    return render_template("error.html", status=status, title=title, message=message), status
+def error_page(status: int, title: str, message: str, **context):
+    page = render_template("error.html", status=status, title=title, message=message, **context)
+    return page, status
 
 
 def _csrf_failed(error: CSRFError):
@@ -68,8 +70,22 @@ def _csrf_failed(error: CSRFError):
 
 def _domain_error(error):
     _discard_session()
+    if isinstance(error, SecondFactorRequired):
+        # A form sent without the factor: the way to it, and back to the form's page.
+        return error_page(
+            error.status, "Your second factor first", error.detail, back=_referring_path()
+        )
     titles = {401: "Sign-in needed", 403: "Not allowed", 404: "Not found", 409: "Conflict"}
     return error_page(error.status, titles.get(error.status, "Request refused"), error.detail)
+
+
+def _referring_path() -> str:
+    """The path (with query) of the page a refused form was sent from, on this site only."""
+    referrer = request.referrer or ""
+    root = request.host_url.rstrip("/")
+    if not referrer.startswith(root + "/") or referrer.startswith(root + "//"):
+        return "/"
+    return referrer.removeprefix(root)
 
 
 def _http_error(error: HTTPException):
