@@ -125,7 +125,11 @@ def test_request_access_reaches_the_steward_who_allows_it(db, client, researcher
 
     steward_view = read_page(admin_client.get("/steward/access-requests"))
     assert steward_view.contains("ada@example.org → DS1") and "For my thesis" in steward_view.text
-    assert steward_view.contains("ada@example.org has no verification address yet")
+    assert steward_view.contains(
+        "ada@example.org has none yet, so this request cannot be allowed now"
+    )
+    steward_html = admin_client.get("/steward/access-requests").get_data(as_text=True)
+    assert '<button type="submit" disabled' in steward_html  # Allow waits for an address
     (pending,) = db.session.scalars(select(AccessRequest)).all()
     decision = {f"{pending.id}-valid_until": "2030-06-30", f"{pending.id}-note": "Enjoy"}
     unbound = submit(
@@ -135,7 +139,22 @@ def test_request_access_reaches_the_steward_who_allows_it(db, client, researcher
         decision,
     )
     assert unbound.status_code == 422
-    assert read_page(unbound).contains("choose one of the requester's verification addresses")
+    assert read_page(unbound).contains(
+        "Choose one of the requester's verification addresses for download access."
+    )
+
+    # The steward asks the requester for an address; the requester's start page says so.
+    asked = submit(
+        admin_client,
+        "/steward/access-requests",
+        f"/steward/access-requests/{pending.id}/ask-for-address",
+        follow_redirects=True,
+    )
+    assert read_page(asked).contains("ada@example.org was asked to add a verification address")
+    assert read_page(asked).contains("You asked them to add one on")
+    home = read_page(client.get("/"))
+    assert home.contains("Your request for DS1 waits for your verification address")
+    assert read_page(client.get("/my-access")).contains("waiting for your verification address")
 
     iva = verified_iva(researcher.id, "postal_address", "Parks Road, Oxford")
     steward_view = read_page(admin_client.get("/steward/access-requests"))
@@ -186,7 +205,7 @@ def test_a_grant_ending_in_the_past_is_refused_on_the_page(
         {f"{pending.id}-valid_until": "2020-01-01", f"{pending.id}-iva_id": str(iva.id)},
     )
     assert response.status_code == 422
-    assert read_page(response).contains("Until must be after the start of access")
+    assert read_page(response).contains("Must be after the start of access (")
     assert count(db, AccessGrant) == 0
 
     # The JSON API refuses the same decision with a 422 naming the field.

@@ -62,6 +62,17 @@ def deny_request(actor: Actor, request_id: UUID, decision: Decision) -> AccessRe
     return _decided(actor, request, "denied")
 
 
+def ask_for_address(actor: Actor, request_id: UUID) -> AccessRequest:
+    """Ask the requester of a pending download request to add a verification address:
+    their start page says so (and an e-mail, when SMTP is set)."""
+    _may_decide(actor, request_id)
+    request = requests.ask_for_address(request_id)
+    _record(actor, request.user_id, "verification_address_asked", _target(request))
+    after_commit(notices.ask_for_address, request)
+    commit()
+    return request
+
+
 def _may_decide(actor: Actor, request_id: UUID) -> None:
     actor.require(Permission.DATA_STEWARD)
     # Four eyes, before anything else is looked at: a steward (or admin) granting

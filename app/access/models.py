@@ -75,3 +75,6 @@ class AccessRequest(Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
     grant_id: Mapped[UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    #: When a steward last asked the requester to add a verification address (a
+    #: download request cannot be allowed while the requester has none).
+    address_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -31,3 +31,16 @@ def tell_requester(decided: AccessRequest, outcome: str) -> None:
         f"Your access request was {outcome}",
         f"Your request for {decided.kind} access to {target} was {outcome}.{note}\n",
     )
+
+
+def ask_for_address(request: AccessRequest) -> None:
+    """The requester hears that their request waits for a verification address."""
+    base_url = str(current_app.extensions["settings"].public_base_url).rstrip("/")
+    email_user(
+        request.user_email,
+        "Add a verification address for your access request",
+        f"A data steward would allow your request for download access to "
+        f"{request.dataset_accession}, but download access is bound to a verification "
+        f"address (a phone number or postal address) and you have none yet. Add one at "
+        f"{base_url}/verification-addresses; a data steward then sends you a code.\n",
+    )

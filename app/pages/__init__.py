@@ -27,10 +27,9 @@ from app.pages import admin, home, profile, researcher, steward  # noqa: E402, F
 
 def register_pages(app: Flask) -> None:
     from app.pages.admin_users import bp as admin_users
+    from app.pages.factor import factor_step
     from app.pages.second_factor import bp as second_factor
     from app.pages.sign_in import bp as sign_in
-
-    from app.pages.factor import factor_step
 
     for blueprint in (sign_in, admin_users, second_factor, bp):
         app.register_blueprint(blueprint)

@@ -33,4 +33,3 @@ def factor_step(next_path: str | None = None) -> FactorStep | None:
     enrolled = totp.is_enrolled(person.id)
     endpoint = "second_factor.verify" if enrolled else "second_factor.setup"
     return FactorStep(enrolled, url_for(endpoint, next=back))
-

@@ -14,8 +14,11 @@ from app.authz.sessions import current_person
 from app.feeds.models import EventStatus
 from app.feeds.schemas import EventQuery
 from app.feeds.services import list_events
+from app.ivas import services as ivas
+from app.ivas.models import IvaState
 from app.jobs import maintenance
 from app.pages import bp
+from app.pages.checklist import steps_for
 from app.second_factor import notices as second_factor_notices
 from app.work_packages.services import accessible_boxes, accessible_datasets, active_packages
 
@@ -38,10 +41,13 @@ def home():
         "my_pending": access_requests.listing(mine)[1],
         "external_access": not access_policy().local,
         "second_factor_change": second_factor_notices.recent_change(person.id),
+        "steps": steps_for(person),
     }
     if context["stewarding"]:
         waiting = AccessRequestQuery(status=RequestStatus.PENDING, limit=1)
         context["requests_waiting"] = access_requests.listing(waiting)[1]
+        context["codes_to_create"] = len(ivas.listing({IvaState.CODE_REQUESTED}))
+        context["codes_to_send"] = len(ivas.listing({IvaState.CODE_CREATED}))
     if context["administering"]:
         context["accounts_waiting"] = list_users(UserQuery(status=UserStatus.PENDING, limit=1))[1]
         context["dead_events"] = list_events(EventQuery(status=EventStatus.DEAD, limit=1))[1]

@@ -21,6 +21,7 @@ from app.catalog import services as catalog
 from app.errors import DomainError
 from app.extensions import db
 from app.pages import bp
+from app.pages.checklist import address_summary
 from app.pages.forms import (
     AccessRequestForm,
     DownloadPackageForm,
@@ -30,6 +31,7 @@ from app.pages.forms import (
 from app.pages.paging import Pager
 from app.pages.people import as_auth_user, signed_in
 from app.pages.secrets import shows_secret
+from app.transfer.services import with_content
 from app.work_packages import actions as package_actions
 from app.work_packages import services as work_packages
 from app.work_packages.schemas import CreationRequest
@@ -77,6 +79,9 @@ def dataset(accession: str, form: AccessRequestForm | None = None, status: int =
         "portal/dataset.html",
         dataset=found,
         files=files,
+        with_content=with_content([file.accession for file in files]),
+        addresses=address_summary(person.id),
+        config_require_iva=current_app.extensions["settings"].require_iva_for_download,
         pager=pager,
         granted_until=granted.get(found.accession),
         pending=found.accession in pending,
@@ -134,6 +139,7 @@ def my_access():
         grants=grants,
         grants_pager=grants_pager,
         external_access=not access_policy().local,
+        has_address=address_summary(person.id) != "none",
     )
 
 

@@ -80,6 +80,8 @@ def _decision_form(item) -> DecisionForm:
 
 
 def _offer_addresses(form: DecisionForm, addresses) -> None:
+    # Binding to an address not yet verified is allowed (as GHGA does); the page says so.
+    form.any_verified = any(iva.state == IvaState.VERIFIED for iva in addresses)
     form.iva_id.choices = [
         (str(iva.id), f"{label(iva).capitalize()}: {iva.value} ({iva.state.replace('_', ' ')})")
         for iva in addresses
@@ -110,11 +112,31 @@ def allow_request(request_id: str):
         db.session.rollback()
         for problem in error.detail:
             field = getattr(form, str(problem["loc"][-1]), None)
-            message = f"{field.label.text if field else 'The period'} {problem['msg']}."
-            (field.errors.append if field else form.form_errors.append)(message)
+            (field.errors.append if field else form.form_errors.append)(_sentence(problem["msg"]))
         return steward_requests(forms={ident: _with_addresses(form, ident)}, status=422)
     target = decided.dataset_accession or f"upload box {decided.upload_box_id}"
     flash(f"Allowed: {decided.user_email} now has {decided.kind} access to {target}.")
+    return redirect(url_for("portal.steward_requests"))
+
+
+def _sentence(message: str) -> str:
+    """A message of its own, never run into a field's label: capital first, full stop last."""
+    message = message.strip().removeprefix("Value error, ")
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+@bp.post("/steward/access-requests/<request_id>/ask-for-address")
+@page_requires(Permission.DATA_STEWARD)
+@fully_authenticated
+def ask_for_address(request_id: str):
+    ident = _uuid(request_id, "access request")
+    decided = access.ask_for_address(web_actor(signed_in()), ident)
+    flash(
+        f"{decided.user_email} was asked to add a verification address: their start page "
+        "says so (and an e-mail, when this service sends e-mail). Their request stays here "
+        "until then.",
+        "success",
+    )
     return redirect(url_for("portal.steward_requests"))
 
 

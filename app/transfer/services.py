@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
-from app.catalog.models import UploadBox
+from app.catalog.models import AccessionMap, UploadBox
 from app.database import fetch_page, utc_now
 from app.extensions import db
 from app.storage import object_store
@@ -54,6 +54,18 @@ def stored_file_for(claims: dict, accession: str) -> StoredFile | None:
     if upload is not None and upload.state == UploadState.INBOX:
         return None
     raise ObjectNotFound(f"No content is stored for {accession}")
+
+
+def with_content(accessions: list[str]) -> set[str]:
+    """Which of these file accessions have content stored here (a download can fetch them)."""
+    if not accessions:
+        return set()
+    query = (
+        select(AccessionMap.accession)
+        .join(StoredFile, StoredFile.file_id == AccessionMap.file_id)
+        .where(AccessionMap.accession.in_(accessions))
+    )
+    return set(db.session.scalars(query))
 
 
 def data_key(stored: StoredFile) -> bytes:

@@ -123,6 +123,16 @@ def deny(request_id: UUID, decision: Decision, actor: str) -> AccessRequest:
     return _decide(_pending(request_id), "denied", decision, actor)
 
 
+def ask_for_address(request_id: UUID) -> AccessRequest:
+    """Mark a pending download request as waiting for the requester's verification address."""
+    request = _pending(request_id)
+    if request.kind != GrantKind.DOWNLOAD.value:
+        raise _field_error("iva_id", "An upload request needs no verification address.")
+    request.address_asked_at = utc_now()
+    db.session.flush()
+    return request
+
+
 def _pending(request_id: UUID) -> AccessRequest:
     """The request, locked, while it is pending (who may decide it is the action's rule)."""
     request = db.session.get(AccessRequest, request_id, with_for_update=True)
