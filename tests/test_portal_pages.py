@@ -329,7 +329,9 @@ def test_files_the_dataset_does_not_list_give_a_message(db, client, researcher):
         },
     )
     assert response.status_code == 403
-    assert read_page(response).contains("No existing files have been specified")
+    assert read_page(response).contains(
+        "No existing files have been specified: GHGAFOTHER is not a file of DS1."
+    )
     assert count(db, WorkPackage) == 0
 
 

@@ -236,6 +236,8 @@ def _create_package(person, form, kind: str, target: str, file_ids):
         return work_packages_page(**failed, status=error.status)
     package = created.package
     target_title = _target_title(package)
+    accessions = work_packages.package_files(package.id) if kind == "download" else []
+    stored = with_content(accessions)
     return shows_secret(
         render_template(
             "portal/work_package_created.html",
@@ -243,6 +245,7 @@ def _create_package(person, form, kind: str, target: str, file_ids):
             target_title=target_title,
             token_line=f"{package.id}:{created.sealed_token}",
             wkvs_url=_public_base_url() + "/.well-known",
+            files_without_content=[a for a in accessions if a not in stored],
         )
     )
 

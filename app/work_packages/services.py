@@ -93,8 +93,28 @@ def _create_download_package(user: AuthUser, request: CreationRequest) -> Create
         )
     package, token = _new_package(user, request, access_until, dataset_accession=dataset.accession)
     if not _copy_files(package.id, dataset.accession, request.file_ids):
-        raise AccessDenied("No existing files have been specified", code="no_files")
+        raise AccessDenied(_no_files(dataset.accession, request.file_ids), code="no_files")
     return Created(package, seal(token, request.user_public_crypt4gh_key))
+
+
+def _no_files(dataset_accession: str, wanted: list[str] | None) -> str:
+    """GHGA's words, then which accessions were not found (the person typed them)."""
+    if not wanted:
+        return f"No existing files have been specified: {dataset_accession} lists no files."
+    named = sorted(set(wanted))
+    shown = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
+    verb = "is not a file" if len(named) == 1 else "are not files"
+    return f"No existing files have been specified: {shown} {verb} of {dataset_accession}."
+
+
+def package_files(package_id: UUID) -> list[str]:
+    """The file accessions of a download package, in the dataset's order."""
+    query = (
+        select(WorkPackageFile.accession)
+        .where(WorkPackageFile.work_package_id == package_id)
+        .order_by(WorkPackageFile.position)
+    )
+    return list(db.session.scalars(query))
 
 
 def _copy_files(package_id: UUID, dataset_accession: str, wanted: list[str] | None) -> int:
