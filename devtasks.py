@@ -68,6 +68,32 @@ def beat(c):
     c.run(f"{sys.executable} -m celery -A workers.main beat --loglevel INFO", pty=False)
 
 
+@task(pre=[db_upgrade])
+@operator_command()
+def demo(c):
+    """Development: an admin, a steward, a researcher (each with a second factor whose key
+    is printed), a newcomer to accept, and dataset GHGAD00000000042 with a file to download."""
+    from app.demo import DATASET, make_demo
+
+    with app_context():
+        people = make_demo()
+    for person in people:
+        factor = f"TOTP key {person.totp_key}" if person.totp_key else "no second factor yet"
+        print(f"{person.role:<10} {person.status:<8} {person.email:<26} {factor}")
+    print(f"dataset    {DATASET} (one file with content)")
+    print("Codes without an authenticator app: invoke totp-code EMAIL")
+
+
+@task(help={"email": "the person's e-mail address"})
+@operator_command()
+def totp_code(c, email):
+    """Development: the second-factor code a person's authenticator app shows now."""
+    from app.demo import totp_code as current
+
+    with app_context():
+        print(current(email))
+
+
 @task(help={"k": "only tests matching this expression", "x": "stop at the first failure"})
 def test(c, k="", x=False):
     """Run the whole test suite against PostgreSQL and Redis."""

@@ -273,6 +273,13 @@ def _matching_step(secret: str, code: str) -> int | None:
     return found
 
 
+def current_code(user_id: UUID) -> str | None:
+    """The code the person's authenticator shows now (development aid: `invoke totp-code`)."""
+    factor = factor_of(user_id)
+    secret = _readable(factor.secret) if factor is not None else None
+    return pyotp.TOTP(secret).now() if secret else None
+
+
 def _readable(sealed: str | None) -> str | None:
     if sealed is None:
         return None
