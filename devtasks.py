@@ -14,7 +14,7 @@ from invoke import Exit, task
 from ops.command import app_context, number, operator_command
 
 ROOT = Path(__file__).resolve().parent
-README = ROOT / "README.md"
+CONFIGURATION = ROOT / "docs" / "configuration.md"
 OPENAPI_FILE = ROOT / "openapi.yaml"
 
 
@@ -123,13 +123,13 @@ def openapi(c, check=False):
     _write_or_check(OPENAPI_FILE, openapi_yaml(), check, "invoke openapi")
 
 
-@task(help={"check": "fail if the README section is stale instead of writing it"})
+@task(help={"check": "fail if docs/configuration.md is stale instead of writing it"})
 def config_docs(c, check=False):
-    """Write the README's configuration table from the settings model."""
-    from app.docs_generation import readme_with_settings_table
+    """Write docs/configuration.md's table of settings from the settings model."""
+    from app.docs_generation import with_settings_table
 
-    text = README.read_text()
-    _write_or_check(README, readme_with_settings_table(text), check, "invoke config-docs")
+    text = CONFIGURATION.read_text()
+    _write_or_check(CONFIGURATION, with_settings_table(text), check, "invoke config-docs")
 
 
 def _write_or_check(path: Path, content: str, check: bool, fix: str) -> None:

@@ -34,10 +34,10 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
-def readme_with_settings_table(readme: str) -> str:
+def with_settings_table(readme: str) -> str:
     pattern = re.compile(re.escape(SETTINGS_START) + ".*?" + re.escape(SETTINGS_END), re.S)
     if not pattern.search(readme):
-        raise ValueError("README.md lacks the settings markers")
+        raise ValueError("docs/configuration.md lacks the settings markers")
     block = f"{SETTINGS_START}\n{settings_table()}\n{SETTINGS_END}"
     return pattern.sub(lambda _: block, readme)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 from openapi_spec_validator import validate
 
-from app.docs_generation import openapi_yaml, readme_with_settings_table
+from app.docs_generation import openapi_yaml, with_settings_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,10 +38,10 @@ def test_served_document_equals_the_committed_one(client):
     assert client.get("/openapi.json").json == committed
 
 
-def test_readme_settings_table_is_current():
-    readme = (ROOT / "README.md").read_text()
+def test_the_settings_table_is_current():
+    document = (ROOT / "docs" / "configuration.md").read_text()
 
-    assert readme == readme_with_settings_table(readme), "run `invoke config-docs`"
+    assert document == with_settings_table(document), "run `invoke config-docs`"
 
 
 def test_the_api_guide_names_only_endpoints_and_commands_that_exist(client):

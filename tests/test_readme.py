@@ -141,6 +141,9 @@ def test_the_readme_walk_throughs_run_as_written(server, tmp_path):
 
     output = f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
     assert result.returncode == 0, output
+    # "Try the portal": the demo people with their keys, and a code for one of them.
+    assert re.search(r"researcher\s+active\s+researcher@demo\.example\s+TOTP key", result.stdout)
+    assert re.search(r"^\d{6}$", result.stdout, re.M), output
     # The connector walk-through's last step: the file came back byte-identical.
     assert "identical" in result.stdout.splitlines(), output
     assert '"status":"allowed"' in result.stdout.replace(" ", ""), output
@@ -152,7 +155,9 @@ def test_the_readme_walk_throughs_run_as_written(server, tmp_path):
 
 
 def test_a_walk_through_stops_at_its_first_failed_step(server, tmp_path):
-    setup, first_walk_through = walk_through_blocks(README.read_text())[:2]
+    blocks = walk_through_blocks(README.read_text())
+    setup = next(block for block in blocks if "api() {" in block)
+    first_walk_through = blocks[blocks.index(setup) + 1]
     taken = "pipenv run invoke create-application-key -n steward -p DATA_STEWARD || true\n"
 
     result = _run(taken + setup + first_walk_through, server, tmp_path)

@@ -127,5 +127,5 @@ def require_second_factor() -> None:
     if not session_fully_authenticated():
         raise SecondFactorRequired(
             "This needs your second factor in this session, so nothing was changed. "
-            "Pass it with the link below; it brings you back here."
+            "Pass it with the link on this page; it brings you back here."
         )
