@@ -21,7 +21,7 @@ from app.errors import register_body_limit, register_error_handlers
 from app.extensions import cors, db, limiter, migrate
 from app.feeds.appliers import make_appliers
 from app.identity import init_identity
-from app.instance_secrets import instance_secret
+from app.instance_secrets import instance_secret, refuse_production_without_secrets
 from app.logs import configure_logging, register_request_logging
 from app.metrics import register_metrics
 from app.pages import register_pages
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_logging(settings)
+    refuse_production_without_secrets(settings)
     warn_when_off(settings)
     app.config.from_mapping(_flask_config(settings, app.instance_path))
     app.extensions["settings"] = settings

@@ -493,6 +493,14 @@ class Settings(BaseSettings):
             raise ValueError("required when SLACK_SIGNING_SECRET is set and DEPLOYMENT=production")
         return value
 
+    @field_validator("public_base_url", mode="before")
+    @classmethod
+    def _base_url_with_scheme(cls, value):
+        # "127.0.0.1:5001" would get pydantic's sentence about URL schemes.
+        if isinstance(value, str) and "://" not in value:
+            raise ValueError(f"add http:// or https:// in front: http://{value.strip()}")
+        return value
+
     @field_validator("slack_response_url_hosts")
     @classmethod
     def _lower_case_hosts(cls, value: list[str]) -> list[str]:
@@ -585,7 +593,8 @@ def describe_settings_error(error: ValidationError) -> str:
     shown = f" (got {given!r})" if echo else ""
     more = len(error.errors()) - 1
     tail = f"; and {more} more" if more else ""
-    return f"Invalid setting {name}: {first['msg']}{shown}{tail}"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"Invalid setting {name}: {message}{shown}{tail}"
 
 
 def _looks_secret(name: str) -> bool:

@@ -14,6 +14,30 @@ from app.config import SettingsError
 log = logging.getLogger(__name__)
 
 
+def refuse_production_without_secrets(settings) -> None:
+    """All at once, the secrets a production deployment lacks (it never generates them):
+    one start tells the operator everything to configure."""
+    if settings.deployment != "production":
+        return
+    needed = {
+        "SECRET_KEY": settings.secret_key,
+        "WORK_PACKAGE_SIGNING_KEY": settings.work_package_signing_key,
+        "STORAGE_CRYPT4GH_PRIVATE_KEY": settings.storage_crypt4gh_private_key,
+    }
+    if settings.auth_mode == "standalone":
+        needed["AUTH_SIGNING_KEY"] = settings.auth_signing_key
+        needed["OIDC_ISSUER"] = settings.oidc_issuer
+    else:
+        needed["AUTH_KEY"] = settings.auth_key
+    missing = [name for name, value in needed.items() if not value]
+    if len(missing) == 1:
+        raise SettingsError(f"Invalid setting {missing[0]}: required when DEPLOYMENT=production")
+    if missing:
+        raise SettingsError(
+            "Invalid settings: " + ", ".join(missing) + " are required when DEPLOYMENT=production"
+        )
+
+
 def instance_secret(
     instance_path: str, setting: str, deployment: str, generate: Callable[[], str]
 ) -> str:

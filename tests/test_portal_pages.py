@@ -172,6 +172,8 @@ def test_request_access_reaches_the_steward_who_allows_it(db, client, researcher
     assert created.iva_id == iva.id
     assert created.valid_until == datetime(2030, 6, 30, tzinfo=UTC)
     assert created.granted_by == f"user:{admin_client.person.id}"
+    grants_page = read_page(admin_client.get("/steward/grants"))
+    assert grants_page.contains("Grace Hopper (grace@example.org)")  # not user:<uuid>
 
     mine = read_page(client.get("/my-access"))
     assert mine.contains("DS1 download active") and mine.contains("Enjoy")
@@ -489,6 +491,21 @@ def test_application_key_needs_a_permission(db, admin_client):
     assert response.status_code == 422
     assert read_page(response).contains("Choose at least one permission.")
     assert count(db, Application) == 0
+
+
+def test_operations_preselect_the_current_state_so_save_changes_only_the_message(db, admin_client):
+    page = admin_client.get("/admin/operations").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="resume"|value="resume"[^>]*checked', page)
+    kept = submit(
+        admin_client,
+        "/admin/operations",
+        "/admin/maintenance",
+        {"paused": "resume", "msg": "Nothing changes"},  # what the form holds as shown
+        follow_redirects=True,
+    )
+    assert read_page(kept).contains("Jobs run again")
+    db.session.rollback()
+    assert maintenance.current().paused is False
 
 
 def test_admin_pauses_and_resumes_jobs(db, admin_client):

@@ -360,3 +360,24 @@ def test_a_passed_second_factor_counts_for_second_factor_max_age(app, client, db
     with client.session_transaction() as session:
         session["second_factor_at"] = datetime.now(UTC).timestamp() - max_age - 1
     assert client.get(STEWARD_PAGE).status_code == 302
+
+
+def test_a_wrong_code_says_how_many_tries_are_left(client, db):
+    person = make_person()
+    signed_in(client, person)
+    enrol(client)
+    signed_in(client, person)
+    token = csrf_token(client, "/second-factor/verify")
+    wrong = client.post("/second-factor/verify", data={"csrf_token": token, "code": "000000"})
+    assert wrong.status_code == 422
+    assert "4 more wrong codes lock your second factor for 15 minutes." in wrong.get_data(
+        as_text=True
+    )
+
+
+def test_an_application_key_as_a_bearer_token_is_told_its_header(client, db):
+    key = ApplicationKeyFactory(permissions=("ADMIN",)).key
+    person = make_person()
+    answer = client.get(f"/users/{person.id}/datasets", headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 401
+    assert "Workflow-API-Key header" in answer.json["detail"]

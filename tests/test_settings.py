@@ -102,7 +102,11 @@ def test_production_refuses_generated_secrets(tmp_path):
     result = _start_app({"DEPLOYMENT": "production"}, tmp_path)
 
     assert result.returncode == 1
-    assert "Invalid setting SECRET_KEY: required when DEPLOYMENT=production" in result.stderr
+    # Every missing secret in the one message, not one per start.
+    assert (
+        "Invalid settings: SECRET_KEY, WORK_PACKAGE_SIGNING_KEY, STORAGE_CRYPT4GH_PRIVATE_KEY, "
+        "AUTH_SIGNING_KEY, OIDC_ISSUER are required when DEPLOYMENT=production"
+    ) in result.stderr
 
 
 def test_production_refuses_slack_buttons_anyone_in_the_channel_could_press(tmp_path):
@@ -115,3 +119,13 @@ def test_production_refuses_slack_buttons_anyone_in_the_channel_could_press(tmp_
     assert len(lines) == 1
     assert lines[0].startswith("Invalid setting SLACK_APPROVER_IDS:")
     assert "from-the-slack-app" not in result.stderr
+
+
+def test_a_base_url_without_its_scheme_says_to_add_it(tmp_path):
+    result = _start_app({"PUBLIC_BASE_URL": "127.0.0.1:5001"}, tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Invalid setting PUBLIC_BASE_URL: add http:// or https:// in front: "
+        "http://127.0.0.1:5001 (got '127.0.0.1:5001')"
+    ]

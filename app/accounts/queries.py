@@ -24,3 +24,19 @@ def emails_of(user_ids) -> dict[UUID, str]:
     if not ids:
         return {}
     return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
+
+
+def people_labelled(labels) -> dict[str, str]:
+    """ "Name (e-mail)" by the label records store for a person ("user:<id>"), so that
+    a list says who acted; other labels (applications, operators) are left out."""
+    ids = {}
+    for label in set(labels):
+        if isinstance(label, str) and label.startswith("user:"):
+            try:
+                ids[UUID(label.removeprefix("user:"))] = label
+            except ValueError:
+                continue
+    if not ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids)))
+    return {ids[row.id]: f"{row.name} ({row.email})" for row in rows}

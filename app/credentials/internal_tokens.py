@@ -61,6 +61,12 @@ class InvalidToken(Unauthorized):
 
 
 def verify_internal_token(token: str, keys: TokenKeys) -> AuthUser:
+    if token.count(".") != 2:
+        # Not a JWT at all: most often an application key in the wrong header.
+        raise InvalidToken(
+            "The bearer token is not an internal token (a JWT). An application key goes "
+            "in the Workflow-API-Key header, not in Authorization: Bearer"
+        )
     try:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.InvalidTokenError:

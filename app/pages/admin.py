@@ -52,7 +52,8 @@ def admin_operations(maintenance_form: MaintenanceForm | None = None, status: in
         "portal/admin_operations.html",
         maintenance=state,
         maintenance_form=maintenance_form
-        or MaintenanceForm(formdata=None, paused="resume" if state.paused else "pause"),
+        # The current state preselected: Save with what is shown changes only the message.
+        or MaintenanceForm(formdata=None, paused="pause" if state.paused else "resume"),
         jobs=jobs_pager.fill(jobs.recent_jobs(jobs_pager.skip, jobs_pager.per_page)),
         jobs_pager=jobs_pager,
         dead_events=dead,

@@ -122,8 +122,8 @@ class MaintenanceForm(PortalForm):
     msg = StringField("Message", validators=[DataRequired(), Length(max=1000)])
     paused = RadioField(
         "Jobs",
-        choices=[SelectChoice("pause", "Pause new jobs"), SelectChoice("resume", "Resume jobs")],
-        default="pause",
+        choices=[SelectChoice("resume", "Run jobs"), SelectChoice("pause", "Pause new jobs")],
+        validators=[DataRequired("Choose whether jobs run or pause.")],
     )
 
 

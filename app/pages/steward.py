@@ -11,7 +11,7 @@ from app.access.requests import services as access_requests
 from app.access.requests.schemas import AccessRequestQuery, Decision, RequestStatus
 from app.access.schemas import GrantQuery
 from app.access.services import list_grants
-from app.accounts.queries import emails_of
+from app.accounts.queries import emails_of, people_labelled
 from app.accounts.services import find_account
 from app.authz import Permission
 from app.authz.pages import fully_authenticated, page_requires, web_actor
@@ -56,6 +56,7 @@ def steward_requests(forms: dict | None = None, status: int = 200):
     page = render_template(
         "portal/steward_requests.html",
         access_requests=items,
+        acted_by=people_labelled(item.decided_by for item in items),
         decisions=decisions,
         denial=DenialForm(formdata=None),
         pager=pager,
@@ -200,6 +201,7 @@ def steward_grants():
         "portal/steward_grants.html",
         grants=grants,
         emails=emails_of(g.user_id for g in grants),
+        acted_by=people_labelled(g.granted_by for g in grants),
         filters=filters,
         include_inactive=include_inactive,
         pager=pager,
@@ -250,4 +252,5 @@ def steward_box(box_id: str):
         pager=pager,
         grants=grants,
         emails=emails_of(g.user_id for g in grants),
+        acted_by=people_labelled(g.granted_by for g in grants),
     )

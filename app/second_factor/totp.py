@@ -239,7 +239,7 @@ def _count_failure(user_id: UUID):
             failures=case((reaches_limit, 0), else_=TotpFactor.failures + 1),
             locked_until=case((reaches_limit, lock_until), else_=TotpFactor.locked_until),
         )
-        .returning(TotpFactor.locked_until)
+        .returning(TotpFactor.locked_until, TotpFactor.failures)
         .execution_options(synchronize_session=False)
     ).first()
     _forget_loaded(user_id)
@@ -250,7 +250,16 @@ def _count_failure(user_id: UUID):
         raise SecondFactorLocked(locked_until or now + LOCK_TIME)
     if counted.locked_until is not None and counted.locked_until > now:
         raise SecondFactorLocked(counted.locked_until, just_locked=True)
-    raise WrongSecondFactorCode()
+    left = MAX_FAILURES - counted.failures
+    minutes = int(LOCK_TIME.total_seconds() // 60)
+    raise WrongSecondFactorCode(
+        "The code is not right, or it was already used. "
+        + (
+            f"{left} more wrong codes lock your second factor for {minutes} minutes."
+            if left > 1
+            else f"One more wrong code locks your second factor for {minutes} minutes."
+        )
+    )
 
 
 def _forget_loaded(user_id: UUID) -> None:

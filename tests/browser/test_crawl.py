@@ -9,11 +9,12 @@ from collections import deque
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from app.feeds.models import EventStatus, InboxEvent
 from app.jobs import services as jobs
 from app.jobs.models import Operation
-from tests.browser.conftest import PHONE, path_of, shoot, sign_in_as
+from tests.browser.conftest import PHONE, path_of, shoot, sign_in_as, sign_in_through_provider
 from tests.support.factories import ApplicationKeyFactory, create_dataset, create_upload_box, grant
 
 #: Links that leave the pages or change state when followed.
@@ -179,3 +180,66 @@ def test_main_pages_on_a_phone(browse, portal, db, catalog_with_data, screenshot
         shoot(page, screenshots, name)
         page.set_viewport_size(PHONE)
     assert watch.take() == []
+
+
+#: What a 4xx page must offer besides the navigation: a link or button in the page itself.
+WAY_FORWARD = "main a[href], main button"
+
+
+def crawl_for_dead_ends(page, watch, portal) -> dict[str, int]:
+    """Breadth-first from `/` over same-site links: {path: status}; fails on a page
+    (4xx ones included) that offers no link or button forward in its content."""
+    watch.take()
+    seen: dict[str, int] = {}
+    queue = deque(["/"])
+    while queue:
+        path = queue.popleft()
+        if path in seen:
+            continue
+        response = page.goto(path)
+        seen[path] = response.status
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue
+        if path.startswith(NOT_PORTAL):
+            continue
+        assert page.locator(WAY_FORWARD).count() > 0, f"{path} ({response.status}) is a dead end"
+        if response.status >= 400:
+            continue
+        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
+            parts = urlsplit(href)
+            if parts.netloc != urlsplit(portal.base_url).netloc:
+                continue
+            target = path_of(href.split("#")[0])
+            if not target.startswith(NOT_CRAWLED) and target not in seen:
+                queue.append(target)
+    return seen
+
+
+@pytest.mark.parametrize("role", ["researcher", "steward", "admin"])
+def test_with_the_defaults_no_page_is_a_dead_end(browse, portal, db, catalog_with_data, role):
+    """The second factor set up but not passed in this session (a new sign-in), as after
+    every sign-in with the default settings: every page, the refusals too, leads on."""
+    first, _ = browse()
+    person = sign_in_as(first, portal, role, db)
+    grant(person.id, dataset="GHGAD00000000007")
+    page, watch = browse()
+    sign_in_through_provider(page, portal, person.oidc_subject, person.email, person.name)
+
+    seen = crawl_for_dead_ends(page, watch, portal)
+    assert all(status < 500 for status in seen.values()), seen
+
+    # The refusals a person meets: another role's page, a missing page, a form sent
+    # before the factor; each says what to do and links to it.
+    if role != "admin":
+        response = page.goto("/admin/users")
+        assert response.status == 403
+        expect(page.get_by_role("link", name="Back to the start page")).to_be_visible()
+    response = page.goto("/catalog/GHGAD99999999999")
+    assert response.status == 404
+    assert page.locator(WAY_FORWARD).count() > 0
+    page.goto("/profile")
+    page.get_by_role("button", name="Create API token").click()
+    expect(page.locator("h1")).to_have_text("Your second factor first")
+    page.get_by_role("link", name="Enter your code").click()
+    expect(page.locator("h1")).to_have_text("Enter your code")
+    assert "next=%2Fprofile" in page.url or "next=/profile" in page.url
