@@ -21,6 +21,7 @@ from app.transfer.services import import_plaintext
 from tests.browser.conftest import (
     ADMIN_EMAIL,
     enrol_second_factor,
+    path_of,
     shoot,
     sign_in_through_provider,
 )
@@ -77,7 +78,7 @@ def test_from_sign_in_to_decrypted_file(browse, portal, stored_dataset, screensh
         watch.take()  # the provider's pages are not ours to judge
 
     admin.goto("/admin/users")  # admin pages need the second factor first
-    assert admin.url.endswith("/second-factor/setup")  # no second factor yet: set it up
+    assert path_of(admin.url) == "/second-factor/setup?next=/admin/users"  # set up, then back
     enrol_second_factor(admin)
     accept_on_people_page(admin, "sam@uni.example", role="steward")
     accept_on_people_page(admin, "ada@uni.example")
