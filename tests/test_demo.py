@@ -1,6 +1,7 @@
 """`invoke demo` and `invoke totp-code`: a newcomer's way to try the portal."""
 
 import re
+from datetime import datetime
 
 import pyotp
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.demo import DATASET, FILE, DevelopmentOnly, totp_code
+from app.second_factor.models import TotpFactor
 from app.transfer.services import with_content
 from tests.test_cli import invoke
 
@@ -29,6 +31,10 @@ def test_demo_makes_three_people_with_factors_a_newcomer_and_a_dataset_with_byte
     assert code.returncode == 0, code.stderr
     totp = pyotp.TOTP(keys["researcher@demo.example"])
     assert totp.verify(code.stdout.strip(), valid_window=1)
+    # Right after the demo that code still counts: the set-up spent an earlier step's code.
+    researcher = db.session.scalars(select(User).where(User.email.startswith("researcher@"))).one()
+    factor = db.session.get(TotpFactor, researcher.id)
+    assert factor.last_step < totp.timecode(datetime.now())
 
     again = invoke("demo", instance_path=instance_path)
     assert again.returncode != 0 and "The demo exists already" in again.stderr

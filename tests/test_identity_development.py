@@ -51,6 +51,16 @@ def test_the_development_sign_in_offers_only_accounts_made_by_an_operator(
     assert client.get("/admin/users").status_code == 200
 
 
+def test_an_empty_development_sign_in_gives_the_commands_that_work(identity_app, db, instance_path):
+    client = identity_app(instance_path, None).test_client()
+
+    text = client.get("/login/development").get_data(as_text=True)
+
+    assert "pipenv run invoke demo" in text  # the README's route: pipenv, not .venv
+    assert 'pipenv run invoke create-user -n "Ada Admin"' in text.replace("&#34;", '"')
+    assert ".venv/bin/python" not in text
+
+
 def test_no_development_sign_in_with_a_provider(identity_app, db, instance_path, oidc_provider):
     client = identity_app(instance_path, oidc_provider).test_client()
 

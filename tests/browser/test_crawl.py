@@ -216,7 +216,9 @@ def crawl_for_dead_ends(page, watch, portal) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("role", ["researcher", "steward", "admin"])
-def test_with_the_defaults_no_page_is_a_dead_end(browse, portal, db, catalog_with_data, role):
+def test_with_the_defaults_no_page_is_a_dead_end(
+    browse, portal, db, catalog_with_data, role, screenshots
+):
     """The second factor set up but not passed in this session (a new sign-in), as after
     every sign-in with the default settings: every page, the refusals too, leads on."""
     first, _ = browse()
@@ -240,6 +242,8 @@ def test_with_the_defaults_no_page_is_a_dead_end(browse, portal, db, catalog_wit
     page.goto("/profile")
     page.get_by_role("button", name="Create API token").click()
     expect(page.locator("h1")).to_have_text("Your second factor first")
+    if role == "researcher":
+        shoot(page, screenshots, "second-factor-first-error")
     page.get_by_role("link", name="Enter your code").click()
     expect(page.locator("h1")).to_have_text("Enter your code")
     assert "next=%2Fprofile" in page.url or "next=/profile" in page.url

@@ -100,6 +100,7 @@ def test_every_role_reaches_its_goal_from_home_by_clicking(
     expect(step(admin, "second-factor")).to_contain_text("not set up")
     shoot(admin, screenshots, "home-admin-first")
     admin.locator(".site-nav").get_by_role("link", name="People").click()
+    shoot(admin, screenshots, "second-factor-setup-on-the-way")
     set_up_factor_on_the_way(admin)
     shoot(admin, screenshots, "second-factor-recovery-codes-next")
     admin.get_by_role("link", name="Continue where you were going").click()
@@ -130,13 +131,14 @@ def test_every_role_reaches_its_goal_from_home_by_clicking(
     step(researcher, "access").get_by_role("link", name="Browse the catalog").click()
     researcher.get_by_role("link", name=DATASET).click()
     files = researcher.locator("table").last
-    expect(files.locator("tr", has_text=FILE)).to_contain_text("download")
+    expect(files.locator("tr", has_text=FILE)).to_contain_text("ready to download")
     expect(files.locator("tr", has_text=f"GHGAF{DATASET}0001")).to_contain_text("not uploaded yet")
     expect(researcher.locator("#address-needed")).to_contain_text("You have none yet")
     shoot(researcher, screenshots, "dataset-address-needed")
     researcher.fill("textarea[name=note]", "Replication of the 2025 cohort study")
     researcher.get_by_role("button", name="Request access").click()
     expect(researcher.locator(".flash")).to_contain_text("was sent to the data stewards")
+    shoot(researcher, screenshots, "my-access-waiting")
 
     # Steward: home -> the queue -> factor on the way -> Allow waits; ask for an address.
     steward.get_by_role("link", name="Check again").click()
