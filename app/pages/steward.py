@@ -107,7 +107,7 @@ def allow_request(request_id: str):
         decided = access.allow_request(web_actor(signed_in()), ident, decision)
     except IvaNotUsable as refused:
         db.session.rollback()
-        form.iva_id.errors = [_first_message(refused)]
+        form.iva_id.errors = [_sentence(_first_message(refused))]
         return steward_requests(forms={ident: _with_addresses(form, ident)}, status=refused.status)
     except RequestValidationFailed as error:
         db.session.rollback()
