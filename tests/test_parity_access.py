@@ -389,3 +389,26 @@ def test_nobody_asks_for_access_or_makes_a_package_in_someone_elses_name(world):
     assert db.session.scalars(select(AccessRequest)).all() == []
     assert db.session.scalars(select(WorkPackage)).all() == []
     assert world.webhook.texts == [] and world.mails() == []
+
+
+def test_a_steward_asking_for_an_address_is_recorded_and_the_requester_is_e_mailed(world):
+    from app.extensions import db
+
+    request_id = world.ask()
+    browser = world.page_as(world.steward.id)
+    url = f"/steward/access-requests/{request_id}/ask-for-address"
+
+    answer = submit(browser, "/steward/access-requests", url)
+
+    assert answer.status_code == 302
+    db.session.rollback()
+    assert db.session.get(AccessRequest, request_id).address_asked_at is not None
+    assert world.audit(world.requester.id) == [
+        ("verification_address_asked", "user", "web", "download access to DS1")
+    ]
+    ((recipients, subject, body),) = world.mails()
+    assert (recipients, subject) == (
+        [REQUESTER],
+        "Add a verification address for your access request",
+    )
+    assert "/verification-addresses" in body and "DS1" in body
