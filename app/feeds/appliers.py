@@ -53,9 +53,10 @@ class Applier:
     key_field: str | None
     apply: Callable[[str, BaseModel], Outcome]
     apply_many: Callable[[list[tuple[str, BaseModel]]], set[str]]
-    #: The payload's own version, when a newer state may arrive before an older one:
-    #: of a key's pending events, the highest version (the last of equals) wins.
-    version: Callable[[BaseModel], int] | None = None
+    #: The payload carries its own version and an older one is skipped: a key with
+    #: several pending events then goes one event at a time, so each event's status
+    #: is what it would be alone.
+    versioned: bool = False
 
 
 def _upsert_dataset(key: str, payload: DatasetPayload) -> Outcome:
@@ -141,7 +142,7 @@ def make_appliers(settings: Settings) -> dict[tuple[str, str], Applier]:
             "id",
             _upsert_upload_box,
             _upsert_upload_boxes,
-            version=lambda payload: payload.version,
+            versioned=True,
         ),
         (settings.upload_box_topic, settings.upload_box_deletion_type): Applier(
             AnyPayload, box_key, None, _delete_upload_box, _delete_upload_boxes

@@ -8,12 +8,15 @@ would one event at a time:
 
 - a dead event at the head holds its key; a retry not yet due makes it wait;
 - an event whose `sequence` is not above the key's last one is stale: skipped;
-- of the rest, only the latest state counts (for upload boxes the highest
-  version): it is written, and the events it supersedes are marked skipped.
+- of the rest, only the latest state counts: it is written once, and every event
+  of the run is marked as it would be had it been applied alone: `applied` (its
+  state was written, then replaced by the next one's in the same transaction), so
+  an event's status never depends on how the events happened to be batched.
 
 The latest states of all keys are written with one statement per table and event
 type (`Applier.apply_many`), the events' statuses with one statement, the keys'
-progress with one more. A key whose events mix types, or have no applier, goes one
+progress with one more. A key whose events mix types, or have no applier, or
+several pending upload box versions (whose older ones are skipped), goes one
 event at a time. If a set statement fails (one poison event among hundreds), the
 set is rolled back to its savepoint and every key goes one event at a time, so
 the poison event fails, retries and dies alone while the others apply.
@@ -174,7 +177,11 @@ def _split(plans: list[_KeyPlan]) -> tuple[list[_KeyPlan], list[_KeyPlan]]:
     together, alone = [], []
     for plan in plans:
         kinds = {(event.topic, event.type) for event in plan.run}
-        if len(kinds) > 1 or any(kind not in table for kind in kinds):
+        if (
+            len(kinds) > 1
+            or any(kind not in table for kind in kinds)
+            or (len(plan.run) > 1 and table[kinds.pop()].versioned)
+        ):
             alone.append(plan)
         elif plan.run or plan.stale:
             together.append(plan)
@@ -189,15 +196,15 @@ def _apply_together(plans: list[_KeyPlan], now: datetime, report: BatchReport) -
             continue
         kind = (plan.run[0].topic, plan.run[0].type)
         applier = table[kind]
-        latest, payload = _latest(plan.run, applier)
-        groups[kind].append((plan, latest, payload))
+        latest = plan.run[-1]
+        groups[kind].append((plan, latest, applier.payload.model_validate(latest.payload)))
     applied_ids: list[int] = []
     progress: list[dict] = []
     for kind, items in groups.items():
         stale_keys = table[kind].apply_many([(plan.key[1], payload) for plan, _, payload in items])
         for plan, latest, _ in items:
             if plan.key[1] not in stale_keys:
-                applied_ids.append(latest.id)
+                applied_ids.extend(event.id for event in plan.run)
             progress.append(
                 {
                     "topic": plan.key[0],
@@ -214,17 +221,8 @@ def _apply_together(plans: list[_KeyPlan], now: datetime, report: BatchReport) -
     report.skipped += len(finished) - len(applied_ids)
 
 
-def _latest(run: list, applier) -> tuple[object, object]:
-    """The event whose state stands once all of `run` is applied, and its payload."""
-    if applier.version is None:
-        return run[-1], applier.payload.model_validate(run[-1].payload)
-    payloads = [applier.payload.model_validate(event.payload) for event in run]
-    newest = max(range(len(run)), key=lambda n: (applier.version(payloads[n]), n))
-    return run[newest], payloads[newest]
-
-
 def _finish(event_ids: list[int], applied: set[int], now: datetime) -> None:
-    """One statement: the latest states applied, what they superseded skipped."""
+    """One statement: the runs applied, the stale events skipped."""
     for start in range(0, len(event_ids), 5000):
         chunk = event_ids[start : start + 5000]
         db.session.execute(
