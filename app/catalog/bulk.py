@@ -18,7 +18,7 @@ from app.database import dialect_insert, utc_now
 from app.extensions import db
 from app.work_packages.models import WorkPackage
 
-# Rows per statement, well under SQLite's and psycopg2's parameter limits.
+# Keys per `IN (…)` list.
 _ROWS_PER_STATEMENT = 1000
 
 
@@ -55,8 +55,8 @@ def upsert_datasets(payloads: list[DatasetPayload]) -> None:
     # The file list is replaced: nothing refers to a dataset's file rows by key.
     for chunk in _chunks(accessions):
         db.session.execute(delete(DatasetFile).where(DatasetFile.dataset_accession.in_(chunk)))
-    for chunk in _chunks(files):
-        db.session.execute(_insert(DatasetFile).values(chunk))
+    if files:
+        db.session.execute(_insert(DatasetFile.__table__), files)
 
 
 def delete_datasets(accessions: Iterable[str]) -> None:
@@ -85,15 +85,13 @@ def upsert_upload_boxes(payloads: list[UploadBoxPayload]) -> set[UUID]:
         }
         for p in payloads
     ]
-    written: set[UUID] = set()
-    for chunk in _chunks(rows):
-        statement = _insert(UploadBox).values(chunk)
-        statement = statement.on_conflict_do_update(
-            index_elements=["id"],
-            set_={name: statement.excluded[name] for name in chunk[0] if name != "id"},
-            where=UploadBox.version <= statement.excluded.version,
-        ).returning(UploadBox.id)
-        written |= set(db.session.execute(statement).scalars())
+    statement = _insert(UploadBox.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["id"],
+        set_={name: statement.excluded[name] for name in rows[0] if name != "id"},
+        where=UploadBox.__table__.c.version <= statement.excluded.version,
+    ).returning(UploadBox.__table__.c.id)
+    written = set(db.session.execute(statement, rows).scalars())
     return {p.id for p in payloads} - written
 
 
@@ -118,14 +116,17 @@ def delete_accession_maps(accessions: Iterable[str]) -> None:
 
 
 def _upsert(model, rows: list[dict], keys: list[str]) -> None:
-    for chunk in _chunks(rows):
-        statement = _insert(model).values(chunk)
-        db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=keys,
-                set_={name: statement.excluded[name] for name in chunk[0] if name not in keys},
-            )
-        )
+    """One compiled statement; SQLAlchemy sends the rows as multi-row VALUES."""
+    if not rows:
+        return
+    statement = _insert(model.__table__)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: statement.excluded[name] for name in rows[0] if name not in keys},
+        ),
+        rows,
+    )
 
 
 def _chunks(items: list) -> Iterable[list]:

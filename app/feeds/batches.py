@@ -98,7 +98,10 @@ def apply_keys(keys: list[Key], max_events: int | None = None) -> BatchReport:
     for event in events:
         by_key[(event.topic, event.key)].append(event)
     now = utc_now()
-    plans = [_plan(key, locked[key], by_key[key], now) for key in locked if by_key.get(key)]
+    # by_key is in arrival order of each key's oldest event: one event at a time, the
+    # keys go in the order their events came (two keys claiming one resource: the
+    # first to arrive gets it).
+    plans = [_plan(key, locked[key], events, now) for key, events in by_key.items()]
     report.waiting = [(plan.key, plan.wait) for plan in plans if plan.wait is not None]
     together, alone = _split(plans)
     if together:
@@ -242,18 +245,18 @@ def _finish(event_ids: list[int], applied: set[int], now: datetime) -> None:
 def _record_progress(rows: list[dict]) -> None:
     if not rows:
         return
-    for start in range(0, len(rows), 1000):
-        statement = dialect_insert(db.session, FeedKey).values(rows[start : start + 1000])
-        db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["topic", "key"],
-                set_={
-                    "last_sequence": statement.excluded.last_sequence,
-                    "last_event_id": statement.excluded.last_event_id,
-                    "updated_at": statement.excluded.updated_at,
-                },
-            )
-        )
+    statement = dialect_insert(db.session, FeedKey.__table__)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["topic", "key"],
+            set_={
+                "last_sequence": statement.excluded.last_sequence,
+                "last_event_id": statement.excluded.last_event_id,
+                "updated_at": statement.excluded.updated_at,
+            },
+        ),
+        rows,
+    )
 
 
 def _apply_one_by_one(plan: _KeyPlan, report: BatchReport) -> None:
