@@ -77,12 +77,13 @@ def feed_figures(
         log_folder = Path(folder)
         with _workers(env, log_folder) as workers:
             with _consumer(env, broker.bootstraps, log_folder) as consumer:
+                _wait_stored(env, 1, consumer)
                 profiler = _profile(consumer.pid, workers.pid, profile_seconds, log_folder)
                 stored, applied = _kafka_rates(env, consumer, records)
                 profile = profiler()
                 latency = _steady_latency(env, broker.bootstraps, consumer)
             http_stored, http_applied = _http_rates(env, records)
-        drain = _drain(env, broker.bootstraps, backlog, log_folder)
+        drain = _drain(env, backlog, log_folder)
     return {
         "records": records,
         "keys": KEYS,
@@ -356,6 +357,17 @@ def _wait_applied(engine, after_id: int, count: int, seconds: float, process=Non
     raise RuntimeError(f"only {finished} of {count} events applied in time ({stored} stored)")
 
 
+def _wait_stored(env: dict, count: int, process) -> None:
+    engine = _engine(env)
+    try:
+        while _last_id(engine) < count:
+            if process.poll() is not None:
+                raise RuntimeError("the consumer exited; see its log")
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
 def _last_id(engine) -> int:
     with engine.connect() as connection:
         return connection.scalar(text("SELECT coalesce(max(id), 0) FROM inbox_event"))
@@ -396,35 +408,43 @@ def _steady_latency(env: dict, bootstraps: str, consumer) -> dict:
     }
 
 
-def _http_rates(env: dict, records: int) -> tuple[float, float]:
-    """`POST /events`, BATCH events a request, one client; rates from the inbox."""
-    key = _publisher_key(env)
-    engine = _engine(env)
-    events = [
+def _http_events(prefix: str, count: int) -> list[dict]:
+    return [
         {
-            "event_id": f"http-{n}",
+            "event_id": f"{prefix}-{n}",
             "topic": TOPICS["DATASET_CHANGE_TOPIC"],
             "type": "dataset_upserted",
-            "key": f"HTTPDS{n % KEYS:05d}",
-            "payload": _payload(f"HTTPDS{n % KEYS:05d}", n // KEYS),
+            "key": f"{prefix}{n % KEYS:05d}",
+            "payload": _payload(f"{prefix}{n % KEYS:05d}", n // KEYS),
         }
-        for n in range(records)
+        for n in range(count)
     ]
+
+
+def _post_events(env: dict, events: list[dict]) -> None:
+    """`POST /events`, BATCH events a request, one client, on `invoke serve`."""
+    key = _publisher_key(env)
+    with (
+        environment.api_server(env, API_PORT, workers=2, threads=2),
+        requests.Session() as session,
+    ):
+        for start in range(0, len(events), BATCH):
+            response = session.post(
+                f"http://127.0.0.1:{API_PORT}/events",
+                json=events[start : start + BATCH],
+                headers={"Workflow-API-Key": key},
+                timeout=120,
+            )
+            response.raise_for_status()
+
+
+def _http_rates(env: dict, records: int) -> tuple[float, float]:
+    """`POST /events` in batches of BATCH while the workers run; rates from the inbox."""
+    engine = _engine(env)
     try:
         after = _last_id(engine)
-        with (
-            environment.api_server(env, API_PORT, workers=2, threads=2),
-            requests.Session() as session,
-        ):
-            for start in range(0, records, BATCH):
-                response = session.post(
-                    f"http://127.0.0.1:{API_PORT}/events",
-                    json=events[start : start + BATCH],
-                    headers={"Workflow-API-Key": key},
-                    timeout=120,
-                )
-                response.raise_for_status()
-            first, last_stored, last_applied = _wait_applied(engine, after, records, 900)
+        _post_events(env, _http_events("HTTPDS", records))
+        first, last_stored, last_applied = _wait_applied(engine, after, records, 900)
     finally:
         engine.dispose()
     stored = records / (last_stored - first).total_seconds()
@@ -441,21 +461,17 @@ def _publisher_key(env: dict) -> str:
     return lines[-1].split("=", 1)[1]
 
 
-def _drain(env: dict, bootstraps: str, backlog: int, folder: Path) -> dict:
-    """A backlog stored while no worker runs, then drained by two: time and memory."""
+def _drain(env: dict, backlog: int, folder: Path) -> dict:
+    """A backlog stored while no worker runs (through `POST /events`: the mock broker
+    keeps too few records per partition for it), then drained by two workers: the
+    time and the workers' memory."""
     if not backlog:
         return {}
     engine = _engine(env)
     try:
         after = _last_id(engine)
         _purge(env)
-        with _consumer(env, bootstraps, folder) as consumer:
-            _produce(bootstraps, ((f"DRAIN{n % KEYS:05d}", n // KEYS) for n in range(backlog)))
-            deadline = time.monotonic() + 1800
-            while _last_id(engine) - after < backlog and time.monotonic() < deadline:
-                if consumer.poll() is not None:
-                    raise RuntimeError("the consumer exited; see its log")
-                time.sleep(0.5)
+        _post_events(env, _http_events("DRAIN", backlog))
         memory = []
         started = time.monotonic()
         with _workers(env, folder) as workers:
