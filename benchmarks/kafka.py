@@ -472,27 +472,28 @@ def _drain(env: dict, backlog: int, folder: Path) -> dict:
         after = _last_id(engine)
         _purge(env)
         _post_events(env, _http_events("DRAIN", backlog))
-        memory = []
+        # The workers' memory at each quarter of the drain (after their start-up).
+        memory: dict[int, float] = {}
         started = time.monotonic()
         with _workers(env, folder) as workers:
             query = text("SELECT count(*) FROM inbox_event WHERE id > :id AND status = 'pending'")
             while time.monotonic() - started < 1800:
-                time.sleep(0.5)
-                memory.append(process_memory_mib(workers.pid))
+                time.sleep(0.25)
                 with engine.connect() as connection:
-                    if connection.scalar(query, {"id": after}) == 0:
-                        break
+                    pending = connection.scalar(query, {"id": after})
+                done = 4 * (backlog - pending) // backlog
+                if done >= 1 and done not in memory:
+                    memory[done] = process_memory_mib(workers.pid)
+                if pending == 0:
+                    break
             drained = time.monotonic() - started
     finally:
         engine.dispose()
-    settled = memory[len(memory) // 10 :] or memory
     return {
         "backlog": backlog,
         "drain_seconds": round(drained, 1),
         "drain_per_second": round(backlog / drained, 1),
-        "worker_memory_mib_first": round(settled[0], 1),
-        "worker_memory_mib_max": round(max(settled), 1),
-        "worker_memory_mib_last": round(settled[-1], 1),
+        "worker_memory_mib_by_quarter": [memory.get(q) for q in (1, 2, 3, 4)],
     }
 
 
@@ -521,19 +522,29 @@ def _profile(consumer_pid: int, workers_pid: int, seconds: float, folder: Path):
 
 
 def main() -> None:
-    """`python -m benchmarks.kafka [DATABASE_URL [REDIS_URL [PROFILE_SECONDS]]]`: these
-    figures alone."""
-    from benchmarks import environment
+    """`python -m benchmarks.kafka [DATABASE_URL [REDIS_URL [PROFILE_SECONDS]]] [--record]`:
+    the feed figures alone; `--record` writes them into docs/benchmarks.md."""
+    import os
 
-    database_url = sys.argv[1] if len(sys.argv) > 1 else environment.DEFAULT_DATABASE_URL
-    redis_url = sys.argv[2] if len(sys.argv) > 2 else DEFAULT_REDIS_URL
+    from benchmarks import run
+
+    arguments = [a for a in sys.argv[1:] if a != "--record"]
+    database_url = arguments[0] if arguments else environment.DEFAULT_DATABASE_URL
+    redis_url = arguments[1] if len(arguments) > 1 else DEFAULT_REDIS_URL
+    profile = float(arguments[2]) if len(arguments) > 2 else 0
+    load = [round(value, 2) for value in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="wps-bench-") as instance:
         env = environment.bench_environment(database_url, Path(instance), 5055)
         environment.fresh_database(database_url)
         environment.migrate(env)
-        profile = float(sys.argv[3]) if len(sys.argv) > 3 else 0
-        figures = feed_figures(env, redis_url, profile_seconds=profile)
-        print(json.dumps(figures, indent=2))
+        figures = {
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "load_average": load,
+            **feed_figures(env, redis_url, profile_seconds=profile),
+        }
+    print(json.dumps(figures, indent=2))
+    if "--record" in sys.argv:
+        print(run.record_feeds(figures))
 
 
 if __name__ == "__main__":
