@@ -505,7 +505,7 @@ def _profile(consumer_pid: int, workers_pid: int, seconds: float, folder: Path):
     from benchmarks.profile import record, summary
 
     recordings = [
-        record(consumer_pid, folder / "consumer.raw", seconds),
+        record(consumer_pid, folder / "consumer.raw", seconds, idle=True),
         record(workers_pid, folder / "workers.raw", seconds, subprocesses=True),
     ]
 

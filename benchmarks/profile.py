@@ -10,12 +10,15 @@ PY_SPY = Path(sys.executable).parent / "py-spy"
 OURS = ("app/", "workers/")
 
 
-def record(pid: int, output: Path, seconds: float, subprocesses: bool = False):
-    """Start py-spy on `pid` for `seconds` (raw, collapsed stacks); returns the process."""
+def record(pid: int, output: Path, seconds: float, subprocesses=False, idle=False):
+    """Start py-spy on `pid` for `seconds` (raw, collapsed stacks); returns the process.
+    With `idle`, time spent waiting (on PostgreSQL, Redis, Kafka) is sampled too."""
     command = [str(PY_SPY), "record", "--format", "raw", "--rate", "100", "--nonblocking"]
     command += ["--duration", str(int(seconds)), "--pid", str(pid), "--output", str(output)]
     if subprocesses:
         command.append("--subprocesses")
+    if idle:
+        command.append("--idle")
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -325,8 +325,10 @@ def feeds_section(feed: dict) -> str:
     if profile:
         section += (
             f"\nWhere the time goes: py-spy, {profile['seconds']:.0f} s from the first stored "
-            "record, share of samples each function was on the stack (inclusive; the "
-            "workers' samples include idle waiting for tasks).\n"
+            "record (the 5,000 records, then the start of the steady phase), the share of "
+            "samples each of our functions was on the stack (inclusive). The consumer's "
+            "samples include its waits (on PostgreSQL, Redis, Kafka and for records); the "
+            "workers' are CPU time only.\n"
         )
         for name in ("consumer", "workers"):
             part = profile.get(name) or {}
