@@ -115,7 +115,8 @@ def apply_keys(keys: list[Key], max_events: int | None = None) -> BatchReport:
                 type(error).__name__,
                 str(error).splitlines()[0][:300] if str(error) else "",
             )
-            alone = together + alone
+            chosen = {id(plan) for plan in (*together, *alone)}
+            alone = [plan for plan in plans if id(plan) in chosen]  # arrival order
     for plan in alone:
         _apply_one_by_one(plan, report)
     return report
