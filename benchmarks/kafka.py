@@ -487,6 +487,7 @@ def _drain(env: dict, backlog: int, folder: Path) -> dict:
                 if pending == 0:
                     break
             drained = time.monotonic() - started
+        _purge(env)  # tasks for keys already drained: nothing for the next user of the queue
     finally:
         engine.dispose()
     return {
