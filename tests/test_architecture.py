@@ -13,15 +13,6 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Channel code that still commits, audits, notifies or enqueues by itself
 #: (module, function): why it is not an action yet.
 KNOWN_CHANNEL_WORK = {
-    ("app/accounts/routes.py", "refresh"): "the token endpoint is a request boundary",
-    ("app/catalog/routes.py", "put_dataset"): "catalog writes are not actions yet",
-    ("app/catalog/routes.py", "delete_dataset"): "catalog writes are not actions yet",
-    ("app/catalog/routes.py", "put_accession_map"): "catalog writes are not actions yet",
-    ("app/catalog/routes.py", "delete_accession_map"): "catalog writes are not actions yet",
-    ("app/transfer/routes.py", "create_upload"): "uploads are not actions yet",
-    ("app/transfer/routes.py", "close_upload"): "uploads are not actions yet",
-    ("app/transfer/routes.py", "delete_upload"): "uploads are not actions yet",
-    ("app/pages/sign_in.py", "callback"): "sign-in is not an action yet",
     ("app/identity/slack.py", "_remember"): "a refused click is remembered against replay",
 }
 
