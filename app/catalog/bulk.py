@@ -10,13 +10,13 @@ a time, where the single-item services name the problem.
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
 from app.catalog.schemas import DatasetPayload, UploadBoxPayload
+from app.catalog.signals import upload_box_deleting
 from app.database import dialect_insert, utc_now
 from app.extensions import db
-from app.work_packages.models import WorkPackage
 
 # Keys per `IN (…)` list.
 _ROWS_PER_STATEMENT = 1000
@@ -96,12 +96,15 @@ def upsert_upload_boxes(payloads: list[UploadBoxPayload]) -> set[UUID]:
 
 
 def delete_upload_boxes(box_ids: Iterable[UUID]) -> None:
-    """Delete the boxes and every work package for them (as `services.delete_upload_box`)."""
+    """Delete the boxes; as in `services.delete_upload_box` the signal goes out for each
+    stored one under its row lock, and the work package room removes its packages."""
     for chunk in _chunks(list(box_ids)):
-        db.session.execute(
-            delete(WorkPackage).where(WorkPackage.research_data_upload_box_id.in_(chunk))
-        )
-        db.session.execute(delete(UploadBox).where(UploadBox.id.in_(chunk)))
+        stored = db.session.scalars(
+            select(UploadBox.id).where(UploadBox.id.in_(chunk)).with_for_update()
+        ).all()
+        for box_id in stored:
+            upload_box_deleting.send(box_id)
+        db.session.execute(delete(UploadBox).where(UploadBox.id.in_(stored)))
 
 
 def put_accession_maps(file_ids: dict[str, UUID]) -> None:
