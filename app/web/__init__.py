@@ -31,7 +31,6 @@ def init_web(app: Flask) -> None:
         lambda: {
             "navigation": navigation_for(),
             "current_person": lambda: current_person(active_only=False),
-            "view_functions": current_app.view_functions,
         }
     )
 
