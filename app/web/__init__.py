@@ -5,7 +5,7 @@ Feature packages (identity, portal, second factor) make their blueprints with
 error pages instead of the JSON API's error bodies.
 """
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 
 from app.authz.sessions import current_person
 from app.web.blueprints import csrf, web_blueprint
