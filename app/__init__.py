@@ -177,12 +177,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.second_factor.api import bp as second_factor_api
     from app.storage.routes import bp as storage
     from app.transfer.routes import download, stewardship, upload
+    from app.visas.routes import bp as visas
     from app.wellknown.routes import bp as wellknown
     from app.work_packages.routes import bp as work_packages
 
     blueprints = (health, wellknown, work_packages, download, upload, storage)
     operators = (catalog, stewardship, access, access_requests, feeds, jobs, applications)
-    for blueprint in (*blueprints, accounts, *operators, ivas, second_factor_api):
+    for blueprint in (*blueprints, accounts, *operators, ivas, second_factor_api, visas):
         app.register_blueprint(blueprint)
     init_drs(app)
     register_pages(app)

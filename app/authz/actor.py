@@ -53,6 +53,9 @@ class Actor:
     #: Why the Passport's other visas were set aside (said when nothing opens an object).
     refused_visas: tuple[str, ...] = ()
     passport: bool = False
+    #: False for a person whose token or session has not passed the second factor
+    #: (whatever their role holds).
+    fully_authenticated: bool = True
 
     def __post_init__(self):
         if self.channel not in CHANNELS:
@@ -75,7 +78,15 @@ class Actor:
         """
         entitled = ROLE_PERMISSIONS.get(role, frozenset()) if active else frozenset()
         held, withheld = (entitled, frozenset()) if full else (frozenset(), entitled)
-        return cls(person_label(user_id), channel, held, user_id, withheld, active)
+        return cls(
+            person_label(user_id),
+            channel,
+            held,
+            user_id,
+            withheld,
+            active,
+            fully_authenticated=full,
+        )
 
     @classmethod
     def passport_holder(
