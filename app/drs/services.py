@@ -195,9 +195,12 @@ def stream_of(envelope_id: UUID):
     if envelope is None or envelope.ready_at is None or stored is None:
         raise ObjectNotFound("No such stream")
 
+    # The body streams after the request's context has ended: take what it needs now.
+    header, store, object_key = envelope.header, object_store(), stored.object_key
+
     def chunks():
-        yield envelope.header
-        yield from object_store().read_object(stored.object_key)
+        yield header
+        yield from store.read_object(object_key)
 
     return envelope, chunks()
 
