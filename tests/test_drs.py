@@ -238,3 +238,24 @@ def test_openapi_documents_the_drs_routes_under_their_tag(app):
     assert {"options", "post"} <= set(drs_paths[f"{DRS}/objects"])
     tags = {op["tags"][0] for ops in drs_paths.values() for op in ops.values()}
     assert tags == {"GA4GH DRS"}
+
+
+def test_with_s3_the_stream_passes_through_the_service(db, instance_path, s3_endpoint):
+    from app import create_app
+    from tests.conftest import make_settings, s3_settings
+
+    s3_app = create_app(make_settings(instance_path, **s3_settings(s3_endpoint)))
+    client = s3_app.test_client()
+    researcher = Researcher(s3_app)
+    with s3_app.app_context():
+        account_for(researcher)
+        files, contents = stored_dataset("DS1", files=1)
+        grant(researcher.id, dataset="DS1")
+    headers = researcher.headers()
+
+    drs_object = ready_object(client, f"{DRS}/objects/{files[0]}", headers).json
+    url = client.get(f"{DRS}/objects/{files[0]}/access/c4gh", headers=headers).json["url"]
+    assert url.startswith("http://127.0.0.1:5000/ga4gh/drs/v1/streams/")  # not a presigned URL
+    stream = client.get(url.split("127.0.0.1:5000", 1)[1]).data
+    assert sha256(stream) == drs_object["checksums"][0]["checksum"]
+    assert decrypt(researcher, stream) == contents[files[0]]

@@ -183,3 +183,17 @@ def test_passports_are_refused_when_no_issuer_is_trusted(client, db, app, issuer
     answer = access(client, files[0], [issuer.passport([issuer.visa(DATASET_URL)])])
     assert answer.status_code == 401
     assert answer.json["msg"] == "This service trusts no Passport issuer"
+
+
+def test_an_unknown_kid_is_refused_without_hammering_the_issuer(world, issuer):
+    client, _, files, _ = world
+    assert (
+        access(client, files[0], [issuer.passport([issuer.visa(DATASET_URL)])]).status_code == 200
+    )
+    fetched = issuer.requests.count("/jwks.json")
+    for _ in range(3):
+        stranger = issuer.passport([issuer.visa(DATASET_URL)], header={"kid": "unknown"})
+        answer = access(client, files[0], [stranger])
+        assert answer.status_code == 401
+        assert "no key 'unknown' in the key set" in answer.json["msg"]
+    assert issuer.requests.count("/jwks.json") == fetched

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 ALGORITHMS = ("ES256", "RS256")
 LEEWAY_SECONDS = 60
 CONTROLLED_ACCESS = "ControlledAccessGrants"
+#: Shortest time between two fetches of one key set when a token names an unknown key.
+REFETCH_SECONDS = 30
 #: Largest key set accepted from a `jku`.
 MAX_JWKS_BYTES = 256 * 1024
 
@@ -84,13 +86,20 @@ class KeySets:
         match = [k for k in keys.keys if kid is None or k.key_id == kid]
         if kid is None and len(match) != 1:
             raise PassportRefused("the token names no `kid` and its key set has several keys")
-        if not match:
+        if not match and self._may_refetch(jku):
             # A key rotated in since the last fetch: ask once more, then give up.
             keys = self._fetched(jku, fresh=True)
             match = [k for k in keys.keys if k.key_id == kid]
         if not match:
             raise PassportRefused(f"no key {kid!r} in the key set at {jku}")
         return match[0]
+
+    def _may_refetch(self, jku: str) -> bool:
+        """At most one early fetch per `REFETCH_SECONDS` and key set: tokens naming
+        unknown `kid`s must not make us hammer an issuer."""
+        with self._lock:
+            cached = self._cache.get(jku)
+        return cached is None or time.monotonic() - cached[0] >= REFETCH_SECONDS
 
     def _fetched(self, jku: str, fresh: bool = False) -> jwt.PyJWKSet:
         with self._lock:
