@@ -30,7 +30,8 @@ from app.drs.schemas import (
     Unresolved,
 )
 from app.errors import DomainError, Forbidden, register_error_shape
-from app.rest import json_response, operation
+from app.rest import json_response
+from app.rest import operation as rest_operation
 
 PREFIX = "/ga4gh/drs/v1"
 TAG = "GA4GH DRS"
@@ -52,6 +53,11 @@ class ObjectPath(BaseModel):
 
 class AccessPath(ObjectPath):
     access_id: str = Field(pattern=OBJECT_ID_PATTERN)
+
+
+def operation(summary: str, **declared):
+    """`@operation` whose error answers are documented in DRS's shape."""
+    return rest_operation(summary, error_body=DrsError, **declared)
 
 
 def init_drs(app) -> None:

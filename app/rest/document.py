@@ -200,7 +200,8 @@ def _responses(spec: OperationSpec, security: bool, components) -> dict:
                 for name, text in headers.items()
             }
         responses[str(status)] = entry
-    error = {"content": {"application/json": {"schema": components.ref(ErrorBody)}}}
+    shape = spec.error_body or ErrorBody
+    error = {"content": {"application/json": {"schema": components.ref(shape)}}}
     if security:
         responses.setdefault("401", {"description": "Missing or invalid credential", **error})
         responses.setdefault("403", {"description": "Credential lacks the right", **error})
