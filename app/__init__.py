@@ -13,6 +13,7 @@ from app.access.policy import make_access_policy
 from app.accounts import init_accounts
 from app.authz.levels import warn_when_off
 from app.authz.passports import KEY_SETS as PASSPORT_KEY_SETS
+from app.catalog.signals import upload_box_deleting
 from app.celery_init_app import celery_init_app
 from app.config import Settings, load_settings
 from app.cors import cors_options
@@ -22,6 +23,7 @@ from app.database import render_migration_item
 from app.errors import register_body_limit, register_error_handlers
 from app.extensions import cors, db, limiter, migrate
 from app.feeds.appliers import make_appliers
+from app.health.state_gauges import StateCollector
 from app.identity import init_identity
 from app.instance_secrets import instance_secret
 from app.logs import configure_logging, register_request_logging
@@ -30,8 +32,11 @@ from app.pages import register_pages
 from app.rest.document import build_openapi
 from app.storage import make_object_store
 from app.storage.keys import load_storage_keys
+from app.storage.signals import part_arriving
 from app.tracing import configure_tracing
+from app.transfer.services import refuse_part_beyond_box_limit
 from app.web import init_web
+from app.work_packages.services import delete_packages_of_box
 from app.work_packages.wsgi_token_layer import install_token_endpoints
 
 __version__ = "0.1.0"
@@ -62,6 +67,9 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     )
     app.extensions["access_policy"] = make_access_policy(settings)
     app.extensions["feed_appliers"] = make_appliers(settings)
+    # The catalog announces; the rooms above it remove what they hold (ADR 26).
+    upload_box_deleting.connect(delete_packages_of_box)
+    part_arriving.connect(refuse_part_beyond_box_limit)
     app.extensions["storage_keys"] = load_storage_keys(settings, app.instance_path)
     app.extensions["object_store"] = make_object_store(
         settings, app.instance_path, app.config["SECRET_KEY"]
@@ -86,7 +94,7 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     register_error_handlers(app)
     register_request_logging(app)
     register_body_limit(app)
-    register_metrics(app)
+    register_metrics(app, state=StateCollector)
     init_accounts(app)
     init_web(app)
     init_identity(app)

@@ -313,6 +313,18 @@ class Settings(BaseSettings):
         description="Pending events older than this are enqueued again by beat (the safety "
         "net when the broker lost a message or was down at ingest).",
     )
+    event_apply_keys_per_task: int = Field(
+        250,
+        ge=1,
+        description="Keys handed to one worker task; the task applies their pending events "
+        "together, with one statement per table.",
+    )
+    event_apply_max_events: int = Field(
+        5000,
+        ge=1,
+        description="Most events one worker task reads and applies; a longer backlog is "
+        "taken by the next task (memory stays bounded by this).",
+    )
     event_retention_days: float = Field(
         7, gt=0, description="Applied, skipped and discarded events are purged after this."
     )

@@ -19,6 +19,7 @@ from app.authz.application_keys import role_models
 from app.catalog import services as catalog
 from app.catalog.models import Dataset
 from app.extensions import db as _db
+from app.feeds import intake
 from app.feeds import services as feeds
 from app.feeds.models import EventStatus, InboxEvent
 from app.feeds.schemas import EventEnvelope
@@ -142,7 +143,7 @@ def dead_event_holding_a_later_one() -> None:
         EventEnvelope.model_validate(dataset_event("DS1", files=2, event_id=DEAD)),
         EventEnvelope.model_validate(dataset_event("DS1", files=1, event_id=LATER)),
     ]
-    feeds.ingest(events, received_from="application:test")
+    intake.ingest(events, received_from="application:test")
     dead = feeds.get_event(DEAD)
     dead.status, dead.attempts, dead.last_error = EventStatus.DEAD.value, 5, "boom"
     _db.session.commit()
@@ -244,7 +245,7 @@ def test_others_may_not_settle_dead_events(ctx, channel):
 def test_requeueing_hands_waiting_events_to_the_workers(ctx):
     """`invoke requeue-events` (the only channel) changes nothing stored: no audit line."""
     waiting = EventEnvelope.model_validate(dataset_event("DS1", event_id=LATER))
-    feeds.ingest([waiting], received_from="application:test")
+    intake.ingest([waiting], received_from="application:test")
     _db.session.commit()
 
     outcome = run_invoke(ctx, "requeue-events")

@@ -12,7 +12,7 @@ from uuid import UUID
 from app.accounts import api_tokens, identities, notices, services
 from app.accounts.audit import record_event
 from app.accounts.models import PersonRole, User, UserStatus
-from app.accounts.schemas import SignupRequest
+from app.accounts.schemas import SignupRequest, TokenPair
 from app.accounts.sign_out import SignedOut
 from app.accounts.sign_out import sign_out_everywhere as end_everything
 from app.authz import Actor, Permission
@@ -151,6 +151,18 @@ def reissue_refresh_token(actor: Actor, user_id: UUID) -> tuple[User, str]:
     user, token = services.reissue_refresh_token(user_id, actor.label)
     commit()
     return user, token
+
+
+def trade_refresh_token(presented: str) -> TokenPair:
+    """Spend a refresh token for a new pair; the token itself is the right to act.
+
+    Committed whether or not the trade succeeds: a detected reuse (or a chain too
+    old) revokes the whole chain even though the request is refused.
+    """
+    try:
+        return services.refresh(presented)
+    finally:
+        commit()
 
 
 def _require_self(actor: Actor, user_id: UUID) -> None:

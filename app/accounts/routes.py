@@ -27,7 +27,6 @@ from app.authz.api import actor_required, internal_token_required
 from app.credentials.internal_tokens import AuthUser
 from app.extensions import limiter, limits_checked
 from app.rest import PageQuery, json_response, operation
-from app.unit_of_work import commit
 
 bp = Blueprint("accounts", __name__)
 
@@ -70,12 +69,7 @@ def signup(body: SignupRequest):
     responses={200: TokenPair},
 )
 def refresh(body: RefreshRequest):
-    try:
-        pair = services.refresh(body.refresh_token)
-    finally:
-        # A detected reuse revokes the chain even though the request fails. Trading a
-        # token is a request boundary of its own, not an action (ADR 0023).
-        commit()
+    pair = actions.trade_refresh_token(body.refresh_token)
     return json_response(pair, headers=NO_STORE)
 
 

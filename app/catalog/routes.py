@@ -24,7 +24,6 @@ from app.catalog.schemas import (
     UploadBoxView,
 )
 from app.errors import RequestValidationFailed
-from app.extensions import db
 from app.rest import PageQuery, json_response, operation
 
 bp = Blueprint("catalog", __name__)
@@ -57,8 +56,7 @@ def _same_id_in_path_and_body(path_value, body_value, field: str) -> None:
 )
 def put_dataset(accession: str, body: DatasetPayload):
     _same_id_in_path_and_body(accession, body.accession, "accession")
-    dataset, created = services.upsert_dataset(body)
-    db.session.commit()
+    dataset, created = actions.put_dataset(g.actor, body)
     return json_response(DatasetView.of(dataset), 201 if created else 200)
 
 
@@ -101,8 +99,7 @@ def list_dataset_files(accession: str, query: PageQuery):
     responses={204: None},
 )
 def delete_dataset(accession: str):
-    services.delete_dataset(accession)
-    db.session.commit()
+    actions.delete_dataset(g.actor, accession)
     return "", 204
 
 
@@ -184,8 +181,7 @@ def list_upload_boxes(query: PageQuery):
     responses={200: AccessionMapView, 201: AccessionMapView},
 )
 def put_accession_map(accession: str, body: AccessionMapPayload):
-    mapping, created = services.put_accession_map(accession, body.file_id)
-    db.session.commit()
+    mapping, created = actions.put_accession_map(g.actor, accession, body.file_id)
     return json_response(
         AccessionMapView(accession=mapping.accession, file_id=mapping.file_id),
         201 if created else 200,
@@ -211,6 +207,5 @@ def get_accession_map(accession: str):
     "Remove an accession mapping", tags=["catalog"], path=AccessionPath, responses={204: None}
 )
 def delete_accession_map(accession: str):
-    services.delete_accession_map(accession)
-    db.session.commit()
+    actions.delete_accession_map(g.actor, accession)
     return "", 204

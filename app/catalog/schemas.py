@@ -6,18 +6,21 @@ ingestion. Fields we use are validated strictly.
 """
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import (
     UUID4,
+    AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
+from pydantic.networks import validate_email
 
 from app.rest import Page, StrictModel
 
@@ -27,6 +30,19 @@ FileAccession = Annotated[
 ]
 DatasetAccession = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=128)
+]
+
+
+@lru_cache(maxsize=4096)
+def _checked_email(value: str) -> str:
+    """What `EmailStr` checks and returns, remembered: every event of a feed names one
+    of a few DAC addresses, and checking one took 40 % of ingesting an event."""
+    return validate_email(value)[1]
+
+
+# `EmailStr`, with its checks cached (an invalid address raises the same error).
+CachedEmail = Annotated[
+    str, AfterValidator(_checked_email), WithJsonSchema({"type": "string", "format": "email"})
 ]
 FileExtension = Annotated[str, StringConstraints(pattern=r"^(\.[A-Za-z0-9_-]+)*$", max_length=64)]
 
@@ -60,7 +76,7 @@ class DatasetPayload(_EventPayload):
     stage: DatasetStage
     description: str | None = None
     dac_alias: str = Field(min_length=1, max_length=256)
-    dac_email: EmailStr
+    dac_email: CachedEmail
     files: list[DatasetFilePayload] = Field(max_length=100_000)
 
     @field_validator("files")

@@ -2,15 +2,15 @@
 
 from uuid import UUID
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import lazyload
 
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
 from app.catalog.schemas import DatasetPayload, UploadBoxPayload
+from app.catalog.signals import upload_box_deleting
 from app.database import fetch_page
 from app.errors import Conflict, NotFound
 from app.extensions import db
-from app.work_packages.models import WorkPackage
 
 
 class DatasetNotFound(NotFound):
@@ -175,18 +175,15 @@ def get_upload_box(box_id: UUID) -> UploadBox:
     return box
 
 
-def delete_upload_box(box_id: UUID) -> int:
+def delete_upload_box(box_id: UUID) -> None:
     """Delete the box and, as GHGA's WPS 11.1 does, every work package for it (their
-    tokens then open nothing); how many packages went."""
+    tokens then open nothing): the work package room removes those on the signal."""
     box = db.session.get(UploadBox, box_id, with_for_update=True)
     if box is None:
         raise UploadBoxNotFound(f"Upload box {box_id} not found")
-    packages = db.session.execute(
-        delete(WorkPackage).where(WorkPackage.research_data_upload_box_id == box_id)
-    ).rowcount
+    upload_box_deleting.send(box_id)
     db.session.delete(box)
     db.session.flush()
-    return packages
 
 
 def list_upload_boxes(skip: int, limit: int) -> tuple[list[UploadBox], int]:

@@ -25,7 +25,7 @@ class Base(DeclarativeBase):
 # Responses are serialised after the commit; expiring would reload every object.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
-__all__ = ["Base", "UTCDateTime", "db", "utc_now"]
+__all__ = ["Base", "UTCDateTime", "db", "dialect_insert", "utc_now"]
 
 
 def render_migration_item(type_, obj, autogen_context):
@@ -38,13 +38,8 @@ def render_migration_item(type_, obj, autogen_context):
     return False
 
 
-def insert_ignoring_conflicts(session, model, values: dict, conflict_columns: list[str]):
-    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite.
-
-    Returns the inserted row's primary key, or None when a row with the same
-    `conflict_columns` already existed. Atomic under concurrency, unlike a
-    select-then-insert.
-    """
+def dialect_insert(session, model):
+    """The session's database's INSERT, which knows `ON CONFLICT` (PostgreSQL, SQLite)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -52,9 +47,19 @@ def insert_ignoring_conflicts(session, model, values: dict, conflict_columns: li
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - the two supported databases
         raise NotImplementedError(dialect)
+    return insert(model)
+
+
+def insert_ignoring_conflicts(session, model, values: dict, conflict_columns: list[str]):
+    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite.
+
+    Returns the inserted row's primary key, or None when a row with the same
+    `conflict_columns` already existed. Atomic under concurrency, unlike a
+    select-then-insert.
+    """
     primary_key = model.__table__.primary_key.columns.values()
     statement = (
-        insert(model)
+        dialect_insert(session, model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=conflict_columns)
         .returning(*primary_key)

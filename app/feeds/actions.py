@@ -3,7 +3,7 @@
 from app import audit_log
 from app.authz import Actor, Permission
 from app.database import utc_now
-from app.feeds import services
+from app.feeds import intake, services
 from app.feeds.dispatch import enqueue_keys
 from app.feeds.models import InboxEvent
 from app.feeds.schemas import EventEnvelope, IngestResult
@@ -16,7 +16,7 @@ def publish_events(actor: Actor, events: list[EventEnvelope]) -> list[IngestResu
     Each stored event names its publisher (`received_from`): that is its record.
     """
     actor.require(Permission.FEED_PUBLISHER)
-    results = services.ingest(events, received_from=actor.label)
+    results = intake.ingest(events, received_from=actor.label)
     accepted = {r.event_id for r in results if r.status == "accepted"}
     after_commit(enqueue_keys, services.distinct_keys(e for e in events if e.event_id in accepted))
     commit()

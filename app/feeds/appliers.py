@@ -1,6 +1,8 @@
 """What each (topic, type) means: its payload schema, its key, and how it is applied.
 
-Appliers call the same catalog services as the steward endpoints.
+Appliers call the same catalog services as the steward endpoints, one event at a
+time (`apply`), or the catalog's bulk writes for the latest event of many keys at
+once (`apply_many`, returning the keys whose event turned out stale).
 """
 
 from collections.abc import Callable
@@ -10,6 +12,7 @@ from enum import StrEnum
 
 from pydantic import UUID4, BaseModel, ConfigDict, TypeAdapter
 
+from app.catalog import bulk
 from app.catalog import services as catalog
 from app.catalog.schemas import (
     DatasetAccession,
@@ -49,6 +52,11 @@ class Applier:
     #: Payload field that must equal the event key, if any.
     key_field: str | None
     apply: Callable[[str, BaseModel], Outcome]
+    apply_many: Callable[[list[tuple[str, BaseModel]]], set[str]]
+    #: The payload carries its own version and an older one is skipped: a key with
+    #: several pending events then goes one event at a time, so each event's status
+    #: is what it would be alone.
+    versioned: bool = False
 
 
 def _upsert_dataset(key: str, payload: DatasetPayload) -> Outcome:
@@ -87,27 +95,62 @@ def _delete_accession_map(key: str, payload) -> Outcome:
     return Outcome.APPLIED
 
 
+def _upsert_datasets(items: list[tuple[str, DatasetPayload]]) -> set[str]:
+    bulk.upsert_datasets([payload for _, payload in items])
+    return set()
+
+
+def _delete_datasets(items: list[tuple[str, BaseModel]]) -> set[str]:
+    bulk.delete_datasets(key for key, _ in items)
+    return set()
+
+
+def _upsert_upload_boxes(items: list[tuple[str, UploadBoxPayload]]) -> set[str]:
+    stale = bulk.upsert_upload_boxes([payload for _, payload in items])
+    return {key for key, payload in items if payload.id in stale}
+
+
+def _delete_upload_boxes(items: list[tuple[str, BaseModel]]) -> set[str]:
+    bulk.delete_upload_boxes(TypeAdapter(UUID4).validate_python(key) for key, _ in items)
+    return set()
+
+
+def _put_accession_maps(items: list[tuple[str, AccessionMapping]]) -> set[str]:
+    bulk.put_accession_maps({payload.accession: payload.file_id for _, payload in items})
+    return set()
+
+
+def _delete_accession_maps(items: list[tuple[str, BaseModel]]) -> set[str]:
+    bulk.delete_accession_maps(key for key, _ in items)
+    return set()
+
+
 def make_appliers(settings: Settings) -> dict[tuple[str, str], Applier]:
     dataset_key = TypeAdapter(DatasetAccession)
     box_key = TypeAdapter(UUID4)
     accession_key = TypeAdapter(FileAccession)
     return {
         (settings.dataset_change_topic, settings.dataset_upsertion_type): Applier(
-            DatasetPayload, dataset_key, "accession", _upsert_dataset
+            DatasetPayload, dataset_key, "accession", _upsert_dataset, _upsert_datasets
         ),
         (settings.dataset_change_topic, settings.dataset_deletion_type): Applier(
-            DatasetDeletion, dataset_key, "accession", _delete_dataset
+            DatasetDeletion, dataset_key, "accession", _delete_dataset, _delete_datasets
         ),
         (settings.upload_box_topic, settings.upload_box_upsertion_type): Applier(
-            UploadBoxPayload, box_key, "id", _upsert_upload_box
+            UploadBoxPayload,
+            box_key,
+            "id",
+            _upsert_upload_box,
+            _upsert_upload_boxes,
+            versioned=True,
         ),
         (settings.upload_box_topic, settings.upload_box_deletion_type): Applier(
-            AnyPayload, box_key, None, _delete_upload_box
+            AnyPayload, box_key, None, _delete_upload_box, _delete_upload_boxes
         ),
         (settings.accession_map_topic, settings.accession_map_upsertion_type): Applier(
-            AccessionMapping, accession_key, "accession", _put_accession_map
+            AccessionMapping, accession_key, "accession", _put_accession_map, _put_accession_maps
         ),
         (settings.accession_map_topic, settings.accession_map_deletion_type): Applier(
-            AnyPayload, accession_key, None, _delete_accession_map
+            AnyPayload, accession_key, None, _delete_accession_map, _delete_accession_maps
         ),
     }

@@ -1,57 +1,87 @@
-"""Events from a stream: stored a batch at a time, rejected, or dead on arrival.
+"""Events into the inbox: stored a batch at a time, rejected, or dead on arrival.
 
-The Kafka consumer stores hundreds of records per transaction, so it inserts them
-with one statement per table instead of two per event (`services.ingest`), writing
-the same rows. It cannot answer a producer with a 422: a record that can never be
+`POST /events` and the Kafka consumer both store hundreds of events per
+transaction with one statement per table (`ingest_batch`). The consumer cannot
+answer a producer with a 422: a record that can never be
 applied is kept as `rejected` (finished, so it holds back nothing of its key), and
 records it could not store as pending within its retries are stored `dead`, the
 state an operator already lists, replays and discards.
 """
 
+from datetime import datetime
+
 from sqlalchemy import update
 
-from app.database import insert_ignoring_conflicts, utc_now
+from app.database import dialect_insert, insert_ignoring_conflicts, utc_now
 from app.extensions import db
 from app.feeds.models import EventStatus, FeedKey, InboxEvent
-from app.feeds.schemas import EventEnvelope
-from app.feeds.services import pending_row
+from app.feeds.schemas import EventEnvelope, IngestResult
 from app.rest.storable_text import UNSTORABLE, unstorable_text_errors
 
 # Column widths of `inbox_event` (see models.py).
 _EVENT_ID_LENGTH, _NAME_LENGTH, _KEY_LENGTH, _ERROR_LENGTH = 200, 200, 256, 2000
 
 
+def pending_row(event: EventEnvelope, received_from: str, now: datetime) -> dict:
+    """The inbox row of a newly received event (HTTP ingest and the Kafka consumer)."""
+    return {
+        "event_id": event.event_id,
+        "topic": event.topic,
+        "type": event.type,
+        "key": event.key,
+        "sequence": event.sequence,
+        "payload": event.payload,
+        "status": EventStatus.PENDING.value,
+        "attempts": 0,
+        "received_at": now,
+        "next_attempt_at": now,
+        "received_from": received_from,
+    }
+
+
+def ingest(events: list[EventEnvelope], received_from: str) -> list[IngestResult]:
+    """Store new events as pending; an `event_id` seen before (or earlier in the list)
+    is a duplicate."""
+    stored = ingest_batch([(event, received_from) for event in events])
+    results = []
+    for event in events:
+        accepted = event.event_id in stored
+        stored.discard(event.event_id)  # a repeat later in the list is a duplicate
+        results.append(
+            IngestResult(event_id=event.event_id, status="accepted" if accepted else "duplicate")
+        )
+    return results
+
+
 def ingest_batch(events: list[tuple[EventEnvelope, str]]) -> set[str]:
     """Store (event, received_from) pairs as pending, in list order; returns the new ids.
 
     An `event_id` stored before, or earlier in the list, is a duplicate and left
-    alone, as in `services.ingest`.
+    alone.
     """
     if not events:
         return set()
     now = utc_now()
-    keys = [{"topic": event.topic, "key": event.key} for event, _ in events]
+    # One compiled statement, its rows sent as multi-row VALUES by SQLAlchemy's
+    # "insertmanyvalues" (a statement built with .values(rows) is compiled anew for
+    # every batch, which cost more than the insert itself).
+    keys = {(event.topic, event.key): None for event, _ in events}
     db.session.execute(
-        _insert(FeedKey)
-        .values(list({(k["topic"], k["key"]): k for k in keys}.values()))
-        .on_conflict_do_nothing(index_elements=["topic", "key"])
+        _insert(FeedKey.__table__).on_conflict_do_nothing(index_elements=["topic", "key"]),
+        [{"topic": topic, "key": key} for topic, key in keys],
     )
     rows = [pending_row(event, received_from, now) for event, received_from in events]
     inserted = db.session.execute(
-        _insert(InboxEvent)
-        .values(rows)
+        _insert(InboxEvent.__table__)
         .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(InboxEvent.event_id)
+        .returning(InboxEvent.__table__.c.event_id),
+        rows,
     )
     return set(inserted.scalars())
 
 
 def _insert(model):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+    return dialect_insert(db.session, model)
 
 
 def record_rejected(

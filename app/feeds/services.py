@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
-from app.database import fetch_page, insert_ignoring_conflicts, utc_now
+from app.database import fetch_page, utc_now
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.feeds.appliers import Applier, Outcome
 from app.feeds.models import EventStatus, FeedKey, InboxEvent
-from app.feeds.schemas import EventEnvelope, EventQuery, IngestResult
+from app.feeds.schemas import EventEnvelope, EventQuery
 
 log = logging.getLogger(__name__)
 
@@ -39,39 +39,6 @@ class EventNotDead(Conflict):
 
 def appliers() -> dict[tuple[str, str], Applier]:
     return current_app.extensions["feed_appliers"]
-
-
-def pending_row(event: EventEnvelope, received_from: str, now: datetime) -> dict:
-    """The inbox row of a newly received event (HTTP ingest and the Kafka consumer)."""
-    return {
-        "event_id": event.event_id,
-        "topic": event.topic,
-        "type": event.type,
-        "key": event.key,
-        "sequence": event.sequence,
-        "payload": event.payload,
-        "status": EventStatus.PENDING.value,
-        "attempts": 0,
-        "received_at": now,
-        "next_attempt_at": now,
-        "received_from": received_from,
-    }
-
-
-def ingest(events: list[EventEnvelope], received_from: str) -> list[IngestResult]:
-    """Store new events as pending; an `event_id` seen before is a duplicate."""
-    results = []
-    for event in events:
-        insert_ignoring_conflicts(
-            db.session, FeedKey, {"topic": event.topic, "key": event.key}, ["topic", "key"]
-        )
-        inserted = insert_ignoring_conflicts(
-            db.session, InboxEvent, pending_row(event, received_from, utc_now()), ["event_id"]
-        )
-        results.append(
-            IngestResult(event_id=event.event_id, status="accepted" if inserted else "duplicate")
-        )
-    return results
 
 
 @dataclass(frozen=True)

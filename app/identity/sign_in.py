@@ -10,9 +10,27 @@ from joserfc.errors import JoseError
 
 from app.accounts.errors import SignInRefused
 from app.accounts.identities import ProviderIdentity, SignedIn, person_signed_in
+from app.accounts.models import UserStatus
+from app.accounts.notices import tell_operators_first_admin
 from app.errors import ServiceUnavailable
+from app.notifications.approval import announce_pending_person
+from app.unit_of_work import after_commit, commit
 
 log = logging.getLogger(__name__)
+
+
+def finish_sign_in(client) -> tuple[SignedIn, float]:
+    """The sign-in action: the person the provider's redirect speaks for, stored;
+    the operators hear of a first admin and the approvers of a new pending person
+    once the account is committed. The page then starts the session."""
+    signed_in, auth_time = person_from_callback(client)
+    person, created, first_admin = signed_in
+    if first_admin:
+        after_commit(tell_operators_first_admin, person)
+    elif created and person.status == UserStatus.PENDING:
+        after_commit(announce_pending_person, person)
+    commit()
+    return signed_in, auth_time
 
 
 def person_from_callback(client) -> tuple[SignedIn, float]:

@@ -14,11 +14,11 @@ from prometheus_client import (
     multiprocess,
 )
 
-from app.metrics.state import StateCollector
-
 
 class Metrics:
-    def __init__(self):
+    def __init__(self, state: Callable[[Flask], object] | None = None):
+        #: Builds the collector of gauges read at scrape time (the health room's).
+        self.state = state
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "wps_http_requests", "HTTP requests answered", ["endpoint", "method", "status"],
@@ -47,16 +47,20 @@ class Metrics:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             counted = CollectorRegistry()
             multiprocess.MultiProcessCollector(counted)
-        state = CollectorRegistry()
-        state.register(StateCollector(app))
-        return generate_latest(counted) + generate_latest(state)
+        exposition = generate_latest(counted)
+        if self.state is not None:
+            state = CollectorRegistry()
+            state.register(self.state(app))
+            exposition += generate_latest(state)
+        return exposition
 
 
-def register_metrics(app: Flask) -> None:
+def register_metrics(app: Flask, state: Callable[[Flask], object] | None = None) -> None:
+    """Count requests and tokens; `state` adds gauges read when Prometheus scrapes."""
     if not app.extensions["settings"].metrics_enabled:
         app.extensions["metrics"] = None
         return
-    metrics = Metrics()
+    metrics = Metrics(state)
     app.extensions["metrics"] = metrics
 
     @app.before_request

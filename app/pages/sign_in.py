@@ -7,15 +7,13 @@ import requests
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 
 from app.accounts.models import UserStatus
-from app.accounts.notices import tell_operators_first_admin
 from app.authz.sessions import current_person, login_url
 from app.errors import ServiceUnavailable
-from app.extensions import db, limiter, limits_checked
+from app.extensions import limiter, limits_checked
 from app.identity import development
 from app.identity.next_path import HOME, safe_next
 from app.identity.provider import PROVIDER_NAME, callback_url, provider, public_url
-from app.identity.sign_in import person_from_callback
-from app.notifications.approval import announce_pending_person
+from app.identity.sign_in import finish_sign_in
 from app.second_factor.enrolment import sign_in_fresh
 from app.web import web_blueprint
 from app.web.blueprints import error_page
@@ -73,12 +71,7 @@ def callback():
         return error_page(404, "Sign-in is not available here", "No identity provider is set.")
     next_path = safe_next(session.get(NEXT_KEY))
     fresh_asked = session.get(FRESH_KEY) is True
-    (person, created, first_admin), auth_time = person_from_callback(client)
-    db.session.commit()
-    if first_admin:
-        tell_operators_first_admin(person)
-    elif created and person.status == UserStatus.PENDING:
-        announce_pending_person(person)
+    (person, _created, _first_admin), auth_time = finish_sign_in(client)
     sign_in(person, auth_time=auth_time)
     if fresh_asked and not sign_in_fresh():
         # Sending the person back to the provider would only loop.

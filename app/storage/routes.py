@@ -10,8 +10,8 @@ from app.errors import DomainError, Forbidden, NotFound, body_limit
 from app.extensions import db
 from app.storage import object_store
 from app.storage.local import CHUNK, LocalStore, PartTooLarge, read_extent
+from app.storage.signals import part_arriving
 from app.storage.signed_urls import signature_is_valid
-from app.transfer.services import refuse_part_beyond_box_limit
 
 bp = Blueprint("storage", __name__, url_prefix="/storage")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -85,12 +85,12 @@ def get_object(alias: str, object_key: str):
 
 
 def _refuse_beyond_box_limit(upload_key: str) -> None:
-    """507 when the upload's box no longer has room (its `max_size` was lowered)."""
+    """Ask transfer whether the part may arrive: 507 when its box no longer has room."""
     try:
         file_id = UUID(upload_key)
     except ValueError:
         return  # not an upload of the transfer API; receive_part answers 404
-    refuse_part_beyond_box_limit(file_id)
+    part_arriving.send(file_id)
 
 
 def _read_in_large_blocks(environ: dict) -> None:

@@ -8,11 +8,9 @@ from app.authz import Permission
 from app.authz.api import permissions_required
 from app.catalog import services as catalog
 from app.catalog.schemas import UploadBoxPath
-from app.extensions import db
 from app.rest import json_response, operation
 from app.storage import object_store
-from app.transfer import services
-from app.transfer.dispatch import enqueue_verification
+from app.transfer import actions, services
 from app.transfer.schemas import (
     AccessMethod,
     AccessUrl,
@@ -141,15 +139,7 @@ def list_uploads(claims: dict, box_id: UUID, query: ListingQuery):
     responses={201: UploadCreated, 400: None, 404: None, 409: None, 429: None, 507: None},
 )
 def create_upload(claims: dict, box_id: UUID, body: UploadCreation):
-    settings = current_app.extensions["settings"]
-    created = services.create_upload(
-        claims,
-        box_id,
-        body,
-        settings.upload_part_max_bytes,
-        settings.max_concurrent_uploads_per_box,
-    )
-    db.session.commit()
+    created = actions.create_upload(claims, box_id, body)
     return json_response(
         UploadCreated(file_id=created.id, alias=created.alias, storage_alias=created.storage_alias),
         201,
@@ -183,10 +173,7 @@ def part_url(claims: dict, box_id: UUID, file_id: UUID, part_number: int):
     responses={204: None, 400: None, 404: None, 409: None},
 )
 def close_upload(claims: dict, box_id: UUID, file_id: UUID, body: UploadClosure):
-    verification_due = services.close_upload(claims, box_id, file_id, body)
-    db.session.commit()
-    if verification_due:
-        enqueue_verification(file_id)
+    actions.close_upload(claims, box_id, file_id, body)
     return "", 204
 
 
@@ -199,8 +186,7 @@ def close_upload(claims: dict, box_id: UUID, file_id: UUID, body: UploadClosure)
     responses={204: None, 404: None},
 )
 def delete_upload(claims: dict, box_id: UUID, file_id: UUID):
-    services.delete_upload(claims, box_id, file_id)
-    db.session.commit()
+    actions.delete_upload(claims, box_id, file_id)
     return "", 204
 
 

@@ -2,13 +2,12 @@
 
 Entries name endpoints; a page that needs a permission declares it with
 `app.authz.pages.page_requires`, and an entry shows when the person's role holds it
-(the one table in app/authz/permissions.py). An entry whose blueprint is not
-registered is left out, so features can land one at a time.
+(the one table in app/authz/permissions.py).
 """
 
 from dataclasses import dataclass
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 
 from app.authz.pages import opens_for, web_actor
 from app.authz.sessions import current_person
@@ -44,8 +43,6 @@ def navigation_for() -> list[dict]:
     actor = web_actor(person)
     items = []
     for item in NAV_ITEMS:
-        if item.endpoint not in current_app.view_functions:
-            continue
         if not opens_for(actor, item.endpoint):
             continue
         href = url_for(item.endpoint)

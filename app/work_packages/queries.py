@@ -71,9 +71,9 @@ _USER_BLOCKED = user_blocked(WorkPackage.user_id).label("user_blocked")
 def _download_grant_until():
     """Until when the download grant behind the package runs (a correlated subquery).
 
-    Verification addresses (IVAs): when download grants are bound to a verified
-    IVA, the IVA's state joins HERE, inside `grants.download_access_until` or as an
-    extra condition on it, so that the check keeps riding in this one statement.
+    A grant bound to a verification address counts only while that address is
+    verified: `download_access_until` joins the address's state, so the check keeps
+    riding in this one statement.
     """
     return grants.download_access_until(WorkPackage.user_id, WorkPackage.dataset_accession, _NOW)
 

@@ -301,6 +301,12 @@ def sweep_expired(expired_before: datetime) -> int:
     return result.rowcount
 
 
+def delete_packages_of_box(box_id: UUID) -> None:
+    """The catalog deletes the box (`upload_box_deleting`): its packages go with it,
+    in the same transaction, so their tokens open nothing."""
+    db.session.execute(delete(WorkPackage).where(WorkPackage.research_data_upload_box_id == box_id))
+
+
 def active_packages(user_id: UUID) -> list[WorkPackage]:
     """The user's packages that have not expired, newest first (tokens are never kept)."""
     return list(
