@@ -12,11 +12,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.access.policy import make_access_policy
 from app.accounts import init_accounts
 from app.authz.levels import warn_when_off
+from app.authz.passports import KEY_SETS as PASSPORT_KEY_SETS
 from app.catalog.signals import upload_box_deleting
 from app.celery_init_app import celery_init_app
 from app.config import Settings, load_settings
 from app.cors import cors_options
-from app.credentials.keys import load_token_keys
+from app.credentials.keys import load_token_keys, load_visa_keys
+from app.credentials.passports import KeySets
 from app.database import render_migration_item
 from app.errors import register_body_limit, register_error_handlers
 from app.extensions import cors, db, limiter, migrate
@@ -60,6 +62,10 @@ def create_app(settings: Settings | None = None, span_exporter=None) -> Flask:
     app.config.from_mapping(_flask_config(settings, app.instance_path))
     app.extensions["settings"] = settings
     app.extensions["token_keys"] = load_token_keys(settings, app.instance_path)
+    app.extensions["visa_keys"] = visa_keys = load_visa_keys(settings, app.instance_path)
+    app.extensions[PASSPORT_KEY_SETS] = KeySets(
+        settings.passport_jwks_cache_seconds, local={visa_keys.jku: visa_keys.jwks}
+    )
     app.extensions["access_policy"] = make_access_policy(settings)
     app.extensions["feed_appliers"] = make_appliers(settings)
     # The catalog announces; the rooms above it remove what they hold (ADR 26).
@@ -172,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts
     from app.applications.routes import bp as applications
     from app.catalog.routes import bp as catalog
+    from app.drs.routes import init_drs
     from app.feeds.routes import bp as feeds
     from app.health.routes import bp as health
     from app.ivas.routes import bp as ivas
@@ -179,13 +186,15 @@ def _register_blueprints(app: Flask) -> None:
     from app.second_factor.api import bp as second_factor_api
     from app.storage.routes import bp as storage
     from app.transfer.routes import download, stewardship, upload
+    from app.visas.routes import bp as visas
     from app.wellknown.routes import bp as wellknown
     from app.work_packages.routes import bp as work_packages
 
     blueprints = (health, wellknown, work_packages, download, upload, storage)
     operators = (catalog, stewardship, access, access_requests, feeds, jobs, applications)
-    for blueprint in (*blueprints, accounts, *operators, ivas, second_factor_api):
+    for blueprint in (*blueprints, accounts, *operators, ivas, second_factor_api, visas):
         app.register_blueprint(blueprint)
+    init_drs(app)
     register_pages(app)
 
 

@@ -10,6 +10,7 @@ from kombu.transport import get_transport_cls
 from app.config import SettingsError
 
 TASK_MODULES = [
+    "app.tasks.drs",
     "app.tasks.feeds",
     "app.tasks.jobs",
     "app.tasks.notifications",

@@ -10,7 +10,15 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -20,6 +28,15 @@ from pydantic_settings import (
 )
 
 CONFIG_YAML_VARIABLE = "WPS_CONFIG_YAML"
+
+
+class TrustedIssuer(BaseModel):
+    """A Passport or Visa issuer on the allow-list, with the only key set URL it may name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    iss: str = Field(min_length=1)
+    jku: AnyHttpUrl
 
 
 class SettingsError(SystemExit):
@@ -419,6 +436,49 @@ class Settings(BaseSettings):
         "once; one more is refused with 429 `tooManyOpenUploads`. GHGA's upload "
         "controller 15 has the same setting and default.",
     )
+    drs_hostname: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9.-]+(:[0-9]+)?$",
+        description="Host named in DRS URIs (`drs://{DRS_HOSTNAME}/{id}`); clients resolve "
+        "them at `https://{host}/ga4gh/drs/v1`. Default: the host of `PUBLIC_BASE_URL`.",
+    )
+    drs_max_bulk_request_length: int = Field(
+        100, ge=1, le=10_000, description="Most object ids one DRS bulk request may name (413)."
+    )
+    drs_organization_name: str = Field(
+        "Work Package Service", min_length=1, description="Organization in DRS service-info."
+    )
+    drs_organization_url: AnyHttpUrl | None = Field(
+        None, description="Organization URL in DRS service-info. Default: `PUBLIC_BASE_URL`."
+    )
+    passport_trusted_issuers: list[TrustedIssuer] = Field(
+        default_factory=list,
+        description='GA4GH Passport and Visa issuers whose tokens count: a JSON list of `{"iss": '
+        '..., "jku": ...}`; a token is verified only with keys fetched from the `jku` paired '
+        "with its `iss`. Empty: Passports are refused.",
+    )
+    passport_dataset_aliases: dict[str, str] = Field(
+        default_factory=dict,
+        description="Visa `value`s that stand for a dataset besides "
+        "`{PUBLIC_BASE_URL}/datasets/{accession}`: a JSON object value -> dataset accession.",
+    )
+    passport_jwks_cache_seconds: int = Field(
+        300, ge=0, le=86400, description="How long keys fetched from a trusted `jku` are kept."
+    )
+    visa_signing_key: SecretStr | None = Field(
+        None,
+        description="Private key (JWK JSON, EC P-256) that signs the Visas this service issues "
+        "for its grants; published at `/ga4gh/passport/v1/jwks.json` (not the work order key "
+        "set). Generated when unset (development only).",
+    )
+    visa_previous_signing_key: SecretStr | None = Field(
+        None,
+        description="The visa key before the last rotation (JWK JSON): its public half stays "
+        "published so that visas it signed still verify until they expire.",
+    )
+    visa_valid_days: int = Field(
+        365, ge=1, le=3650, description="Life of an issued visa when its grant ends later."
+    )
     enable_opentelemetry: bool = Field(
         False,
         description="Trace requests, SQL and Celery tasks with OpenTelemetry, exported over "
@@ -561,6 +621,14 @@ class Settings(BaseSettings):
             if value.startswith(scheme):
                 return "postgresql+psycopg2://" + value[len(scheme) :]
         return value
+
+    @property
+    def drs_host(self) -> str:
+        """The host of DRS URIs: `DRS_HOSTNAME`, or the host of `PUBLIC_BASE_URL`."""
+        if self.drs_hostname:
+            return self.drs_hostname
+        url = self.public_base_url
+        return f"{url.host}:{url.port}" if url.port not in (None, 80, 443) else str(url.host)
 
     @property
     def eager_tasks(self) -> bool:

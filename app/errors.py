@@ -8,7 +8,7 @@ meant for machines.
 import logging
 import re
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, has_request_context, jsonify, request
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -95,8 +95,28 @@ def _snake(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
+#: Where `app.extensions` keeps the rooms whose errors take another shape (ADR 28).
+ERROR_SHAPES = "error_shapes"
+
+
+def register_error_shape(app: Flask, path_prefix: str, render) -> None:
+    """Errors of requests under `path_prefix` leave as `render(status, detail, code)`
+    (a dict) instead of `{detail, code}`: for a protocol whose clients parse its own
+    error body (GA4GH DRS: `{msg, status_code}`)."""
+    app.extensions.setdefault(ERROR_SHAPES, []).append((path_prefix, render))
+
+
+def _other_shape(status: int, detail, code: str):
+    shapes = current_app.extensions.get(ERROR_SHAPES, ()) if has_request_context() else ()
+    for prefix, render in shapes:
+        if request.path == prefix or request.path.startswith(prefix + "/"):
+            return render(status, detail, code)
+    return None
+
+
 def error_response(status: int, detail, code: str, headers: dict | None = None):
-    response = jsonify(detail=detail, code=code)
+    shaped = _other_shape(status, detail, code)
+    response = jsonify(shaped if shaped is not None else {"detail": detail, "code": code})
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -106,7 +126,8 @@ def error_response(status: int, detail, code: str, headers: dict | None = None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        response = jsonify(error.body())
+        shaped = _other_shape(error.status, error.detail, error.code)
+        response = jsonify(shaped if shaped is not None else error.body())
         response.status_code = error.status
         response.headers.extend(error.headers())
         return response

@@ -11,6 +11,7 @@ from app.authz.application_keys import (
     SystemPermission,
 )
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
+from app.drs.models import DrsEnvelope
 from app.feeds.models import FeedKey, InboxEvent
 from app.identity.models import SlackInteraction
 from app.ivas.models import Iva
@@ -28,6 +29,7 @@ __all__ = [
     "ApplicationSystemPermission",
     "Dataset",
     "DatasetFile",
+    "DrsEnvelope",
     "FeedKey",
     "FileUpload",
     "InboxEvent",

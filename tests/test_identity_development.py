@@ -75,6 +75,7 @@ def test_production_without_a_provider_refuses_to_start_naming_the_setting(tmp_p
         "SECRET_KEY": "x" * 32,
         "AUTH_SIGNING_KEY": _jwk(),
         "WORK_PACKAGE_SIGNING_KEY": _jwk(),
+        "VISA_SIGNING_KEY": _jwk(),
         "STORAGE_CRYPT4GH_PRIVATE_KEY": "A" * 43 + "=",
     }
 

@@ -80,3 +80,12 @@ def download_waits_for_iva(user_id, dataset_accession, now: datetime):
         AccessGrant.dataset_accession == dataset_accession,
         AccessGrant.iva_id.is_not(None),
     )
+
+
+def current_download_grants(user_id, now: datetime):
+    """The person's download grants that work now (their address verified, if bound)."""
+    return (
+        select(AccessGrant)
+        .where(*_current("download", user_id, now))
+        .order_by(AccessGrant.dataset_accession, AccessGrant.valid_from)
+    )

@@ -16,7 +16,8 @@ from app.accounts.schemas import SignupRequest, TokenPair
 from app.accounts.sign_out import SignedOut
 from app.accounts.sign_out import sign_out_everywhere as end_everything
 from app.authz import Actor, Permission
-from app.errors import Forbidden
+from app.credentials.crypt4gh_keys import normalise_public_key
+from app.errors import DomainError, Forbidden
 from app.extensions import db
 from app.notifications.approval import announce_pending_person
 from app.unit_of_work import after_commit, commit
@@ -102,6 +103,28 @@ def create_api_token(actor: Actor, person: User) -> str:
     token = api_tokens.create_api_token(person)
     commit()
     return token
+
+
+def set_crypt4gh_key(actor: Actor, person: User, public_key: str | None) -> User:
+    """The person's own Crypt4GH public key, to which DRS downloads are sealed; None
+    removes it. 422 `invalid_crypt4gh_key` for anything but a public key."""
+    _require_self(actor, person.id)
+    try:
+        normalised = normalise_public_key(public_key) if public_key else None
+    except ValueError as error:
+        raise InvalidCrypt4ghKey(f"Invalid Crypt4GH public key: {error}") from None
+    if normalised != person.crypt4gh_public_key:
+        person.crypt4gh_public_key = normalised
+        detail = "set" if normalised else "removed"
+        record_event(person.id, "crypt4gh_key_changed", actor.label, actor.channel, detail)
+    commit()
+    return person
+
+
+class InvalidCrypt4ghKey(DomainError):
+    """The Crypt4GH public key is not valid."""
+
+    status, code = 422, "invalid_crypt4gh_key"
 
 
 def revoke_api_token(actor: Actor, family_id: UUID) -> None:

@@ -70,6 +70,8 @@ class User(Base):
     #: Access tokens issued and browser sessions signed in before this moment are refused
     #: (set on disable, reject and second-factor resets; see app/accounts/credentials.py).
     credentials_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The person's Crypt4GH public key (base64 of 32 bytes): DRS downloads are sealed to it.
+    crypt4gh_public_key: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def is_admin(self) -> bool:

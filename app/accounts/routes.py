@@ -10,6 +10,7 @@ from app.accounts.models import PersonRole
 from app.accounts.schemas import (
     AccountEventPage,
     AccountEventView,
+    Crypt4ghKeyChange,
     IssuedRefreshToken,
     RefreshRequest,
     RoleChange,
@@ -77,6 +78,21 @@ def refresh(body: RefreshRequest):
 @operation("The caller's account", tags=["accounts"], responses={200: UserView, 404: None})
 def me(user: AuthUser):
     return json_response(UserView.of(services.get_user(user.id)))
+
+
+@bp.put("/users/me/crypt4gh-public-key")
+@internal_token_required
+@operation(
+    "Set the caller's Crypt4GH public key (DRS downloads are sealed to it)",
+    description="422 `invalid_crypt4gh_key` for anything but a Crypt4GH public key.",
+    tags=["accounts"],
+    body=Crypt4ghKeyChange,
+    responses={200: UserView, 404: None},
+)
+def set_crypt4gh_key(user: AuthUser, body: Crypt4ghKeyChange):
+    person = services.get_user(user.id)
+    done = actions.set_crypt4gh_key(Actor.person(person.id, None, "api"), person, body.public_key)
+    return json_response(UserView.of(done))
 
 
 @bp.get("/users")

@@ -38,6 +38,9 @@ class UserView(BaseModel):
     created_at: datetime
     approved_at: datetime | None
     approved_by: str | None
+    crypt4gh_public_key: str | None = Field(
+        None, description="The Crypt4GH public key DRS downloads are sealed to (base64)."
+    )
 
     @classmethod
     def of(cls, user) -> "UserView":
@@ -110,3 +113,11 @@ class AccountEventView(BaseModel):
 
 class AccountEventPage(Page[AccountEventView]):
     pass
+
+
+class Crypt4ghKeyChange(StrictModel):
+    public_key: str | None = Field(
+        max_length=4096,
+        description="The Crypt4GH public key (base64 of 32 bytes, or the key file's text); "
+        "null removes it.",
+    )

@@ -16,6 +16,7 @@ from flask import current_app
 from app.authz.errors import CredentialsReset
 
 READER_KEY = "authz.account_reader"
+IDENTITY_READER_KEY = "authz.identity_reader"
 
 
 class Account(Protocol):
@@ -32,6 +33,15 @@ class Account(Protocol):
 
 def register_account_reader(app, find: Callable[[UUID], Account | None]) -> None:
     app.extensions[READER_KEY] = find
+
+
+def register_identity_reader(app, find: Callable[[str, str], Account | None]) -> None:
+    app.extensions[IDENTITY_READER_KEY] = find
+
+
+def find_account_by_identity(issuer: str, subject: str) -> Account | None:
+    """The account linked to (issuer, subject), as provider identities are linked."""
+    return current_app.extensions[IDENTITY_READER_KEY](issuer, subject)
 
 
 def find_account(person_id: UUID) -> Account | None:

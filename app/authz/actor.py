@@ -15,6 +15,16 @@ def person_label(user_id) -> str:
     return f"user:{user_id}"
 
 
+@dataclass(frozen=True)
+class VisaGrant:
+    """A verified ControlledAccessGrants visa: it opens `dataset` until `until` (epoch s)."""
+
+    dataset: str
+    until: int
+    #: The visa's public claims, as audit records name it.
+    description: str
+
+
 class OwnDecisionRefused(Forbidden):
     """Four eyes: nobody decides about their own request or address."""
 
@@ -37,6 +47,15 @@ class Actor:
     withheld: frozenset[Permission] = field(default_factory=frozenset)
     #: False for a person whose account is not active here (pending, disabled, …).
     active: bool = True
+    #: A Passport holder's visas that passed every check (ADR 29); a person with a bearer
+    #: token has none and is decided by their grants.
+    visas: tuple[VisaGrant, ...] = ()
+    #: Why the Passport's other visas were set aside (said when nothing opens an object).
+    refused_visas: tuple[str, ...] = ()
+    passport: bool = False
+    #: False for a person whose token or session has not passed the second factor
+    #: (whatever their role holds).
+    fully_authenticated: bool = True
 
     def __post_init__(self):
         if self.channel not in CHANNELS:
@@ -59,7 +78,36 @@ class Actor:
         """
         entitled = ROLE_PERMISSIONS.get(role, frozenset()) if active else frozenset()
         held, withheld = (entitled, frozenset()) if full else (frozenset(), entitled)
-        return cls(person_label(user_id), channel, held, user_id, withheld, active)
+        return cls(
+            person_label(user_id),
+            channel,
+            held,
+            user_id,
+            withheld,
+            active,
+            fully_authenticated=full,
+        )
+
+    @classmethod
+    def passport_holder(
+        cls, user_id: UUID, visas: tuple[VisaGrant, ...], refused: tuple[str, ...] = ()
+    ) -> "Actor":
+        """A person known by a trusted Passport: they hold their visas, no role's rights
+        (a Passport opens datasets, it never makes anyone a steward)."""
+        return cls(
+            person_label(user_id),
+            "api",
+            frozenset(),
+            user_id,
+            visas=visas,
+            refused_visas=refused,
+            passport=True,
+        )
+
+    def visa_for(self, datasets, now: float) -> VisaGrant | None:
+        """The first live visa that opens one of `datasets`."""
+        wanted = set(datasets)
+        return next((v for v in self.visas if v.dataset in wanted and v.until > now), None)
 
     @classmethod
     def application(cls, name: str, permissions) -> "Actor":

@@ -15,6 +15,7 @@ class Permission(IntEnum):
     USER_ADMIN = 4  # accounts
     JOBS_ADMIN = 5  # jobs, maintenance
     WORKER = 6  # calls made by workers
+    VISA_READER = 7  # GA4GH: read anyone's visas (a Passport broker)
 
 
 #: What a person's role lets them do (ADR 0012); keyed by the role's stored value, in

@@ -76,3 +76,54 @@ def _parse(setting: str, text: str, *, private: bool) -> jwt.PyJWK:
         return parse_jwk(text, private=private)
     except KeyFormatError as error:
         raise SettingsError(f"Invalid setting {setting}: {error}") from None
+
+
+VISA_ALGORITHM = "ES256"
+VISA_JWKS_PATH = "/ga4gh/passport/v1/jwks.json"
+
+
+@dataclass(frozen=True)
+class VisaKeys:
+    """The key that signs the visas this service issues, apart from the work order key.
+
+    `jwks` publishes its public half and, during a rotation, the previous key's.
+    """
+
+    signing: jwt.PyJWK
+    kid: str
+    jwks: dict
+    issuer: str
+    jku: str
+
+
+def load_visa_keys(settings: Settings, instance_path: str) -> VisaKeys:
+    current = (
+        settings.visa_signing_key.get_secret_value()
+        if settings.visa_signing_key
+        else instance_secret(
+            instance_path, "VISA_SIGNING_KEY", settings.deployment, generate_private_jwk
+        )
+    )
+    signing = _parse("VISA_SIGNING_KEY", current, private=True)
+    published = [public_jwk(current) | {"use": "sig", "alg": VISA_ALGORITHM}]
+    if settings.visa_previous_signing_key:
+        previous = settings.visa_previous_signing_key.get_secret_value()
+        _parse("VISA_PREVIOUS_SIGNING_KEY", previous, private=True)
+        published.append(public_jwk(previous) | {"use": "sig", "alg": VISA_ALGORITHM})
+    work_orders = settings.work_package_signing_key
+    if work_orders and public_jwk(work_orders.get_secret_value())["kid"] == published[0]["kid"]:
+        # Storage trusts the work order key set: a visa key there would let it sign work
+        # orders, and the other way round.
+        raise SettingsError("Invalid setting VISA_SIGNING_KEY: it is the work order key")
+    base = str(settings.public_base_url).rstrip("/")
+    return VisaKeys(
+        signing=signing,
+        kid=published[0]["kid"],
+        jwks={"keys": published},
+        issuer=base,
+        jku=base + VISA_JWKS_PATH,
+    )
+
+
+def visa_keys() -> VisaKeys:
+    return current_app.extensions["visa_keys"]

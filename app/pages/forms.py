@@ -129,3 +129,11 @@ class MaintenanceForm(PortalForm):
 
 class ReissueTokenForm(PortalForm):
     account = StringField("Account (e-mail or id)", validators=[DataRequired(), Length(max=320)])
+
+
+class Crypt4ghKeyForm(PortalForm):
+    public_key = TextAreaField(
+        "Public key",
+        validators=[DataRequired(), Length(max=4096)],
+        description="Base64 of 32 bytes, or the whole -----BEGIN CRYPT4GH PUBLIC KEY----- file.",
+    )

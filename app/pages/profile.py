@@ -8,8 +8,10 @@ from werkzeug.exceptions import NotFound
 from app.accounts import actions, api_tokens
 from app.authz.levels import second_factor_passed_at, session_fully_authenticated
 from app.authz.pages import fully_authenticated, person_required, web_actor
+from app.errors import DomainError
 from app.identity.next_path import HOME
 from app.pages import bp
+from app.pages.forms import Crypt4ghKeyForm
 from app.pages.people import signed_in
 from app.pages.secrets import shows_secret
 from app.second_factor import totp
@@ -19,11 +21,12 @@ from app.web_sessions.services import live_sessions
 
 @bp.get("/profile")
 @person_required
-def profile():
+def profile(key_form: Crypt4ghKeyForm | None = None, status: int = 200):
     person = signed_in()
     settings = current_app.extensions["settings"]
-    return render_template(
+    page = render_template(
         "portal/profile.html",
+        key_form=key_form or Crypt4ghKeyForm(),
         person=person,
         role=person.role,
         tokens=api_tokens.live_tokens(person.id),
@@ -38,6 +41,25 @@ def profile():
             "recovery_left": totp.unused_recovery_codes(person.id),
         },
     )
+    return page, status
+
+
+@bp.post("/profile/crypt4gh-key")
+@fully_authenticated
+def set_crypt4gh_key_page():
+    """The key DRS downloads are sealed to: after the second factor, since whoever sets it
+    reads what the person's Passports and tokens fetch."""
+    person = signed_in()
+    form = Crypt4ghKeyForm()
+    if form.validate():
+        try:
+            actions.set_crypt4gh_key(web_actor(person), person, form.public_key.data)
+        except DomainError as error:
+            form.form_errors.append(error.detail)
+        else:
+            flash("Your Crypt4GH public key was saved.", "success")
+            return redirect(url_for("portal.profile") + "#crypt4gh-key", 303)
+    return profile(key_form=form, status=422)
 
 
 @bp.post("/profile/sign-out-everywhere")

@@ -86,6 +86,7 @@ def dataset(accession: str, form: AccessRequestForm | None = None, status: int =
         granted_until=granted.get(found.accession),
         pending=found.accession in pending,
         form=form or AccessRequestForm(),
+        drs_host=current_app.extensions["settings"].drs_host,
     )
     return page, status
 

@@ -29,6 +29,12 @@ SECURITY_SCHEMES = {
         "bearerFormat": "JWT",
         "description": "A user's internal access token (ES256 JWT).",
     },
+    "PassportAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "GA4GH Passports (JWTs) sent in the POST body's `passports` list (DRS).",
+    },
     "WorkPackageAccessToken": {
         "type": "http",
         "scheme": "bearer",
@@ -73,7 +79,9 @@ def build_openapi(app: Flask, title: str, version: str, root_path: str = "") -> 
         if spec is None:
             continue
         path = _RULE_ARGUMENT.sub(r"{\1}", rule.rule)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        # OPTIONS counts where a route answers it itself (DRS authorizations).
+        automatic = {"OPTIONS"} if rule.provide_automatic_options else set()
+        for method in sorted(rule.methods - {"HEAD"} - automatic):
             paths.setdefault(path, {})[method.lower()] = _operation(spec, view, rule, components)
     document = {
         "openapi": OPENAPI_VERSION,
@@ -192,7 +200,8 @@ def _responses(spec: OperationSpec, security: bool, components) -> dict:
                 for name, text in headers.items()
             }
         responses[str(status)] = entry
-    error = {"content": {"application/json": {"schema": components.ref(ErrorBody)}}}
+    shape = spec.error_body or ErrorBody
+    error = {"content": {"application/json": {"schema": components.ref(shape)}}}
     if security:
         responses.setdefault("401", {"description": "Missing or invalid credential", **error})
         responses.setdefault("403", {"description": "Credential lacks the right", **error})

@@ -15,7 +15,7 @@ protocol of the GHGA work package service 10, so `ghga-connector` works against 
   operators (catalog, grants, access decisions, events, jobs, accounts; each endpoint
   names the permission it needs). An operator makes one on the server:
   `invoke create-application-key -n NAME -p PERMISSION` prints it once. Permissions:
-  `ADMIN`, `DATA_STEWARD`, `FEED_PUBLISHER`, `USER_ADMIN`, `JOBS_ADMIN`, `WORKER`.
+  `ADMIN`, `DATA_STEWARD`, `FEED_PUBLISHER`, `USER_ADMIN`, `JOBS_ADMIN`, `WORKER`, `VISA_READER`.
 - **Refresh token**, a person's, sent in the body of `POST /token/refresh`:
   `POST /users/signup` answers the first one, usable once an admin accepted the
   account (`POST /users/{user_id}/accept`, or `invoke accept-user`). Each works once

@@ -28,6 +28,9 @@ class OperationSpec:
     body: type[BaseModel] | None = None
     responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
     response_headers: dict[int, dict[str, str]] = field(default_factory=dict)
+    #: The shape of this endpoint's error answers, when not the service's `ErrorBody`
+    #: (GA4GH DRS routes answer `{msg, status_code}`, ADR 28).
+    error_body: type[BaseModel] | None = None
 
 
 def operation(
@@ -41,6 +44,7 @@ def operation(
     body: type[BaseModel] | None = None,
     response_headers: dict[int, dict[str, str]] | None = None,
     enforce: bool = True,
+    error_body: type[BaseModel] | None = None,
 ) -> Callable:
     """Declare an endpoint's contract; enforce it too unless `enforce=False`.
 
@@ -56,6 +60,7 @@ def operation(
         body=body,
         responses=responses,
         response_headers=response_headers or {},
+        error_body=error_body,
     )
 
     def decorator(view: Callable) -> Callable:

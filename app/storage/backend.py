@@ -51,6 +51,10 @@ class ObjectStore(Protocol):
         on the way); a backend may store them, or keep the uploaded bytes in place.
         """
 
+    def read_object(self, object_key: str) -> Iterator[bytes]:
+        """The object's bytes in chunks (FileNotFoundError when there is none); what the
+        service streams itself (DRS: a person's header, then these)."""
+
     def download_url(self, object_key: str) -> str:
         """A URL serving the object with HTTP Range."""
 

@@ -144,6 +144,13 @@ class LocalStore:
         files = [(folder / name, size) for name, size in manifest["parts"]]
         return sum(size for _, size in files) - manifest["offset"], files, manifest["offset"]
 
+    def read_object(self, object_key: str) -> Iterator[bytes]:
+        extent = self.object_extent(object_key)
+        if extent is None:
+            raise FileNotFoundError(object_key)
+        size, files, offset = extent
+        return read_extent(files, offset, 0, size - 1) if size else iter(())
+
     def download_url(self, object_key: str) -> str:
         path = f"/storage/{self.alias}/objects/{object_key}"
         return sign_url(self.public_base_url, self.secret, "GET", path, self.valid_seconds)

@@ -143,6 +143,18 @@ class S3Store:
             ExpiresIn=self.valid_seconds,
         )
 
+    def read_object(self, object_key: str) -> Iterator[bytes]:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=_object(object_key))["Body"]
+        except ClientError as error:
+            if _code(error) in ("NoSuchKey", "404"):
+                raise FileNotFoundError(object_key) from None
+            raise
+        try:
+            yield from body.iter_chunks(READ_CHUNK)
+        finally:
+            body.close()
+
     def delete_object(self, object_key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=_object(object_key))
 
@@ -154,6 +166,9 @@ class S3Store:
         except ClientError:
             self.client.create_bucket(Bucket=self.bucket)
         self._bucket_checked = True
+
+
+READ_CHUNK = 1024 * 1024
 
 
 def _upload(upload_key: str) -> str:

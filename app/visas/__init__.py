@@ -1,0 +1,1 @@
+"""Our grants as GA4GH Visas, signed with a key of their own (ADR 29)."""
