@@ -108,9 +108,7 @@ def test_every_environment_name_is_a_setting(rendered):
     assert names - SETTINGS - NOT_SETTINGS == set()
 
 
-def test_the_settings_and_an_example_secret_start_a_replicated_production(
-    rendered, monkeypatch
-):
+def test_the_settings_and_an_example_secret_start_a_replicated_production(rendered, monkeypatch):
     _, resources = rendered
     (config_map,) = _by(resources, "ConfigMap").values()
     for name in Settings.model_fields:
