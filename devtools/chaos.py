@@ -112,6 +112,17 @@ class Process:
             self.kill()
 
 
+def _postgres_bin() -> Path:
+    """Debian keeps the server's programs (initdb, postgres) off PATH, per version."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parts[-3])
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        raise RuntimeError("no initdb: install PostgreSQL's server (apt-get install postgresql)")
+    return Path(initdb).parent
+
+
 class Postgres:
     """A cluster of its own (`initdb`), run as the `postgres` user when we are root."""
 
@@ -121,14 +132,7 @@ class Postgres:
         self.port = free_port()
         self.data = folder / "pgdata"
         self.log = folder / "postgres.log"
-        self.bin = Path(
-            subprocess.run(
-                [shutil.which("pg_config") or "pg_config", "--bindir"],
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
-            or "/usr/lib/postgresql/15/bin"
-        )
+        self.bin = _postgres_bin()
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         self.data.mkdir()
         if self.as_user:
