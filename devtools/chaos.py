@@ -310,7 +310,10 @@ def run_chaos(minutes: float, seed: int, folder: Path) -> dict:
             loader.start()
 
         kills: list[dict] = []
-        targets = [*processes, "postgres", "broker"]
+        # A kind of process first, each as likely, then one of its replicas.
+        kinds = defaultdict(list)
+        for name in [*processes, "postgres", "broker"]:
+            kinds[name.rsplit("-", 1)[0] if name[-1].isdigit() else name].append(name)
         revoked = False
         next_kill = started + KILL_EVERY_SECONDS / 2
         while time.monotonic() - started < duration:
@@ -318,7 +321,8 @@ def run_chaos(minutes: float, seed: int, folder: Path) -> dict:
                 revoked_at.append(_revoke(app, seeded["grant_id"]))
                 revoked = True
             if time.monotonic() >= next_kill:
-                target = schedule_random.choice(targets)
+                kind = schedule_random.choice(sorted(kinds))
+                target = schedule_random.choice(kinds[kind])
                 kills.append(_kill(target, processes, postgres, broker, started, base))
                 next_kill += KILL_EVERY_SECONDS
             time.sleep(0.2)
