@@ -278,6 +278,8 @@ def record(figures: dict) -> Path:
     """Write docs/benchmarks.md: the table, the machine and the raw figures."""
     path = environment.ROOT / "docs" / "benchmarks.md"
     machine = figures["machine"]
+    # `invoke chaos --record` keeps its own section at the end; it stays.
+    chaos = path.read_text().partition("## Chaos run")[1:] if path.exists() else ("", "")
     path.write_text(
         "# Benchmarks\n\n"
         "Written by `invoke bench --record`. Each load figure is the median of "
@@ -293,6 +295,9 @@ def record(figures: dict) -> Path:
         f"{figures['server']['connections']} concurrent clients (wrk), PostgreSQL and the "
         "load generator on the same machine.\n\n"
         "```\n" + table(figures) + "\n```\n\n"
-        "Raw figures:\n\n```json\n" + json.dumps(figures, indent=2) + "\n```\n"
+        "Raw figures:\n\n```json\n"
+        + json.dumps(figures, indent=2)
+        + "\n```\n"
+        + ("\n" + "".join(chaos) if chaos[0] else "")
     )
     return path

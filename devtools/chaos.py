@@ -766,6 +766,7 @@ def table(figures: dict) -> str:
         ("requests", ", ".join(f"{k} {v}" for k, v in sorted(figures["requests"].items()))),
         ("errors by kind", ", ".join(f"{k}: {v}" for k, v in sorted(errors.items())) or "none"),
         ("kills by process", ", ".join(f"{k} {v}" for k, v in sorted(kills.items()))),
+        ("kills (s: process)", ", ".join(f"{k['at']:g}: {k['target']}" for k in figures["kills"])),
         ("max recovery (s)", ", ".join(f"{k} {v:g}" for k, v in sorted(recovery.items()))),
         (
             "events accepted / stored / applied",
@@ -774,7 +775,13 @@ def table(figures: dict) -> str:
         ("events drained after load (s)", events["drained_seconds"]),
         ("event problems", "; ".join(events["problems"]) or "none"),
         ("WOTs issued after revocation", figures["revocation"]["issued_after_revocation"]),
-        ("5xx outside kill windows", figures["server_errors_outside_kill_windows"]),
+        (
+            "5xx outside kill windows",
+            "; ".join(
+                [str(figures["server_errors_outside_kill_windows"])]
+                + [f"{kind} {status} at {at:g} s" for kind, at, status in figures["outside"][:5]]
+            ),
+        ),
         ("non-retryable answers", ", ".join(figures["not_retryable"]) or "none"),
         ("result", "PASSED" if figures["passed"] else "FAILED"),
     ]
