@@ -226,7 +226,7 @@ class Tally:
 
     requests: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
-    server_errors: list = field(default_factory=list)  # (kind, at, status)
+    server_errors: list = field(default_factory=list)  # (kind, answered at, status)
     unanswered: list = field(default_factory=list)  # (kind, at, status): not retryable
     after_revocation: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -236,7 +236,9 @@ class Tally:
             self.requests[kind] += 1
             self.outcomes[(kind, status)] += 1
             if isinstance(status, int) and status >= 500:
-                self.server_errors.append((kind, at, status))
+                # When it was answered counts: a request in flight when a process was
+                # killed started before the kill and is answered inside its window.
+                self.server_errors.append((kind, time.monotonic(), status))
             answered = isinstance(status, str) or 200 <= status < 300 or status in RETRYABLE
             refused_as_revoked = kind == "wot-revoked" and status in (403, 404)
             if not (answered or refused_as_revoked):
