@@ -14,7 +14,8 @@ COPY migrations ./migrations
 COPY ops ./ops
 COPY run.py tasks.py devtasks.py ./
 
-RUN useradd --create-home wps && mkdir -p /service/instance && chown wps /service/instance
+# uid 1000: the Kubernetes manifests (deploy/) run as it, with a read-only root filesystem.
+RUN useradd --create-home --uid 1000 wps && mkdir -p /service/instance && chown wps /service/instance
 USER wps
 
 EXPOSE 5000

@@ -236,3 +236,25 @@ def bench(
     print(f"\nfigures written to {save(figures)}")
     if record:
         print(f"recorded in {record_docs(figures)}")
+
+
+@task(
+    help={
+        "minutes": "how long the load runs (a kill every 30 s)",
+        "seed": "the kill schedule's seed (default: a new one, printed)",
+        "keep": "keep the run's folder (logs of every process)",
+        "record": "write the table into docs/benchmarks.md",
+    }
+)
+def chaos(c, minutes=10.0, seed=None, keep=False, record=False):
+    """Every process as replicas on one machine, killed one at a time; checks nothing is lost."""
+    from devtools.chaos import main, record_table, table
+
+    figures = main(float(minutes), int(seed) if seed is not None else None, keep)
+    print(table(figures))
+    if figures.get("folder"):
+        print(f"\nlogs in {figures['folder']}")
+    if record:
+        print(f"recorded in {record_table(figures)}")
+    if not figures["passed"]:
+        raise SystemExit(1)

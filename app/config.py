@@ -18,6 +18,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -49,6 +50,13 @@ class Settings(BaseSettings):
     deployment: Literal["development", "production"] = Field(
         "development",
         description="`production` refuses to start on generated development secrets.",
+    )
+    single_replica: bool = Field(
+        False,
+        description="This deployment runs one API, worker and consumer process each on one "
+        "machine. Only then may `DEPLOYMENT=production` keep state on that machine: local "
+        "file storage, `INPUT_DIR` in the instance folder, rate limits in process memory "
+        "(`RATELIMIT_STORAGE_URI=memory://`).",
     )
     instance_path: Path | None = Field(
         None,
@@ -621,6 +629,50 @@ class Settings(BaseSettings):
             if value.startswith(scheme):
                 return "postgresql+psycopg2://" + value[len(scheme) :]
         return value
+
+    # Production with replicas keeps no state on one machine (ADR 31). Each refusal is
+    # its own small validator: one line naming the setting and what to do instead.
+
+    @model_validator(mode="after")
+    def _no_local_storage_with_replicas(self) -> "Settings":
+        if self._replicated_production and self.storage_backend == "local":
+            raise SettingsError(
+                "Invalid setting STORAGE_BACKEND: `local` keeps files on one machine; with "
+                "DEPLOYMENT=production use `s3`, or set SINGLE_REPLICA=true"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _no_input_folder_in_the_instance_with_replicas(self) -> "Settings":
+        if not self._replicated_production:
+            return self
+        instance = self.instance_path or Path(__file__).resolve().parent.parent / "instance"
+        if self.input_dir is None or self.input_dir.resolve().is_relative_to(instance.resolve()):
+            raise SettingsError(
+                "Invalid setting INPUT_DIR: the instance folder is one machine's; with "
+                "DEPLOYMENT=production name a folder every worker mounts, or set "
+                "SINGLE_REPLICA=true"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _shared_rate_limits_in_production(self) -> "Settings":
+        if self.deployment != "production":
+            return self
+        uri = self.ratelimit_storage_uri or ""
+        redis_broker = (self.celery_broker_url or "").startswith(("redis://", "rediss://"))
+        in_memory = uri.startswith("memory://") or (not uri and not redis_broker)
+        if in_memory and not (self.single_replica and uri):
+            raise SettingsError(
+                "Invalid setting RATELIMIT_STORAGE_URI: with DEPLOYMENT=production rate "
+                "limits are counted in a shared store (e.g. redis://...) or the Redis "
+                "broker; `memory://` counts per process and needs SINGLE_REPLICA=true"
+            )
+        return self
+
+    @property
+    def _replicated_production(self) -> bool:
+        return self.deployment == "production" and not self.single_replica
 
     @property
     def drs_host(self) -> str:

@@ -366,6 +366,8 @@ def record(figures: dict) -> Path:
     """Write docs/benchmarks.md: the table, the machine and the raw figures."""
     path = environment.ROOT / "docs" / "benchmarks.md"
     machine = figures["machine"]
+    # `invoke chaos --record` keeps its own section at the end; it stays.
+    chaos = path.read_text().partition("## Chaos run")[1:] if path.exists() else ("", "")
     path.write_text(
         "# Benchmarks\n\n"
         "Written by `invoke bench --record`. Each load figure is the median of "
@@ -387,5 +389,6 @@ def record(figures: dict) -> Path:
         + "Raw figures:\n\n```json\n"
         + json.dumps(figures, indent=2)
         + "\n```\n"
+        + ("\n" + "".join(chaos) if chaos[0] else "")
     )
     return path

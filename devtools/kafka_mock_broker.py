@@ -10,7 +10,8 @@ created it, so this process keeps that handle until it is killed.
     python -m devtools.kafka_mock_broker [--brokers 1] [--topic NAME:PARTITIONS ...]
 
 prints the bootstrap address on its first line, then creates a topic for every
-`NAME PARTITIONS` line read from standard input (answering `created NAME`), and
+`NAME PARTITIONS` line read from standard input (answering `created NAME`), takes
+broker N down or up again for `down N` and `up N` (answering `down N`, `up N`), and
 stays until killed. Topics a client publishes to are also created on first use
 (with 4 partitions), but a consumer subscribing to a topic that does not exist yet
 would not see it for minutes, hence the explicit creation.
@@ -51,6 +52,9 @@ def bundled_librdkafka() -> ctypes.CDLL:
     library.rd_kafka_mock_topic_create.restype = ctypes.c_int
     library.rd_kafka_mock_topic_create.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
     library.rd_kafka_mock_topic_create.argtypes += [ctypes.c_int, ctypes.c_int]
+    for switch in (library.rd_kafka_mock_broker_set_down, library.rd_kafka_mock_broker_set_up):
+        switch.restype = ctypes.c_int
+        switch.argtypes = [ctypes.c_void_p, ctypes.c_int32]
     return library
 
 
@@ -76,6 +80,17 @@ class MockCluster:
         if code != 0:
             raise RuntimeError(f"could not create topic {name}: error {code}")
 
+    def set_broker(self, broker_id: int, up: bool) -> None:
+        """librdkafka's fault injection: the broker closes its connections and refuses
+        new ones while down; its log (the topics' records) stays."""
+        switch = (
+            self._library.rd_kafka_mock_broker_set_up
+            if up
+            else (self._library.rd_kafka_mock_broker_set_down)
+        )
+        if switch(self._cluster, broker_id) != 0:
+            raise RuntimeError(f"could not set broker {broker_id} {'up' if up else 'down'}")
+
 
 def _topic(text: str) -> tuple[str, int]:
     name, _, partitions = text.partition(":")
@@ -93,8 +108,12 @@ def main(argv: list[str] | None = None) -> None:
     print(cluster.bootstraps, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     for line in sys.stdin:
-        name, partitions = line.split()
-        cluster.create_topic(name, int(partitions))
+        name, argument = line.split()
+        if name in ("down", "up"):
+            cluster.set_broker(int(argument), up=name == "up")
+            print(f"{name} {argument}", flush=True)
+            continue
+        cluster.create_topic(name, int(argument))
         print(f"created {name}", flush=True)
     while True:  # no more commands (stdin closed): serve until killed
         signal.pause()
@@ -114,6 +133,14 @@ class BrokerProcess:
             answer = self._process.stdout.readline().strip()
             if answer != f"created {name}":
                 raise RuntimeError(f"the mock broker did not create {name}: {answer!r}")
+
+    def set_broker(self, broker_id: int, up: bool) -> None:
+        command = f"{'up' if up else 'down'} {broker_id}"
+        self._process.stdin.write(command + "\n")
+        self._process.stdin.flush()
+        answer = self._process.stdout.readline().strip()
+        if answer != command:
+            raise RuntimeError(f"the mock broker did not take {command!r}: {answer!r}")
 
 
 @contextmanager

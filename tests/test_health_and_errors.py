@@ -27,7 +27,7 @@ def test_ready_when_the_database_and_the_broker_answer(client):
     response = client.get("/health/ready")
 
     assert response.status_code == 200
-    assert response.json == {"status": "OK", "checked": ["database", "broker"]}
+    assert response.json == {"status": "OK", "checked": ["database", "schema", "broker"]}
 
 
 @contextmanager

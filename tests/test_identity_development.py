@@ -72,6 +72,8 @@ def test_production_without_a_provider_refuses_to_start_naming_the_setting(tmp_p
     env |= {
         "INSTANCE_PATH": str(tmp_path),
         "DEPLOYMENT": "production",
+        "SINGLE_REPLICA": "true",
+        "RATELIMIT_STORAGE_URI": "memory://",
         "SECRET_KEY": "x" * 32,
         "AUTH_SIGNING_KEY": _jwk(),
         "WORK_PACKAGE_SIGNING_KEY": _jwk(),

@@ -99,7 +99,8 @@ def test_bare_postgres_urls_use_the_installed_driver():
 
 
 def test_production_refuses_generated_secrets(tmp_path):
-    result = _start_app({"DEPLOYMENT": "production"}, tmp_path)
+    single = {"SINGLE_REPLICA": "true", "RATELIMIT_STORAGE_URI": "memory://"}
+    result = _start_app({"DEPLOYMENT": "production"} | single, tmp_path)
 
     assert result.returncode == 1
     # Every missing secret in the one message, not one per start.
