@@ -6,6 +6,7 @@ deployments configure their own secrets and refuse to run on these.
 
 import logging
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ def refuse_production_without_secrets(settings) -> None:
     needed = {
         "SECRET_KEY": settings.secret_key,
         "WORK_PACKAGE_SIGNING_KEY": settings.work_package_signing_key,
+        "VISA_SIGNING_KEY": settings.visa_signing_key,
         "STORAGE_CRYPT4GH_PRIVATE_KEY": settings.storage_crypt4gh_private_key,
     }
     if settings.auth_mode == "standalone":
@@ -43,31 +45,28 @@ def instance_secret(
 ) -> str:
     """The secret stored in `<instance>/<setting>`, created once if missing.
 
-    Several processes may start at once: the first to create the file wins and
-    the others read what it wrote.
+    Several processes may start at once: each writes its candidate to a file of its
+    own and links it into place; the first link wins and the others read the winner's
+    file, which is complete the moment it has its name.
     """
     if deployment == "production":
         raise SettingsError(f"Invalid setting {setting}: required when DEPLOYMENT=production")
     path = Path(instance_path) / "dev-secrets" / setting.lower()
+    if path.exists():
+        return path.read_text()
     path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, candidate = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(generate())
+        os.link(candidate, path)
     except FileExistsError:
-        return _read_when_written(path)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(generate())
+        return path.read_text()
+    finally:
+        os.unlink(candidate)
     log.warning(
         "DEVELOPMENT SECRET: %s was generated into %s; configure it for real use",
         setting,
         path,
     )
     return path.read_text()
-
-
-def _read_when_written(path: Path) -> str:
-    for _ in range(100):
-        content = path.read_text()
-        if content:
-            return content
-        os.sched_yield()
-    raise SettingsError(f"Invalid setting: development secret {path} is empty")

@@ -105,8 +105,9 @@ def test_production_refuses_generated_secrets(tmp_path):
     assert result.returncode == 1
     # Every missing secret in the one message, not one per start.
     assert (
-        "Invalid settings: SECRET_KEY, WORK_PACKAGE_SIGNING_KEY, STORAGE_CRYPT4GH_PRIVATE_KEY, "
-        "AUTH_SIGNING_KEY, OIDC_ISSUER are required when DEPLOYMENT=production"
+        "Invalid settings: SECRET_KEY, WORK_PACKAGE_SIGNING_KEY, VISA_SIGNING_KEY, "
+        "STORAGE_CRYPT4GH_PRIVATE_KEY, AUTH_SIGNING_KEY, OIDC_ISSUER are required when "
+        "DEPLOYMENT=production"
     ) in result.stderr
 
 
