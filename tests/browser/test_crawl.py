@@ -247,3 +247,12 @@ def test_with_the_defaults_no_page_is_a_dead_end(
     page.get_by_role("link", name="Enter your code").click()
     expect(page.locator("h1")).to_have_text("Enter your code")
     assert "next=%2Fprofile" in page.url or "next=/profile" in page.url
+    # A form sent with input it refuses answers 422: the form again, what was wrong in
+    # a sentence, and the way on (the factor passed in `first`).
+    first.goto("/profile")
+    first.get_by_label("Public key").fill("not a key")
+    with first.expect_response(lambda r: r.request.method == "POST") as sent:
+        first.get_by_role("button", name="Save key").click()
+    assert sent.value.status == 422
+    expect(first.locator("#crypt4gh-key .error-message").first).to_be_visible()
+    assert first.locator(WAY_FORWARD).count() > 0
