@@ -56,6 +56,22 @@ def test_a_repeated_event_id_is_a_duplicate_and_changes_nothing(client, db, publ
     assert stored_events(db) == 2
 
 
+def test_text_arrives_exactly_as_sent_whatever_it_holds(client, db, publisher_key):
+    """Characters that mean something to COPY's text format (the inbox's intake on
+    PostgreSQL) or to JSON arrive unchanged, in the inbox and in the catalog."""
+    title = 'back\\slash \\N tab\t new\nline cr\r "quoted" \\. é 🧬'
+    sent = dataset_event("DS1", event_id="e-text")
+    sent["payload"]["title"] = title
+    sent["payload"]["description"] = "\\.\n\\.\t\\\\"
+
+    response = publish(client, publisher_key, sent)
+
+    assert response.status_code == 202
+    db.session.expire_all()
+    assert db.session.get(Dataset, "DS1").title == title
+    assert db.session.scalars(select(InboxEvent)).one().payload == sent["payload"]
+
+
 def test_every_topic_is_applied(client, db, publisher_key):
     box = upload_box_payload()
     file_id = uuid4()

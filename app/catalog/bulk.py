@@ -119,7 +119,12 @@ def delete_accession_maps(accessions: Iterable[str]) -> None:
 
 
 def _upsert(model, rows: list[dict], keys: list[str]) -> None:
-    """One compiled statement; SQLAlchemy sends the rows as multi-row VALUES."""
+    """One compiled statement; SQLAlchemy sends the rows as multi-row VALUES.
+
+    Only because of the RETURNING: SQLAlchemy 2.1 sends an `ON CONFLICT` statement
+    without one as one statement per row (psycopg2's executemany), which made this
+    the workers' largest cost.
+    """
     if not rows:
         return
     statement = _insert(model.__table__)
@@ -127,7 +132,7 @@ def _upsert(model, rows: list[dict], keys: list[str]) -> None:
         statement.on_conflict_do_update(
             index_elements=keys,
             set_={name: statement.excluded[name] for name in rows[0] if name not in keys},
-        ),
+        ).returning(model.__table__.c[keys[0]]),
         rows,
     )
 

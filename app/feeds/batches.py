@@ -255,7 +255,9 @@ def _record_progress(rows: list[dict]) -> None:
                 "last_event_id": statement.excluded.last_event_id,
                 "updated_at": statement.excluded.updated_at,
             },
-        ),
+        )
+        # Multi-row VALUES only with a RETURNING (catalog/bulk.py `_upsert` says why).
+        .returning(FeedKey.__table__.c.key),
         rows,
     )
 

@@ -1,7 +1,8 @@
 """Events into the inbox: stored a batch at a time, rejected, or dead on arrival.
 
 `POST /events` and the Kafka consumer both store hundreds of events per
-transaction with one statement per table (`ingest_batch`). The consumer cannot
+transaction through `ingest_batch`: PostgreSQL's COPY on PostgreSQL
+(`inbox_copy`), one multi-row statement per table on SQLite. The consumer cannot
 answer a producer with a 422: a record that can never be
 applied is kept as `rejected` (finished, so it holds back nothing of its key), and
 records it could not store as pending within its retries are stored `dead`, the
@@ -14,6 +15,7 @@ from sqlalchemy import update
 
 from app.database import dialect_insert, insert_ignoring_conflicts, utc_now
 from app.extensions import db
+from app.feeds.inbox_copy import copy_pending
 from app.feeds.models import EventStatus, FeedKey, InboxEvent
 from app.feeds.schemas import EventEnvelope, IngestResult
 from app.rest.storable_text import UNSTORABLE, unstorable_text_errors
@@ -62,15 +64,19 @@ def ingest_batch(events: list[tuple[EventEnvelope, str]]) -> set[str]:
     if not events:
         return set()
     now = utc_now()
-    # One compiled statement, its rows sent as multi-row VALUES by SQLAlchemy's
-    # "insertmanyvalues" (a statement built with .values(rows) is compiled anew for
-    # every batch, which cost more than the insert itself).
-    keys = {(event.topic, event.key): None for event, _ in events}
+    rows = [pending_row(event, received_from, now) for event, received_from in events]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return copy_pending(db.session, rows, now)
+    # SQLite (the embedded default): one compiled statement per table, its rows sent
+    # as multi-row VALUES ("insertmanyvalues"); RETURNING is what makes the driver
+    # batch the keys' statement too.
+    keys = {(row["topic"], row["key"]): None for row in rows}
     db.session.execute(
-        _insert(FeedKey.__table__).on_conflict_do_nothing(index_elements=["topic", "key"]),
+        _insert(FeedKey.__table__)
+        .on_conflict_do_nothing(index_elements=["topic", "key"])
+        .returning(FeedKey.__table__.c.key),
         [{"topic": topic, "key": key} for topic, key in keys],
     )
-    rows = [pending_row(event, received_from, now) for event, received_from in events]
     inserted = db.session.execute(
         _insert(InboxEvent.__table__)
         .on_conflict_do_nothing(index_elements=["event_id"])

@@ -32,6 +32,8 @@ def hostile_documents(valid: dict, text_field: str) -> list[tuple[str, bytes]]:
         ("huge string in a field", with_field(json.dumps("x" * HUGE))),
         ("huge number in a field", with_field("9" * HUGE)),
         ("a million-digit exponent", with_field("1e9999999")),
+        ("a float just past the largest", with_field("1.8e308")),
+        ("a float past the largest, written out", with_field("1" + "0" * 309 + ".5")),
         ("NaN in a field", with_field("NaN")),
         ("Infinity in a field", with_field("-Infinity")),
         ("invalid UTF-8", good.encode()[:-1] + b'\xff\xfe"}'),

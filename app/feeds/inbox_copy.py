@@ -1,0 +1,83 @@
+"""Pending inbox rows stored with PostgreSQL's COPY (ADR 27).
+
+A batch goes into a temporary table with one `COPY … FROM STDIN`, then into the
+inbox with `INSERT … SELECT … ON CONFLICT DO NOTHING`, in the batch's order (the
+ids, which order a key's events, are drawn in that order). COPY takes the rows as
+one block of text: no bind parameter is processed per value, which in the profile
+cost the consumer more than PostgreSQL's own work. The temporary table belongs to
+the connection and is emptied at every commit, so a batch never sees another's rows
+and a rolled-back batch leaves nothing behind.
+"""
+
+import io
+import json
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+_COLUMNS = (
+    "event_id, topic, type, key, sequence, payload, status, attempts, received_at, "
+    "next_attempt_at, received_from"
+)
+_CREATE = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS inbox_intake (position integer, "
+    "event_id varchar(200), topic varchar(200), type varchar(200), key varchar(256), "
+    "sequence bigint, payload json, status varchar(16), attempts integer, "
+    "received_at timestamptz, next_attempt_at timestamptz, received_from varchar(256)) "
+    "ON COMMIT DELETE ROWS"
+)
+_NULL = "\\N"
+
+
+def copy_pending(session: Session, rows: list[dict], now: datetime) -> set[str]:
+    """Store `pending_row` dicts (in list order); returns the event ids that were new."""
+    text = io.StringIO()
+    stamp = now.isoformat()
+    for position, row in enumerate(rows):
+        sequence = row["sequence"]
+        fields = (
+            str(position),
+            _escaped(row["event_id"]),
+            _escaped(row["topic"]),
+            _escaped(row["type"]),
+            _escaped(row["key"]),
+            _NULL if sequence is None else str(int(sequence)),
+            _escaped(json.dumps(row["payload"])),
+            row["status"],
+            str(row["attempts"]),
+            stamp,
+            stamp,
+            _escaped(row["received_from"]),
+        )
+        text.write("\t".join(fields))
+        text.write("\n")
+    text.seek(0)
+    # The session's own connection and transaction: the caller commits or rolls back.
+    connection = session.connection().connection.dbapi_connection
+    with connection.cursor() as cursor:
+        cursor.execute(_CREATE)
+        cursor.copy_expert(f"COPY inbox_intake (position, {_COLUMNS}) FROM STDIN", text)
+        cursor.execute(
+            "INSERT INTO feed_key (topic, key, updated_at) "
+            "SELECT DISTINCT topic, key, %s FROM inbox_intake ON CONFLICT DO NOTHING",
+            (now,),
+        )
+        cursor.execute(
+            f"INSERT INTO inbox_event ({_COLUMNS}) SELECT {_COLUMNS} FROM inbox_intake "
+            "ORDER BY position ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+        )
+        stored = {event_id for (event_id,) in cursor.fetchall()}
+        # The next batch on this connection may come before a commit (the dead path).
+        cursor.execute("TRUNCATE inbox_intake")
+    return stored
+
+
+def _escaped(value: str) -> str:
+    """COPY's text format: a backslash, tab, newline or carriage return is escaped (four
+    `replace` calls cost a fifth of one `translate`, most values having none)."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
