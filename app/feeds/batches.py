@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import BigInteger, and_, any_, bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.database import dialect_insert, utc_now
 from app.extensions import db
@@ -48,7 +49,6 @@ _EVENT_COLUMNS = (
     InboxEvent.sequence,
     InboxEvent.status,
     InboxEvent.next_attempt_at,
-    InboxEvent.payload,
 )
 
 
@@ -194,6 +194,7 @@ def _split(plans: list[_KeyPlan]) -> tuple[list[_KeyPlan], list[_KeyPlan]]:
 
 def _apply_together(plans: list[_KeyPlan], now: datetime, report: BatchReport) -> None:
     table = services.appliers()
+    payloads = _payloads([plan.run[-1].id for plan in plans if plan.run])
     groups: dict[tuple[str, str], list[tuple[_KeyPlan, object, object]]] = defaultdict(list)
     for plan in plans:
         if not plan.run:
@@ -201,7 +202,7 @@ def _apply_together(plans: list[_KeyPlan], now: datetime, report: BatchReport) -
         kind = (plan.run[0].topic, plan.run[0].type)
         applier = table[kind]
         latest = plan.run[-1]
-        groups[kind].append((plan, latest, applier.payload.model_validate(latest.payload)))
+        groups[kind].append((plan, latest, applier.payload.model_validate(payloads[latest.id])))
     applied_ids: list[int] = []
     progress: list[dict] = []
     for kind, items in groups.items():
@@ -225,22 +226,41 @@ def _apply_together(plans: list[_KeyPlan], now: datetime, report: BatchReport) -
     report.skipped += len(finished) - len(applied_ids)
 
 
-def _finish(event_ids: list[int], applied: set[int], now: datetime) -> None:
-    """One statement: the runs applied, the stale events skipped."""
+def _payloads(event_ids: list[int]) -> dict[int, object]:
+    """Only the latest event's payload of each key is written; a backlog of many
+    versions per key is read without decoding the JSON of the others."""
+    found: dict[int, object] = {}
     for start in range(0, len(event_ids), 5000):
         chunk = event_ids[start : start + 5000]
-        db.session.execute(
-            update(InboxEvent)
-            .where(InboxEvent.id.in_(chunk))
-            .values(
-                status=case(
-                    (InboxEvent.id.in_([i for i in chunk if i in applied]), "applied"),
-                    else_=EventStatus.SKIPPED.value,
-                ),
-                finished_at=now,
-            )
-            .execution_options(synchronize_session=False)
+        found |= dict(
+            db.session.execute(
+                select(InboxEvent.id, InboxEvent.payload).where(_among(InboxEvent.id, chunk))
+            ).all()
         )
+    return found
+
+
+def _finish(event_ids: list[int], applied: set[int], now: datetime) -> None:
+    """The runs applied, the stale events skipped: one statement per status."""
+    for status, ids in (
+        (EventStatus.APPLIED.value, [i for i in event_ids if i in applied]),
+        (EventStatus.SKIPPED.value, [i for i in event_ids if i not in applied]),
+    ):
+        for start in range(0, len(ids), 5000):
+            db.session.execute(
+                update(InboxEvent)
+                .where(_among(InboxEvent.id, ids[start : start + 5000]))
+                .values(status=status, finished_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _among(column, ids: list[int]):
+    """`column IN (ids)`; on PostgreSQL as `= ANY(array)`, one parameter instead of one
+    bind parameter per id to render and convert."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
+    return column.in_(ids)
 
 
 def _record_progress(rows: list[dict]) -> None:
