@@ -13,7 +13,11 @@ from app.extensions import db as _db
 
 # Helpers holding fixtures: the real OpenID provider (one process per session), and
 # apps signing people in with it. The other helpers in tests/support/ are imported.
-pytest_plugins = ["tests.support.oidc_provider", "tests.support.people"]
+pytest_plugins = [
+    "tests.support.feed_workers",
+    "tests.support.oidc_provider",
+    "tests.support.people",
+]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

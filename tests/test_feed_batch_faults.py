@@ -15,6 +15,7 @@ from app.catalog.models import Dataset
 from app.feeds.models import FeedKey, InboxEvent
 from tests.conftest import TEST_DATABASE_URL
 from tests.support.factories import ApplicationKeyFactory, dataset_payload
+from tests.support.feed_workers import FEED_SETTINGS, statuses, worker_app
 from tests.support.kafka_clients import (
     consumer_environment,
     consumer_process,
@@ -25,7 +26,6 @@ from tests.support.kafka_clients import (
 from tests.support.waiting import wait_for
 from tests.support.worker_processes import worker_processes
 from tests.test_feed_batches import versioned
-from tests.test_feed_workers import FEED_SETTINGS, statuses, worker_app
 
 pytestmark = pytest.mark.worker
 

@@ -17,27 +17,10 @@ from tests.support.factories import (
     dataset_payload,
     upload_box_payload,
 )
+from tests.support.feed_workers import FEED_SETTINGS, statuses
 from tests.support.waiting import wait_for
-from tests.support.worker_processes import worker_processes
-from tests.test_feed_workers import FEED_SETTINGS, statuses, worker_app
 
 pytestmark = pytest.mark.worker
-
-
-@pytest.fixture(scope="module")
-def running_workers(app, instance_path, tmp_path_factory):
-    api = worker_app(instance_path)
-    celery = api.extensions["celery"]
-    celery.control.purge()
-    logs = tmp_path_factory.mktemp("batch-worker-logs")
-    with worker_processes(celery, instance_path, count=2, log_dir=logs, **FEED_SETTINGS):
-        yield api
-
-
-@pytest.fixture
-def workers(running_workers, db):
-    running_workers.extensions["celery"].control.purge()
-    return running_workers
 
 
 def publisher():

@@ -7,49 +7,19 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import select
 
-from app import create_app
 from app.catalog.models import Dataset, UploadBox
 from app.feeds.models import InboxEvent
-from tests.conftest import TEST_BROKER_URL, make_settings
+from tests.conftest import TEST_BROKER_URL
 from tests.support.factories import (
     ApplicationKeyFactory,
     box_event,
     dataset_event,
     upload_box_payload,
 )
+from tests.support.feed_workers import statuses, worker_app
 from tests.support.waiting import wait_for
-from tests.support.worker_processes import worker_processes
 
 pytestmark = pytest.mark.worker
-
-
-FEED_SETTINGS = {
-    "event_max_attempts": 3,
-    "event_retry_backoff_seconds": 0.05,
-    "event_requeue_after_seconds": 0.1,
-}
-
-
-def worker_app(instance_path, **overrides):
-    settings = {"celery_always_eager": False} | FEED_SETTINGS | overrides
-    return create_app(make_settings(instance_path, **settings))
-
-
-@pytest.fixture(scope="module")
-def running_workers(app, instance_path, tmp_path_factory):
-    """Two worker processes consuming the test queue, shared by this module's tests."""
-    api = worker_app(instance_path)
-    celery = api.extensions["celery"]
-    celery.control.purge()
-    logs = tmp_path_factory.mktemp("worker-logs")
-    with worker_processes(celery, instance_path, count=2, log_dir=logs, **FEED_SETTINGS):
-        yield api
-
-
-@pytest.fixture
-def workers(running_workers, db):
-    running_workers.extensions["celery"].control.purge()
-    return running_workers
 
 
 def unreachable(broker_url: str) -> str:
@@ -58,11 +28,6 @@ def unreachable(broker_url: str) -> str:
     credentials = rest.rsplit("@", 1)[0] + "@" if "@" in rest else ""
     path = rest.split("/", 1)[1] if "/" in rest else ""
     return f"{scheme}://{credentials}127.0.0.1:1/{path}"
-
-
-def statuses(db) -> dict[str, str]:
-    db.session.rollback()
-    return dict(db.session.execute(select(InboxEvent.event_id, InboxEvent.status)).all())
 
 
 def test_events_of_one_key_are_applied_in_order_by_two_workers(workers, db):
