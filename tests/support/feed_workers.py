@@ -1,7 +1,8 @@
 """Two real Celery worker processes applying feed events, shared by a test module.
 
-A plugin of tests/conftest.py: a test that takes `workers` gets the API app whose tasks those processes run, with the queue purged
-before each test; the settings make retries and requeues quick.
+A plugin of tests/conftest.py: a test that takes `workers` gets the API app whose
+tasks those processes run, with the queue purged before each test; the settings make
+retries and requeues quick.
 """
 
 import pytest
