@@ -20,6 +20,7 @@ import asyncio
 import csv
 import io
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -107,6 +108,35 @@ def feed_figures(
         **drain,
         **({"profile": profile} if profile else {}),
     }
+
+
+def median_feed_figures(env: dict, redis_url: str, runs: int = 3, **options) -> dict:
+    """`feed_figures` `runs` times; each figure the median of its runs (a ratio is the
+    median of the runs' ratios, each against its own run's floor). The profile, if
+    asked for, is taken in the last run; the drain's memory is the median run's."""
+    profile_seconds = options.pop("profile_seconds", 0)
+    results = [
+        feed_figures(env, redis_url, profile_seconds=profile_seconds if n == runs - 1 else 0,
+                     **options)
+        for n in range(runs)
+    ]  # fmt: skip
+    middle = sorted(results, key=lambda r: r["applied_ratio_to_upsert"])[len(results) // 2]
+    figures = {}
+    for name, value in middle.items():
+        values = [r[name] for r in results if name in r]
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        figures[name] = round(statistics.median(values), 3) if numbers else value
+    if profile_seconds:
+        figures["profile"] = results[-1].get("profile")
+    by_run = (
+        "stored_ratio_to_copy",
+        "applied_ratio_to_upsert",
+        "ratio",
+        "publish_to_applied_p99_ms",
+    )
+    return (
+        figures | {"runs": runs} | {f"{name}_by_run": [r[name] for r in results] for name in by_run}
+    )
 
 
 def _payload(accession: str, version: int) -> dict:
@@ -523,12 +553,17 @@ def _profile(consumer_pid: int, workers_pid: int, seconds: float, folder: Path):
 
 
 def main() -> None:
-    """`python -m benchmarks.kafka [DATABASE_URL [REDIS_URL [PROFILE_SECONDS]]] [--record]`:
-    the feed figures alone; `--record` writes them into docs/benchmarks.md."""
+    """`python -m benchmarks.kafka [DATABASE_URL [REDIS_URL [PROFILE_SECONDS]]] [--runs N]
+    [--record]`: the feed figures alone (medians of N runs, 3 by default); `--record`
+    writes them into docs/benchmarks.md."""
     import os
 
     from benchmarks import run
 
+    runs = 3
+    if "--runs" in sys.argv:
+        runs = int(sys.argv[sys.argv.index("--runs") + 1])
+        sys.argv[sys.argv.index("--runs") : sys.argv.index("--runs") + 2] = []
     arguments = [a for a in sys.argv[1:] if a != "--record"]
     database_url = arguments[0] if arguments else environment.DEFAULT_DATABASE_URL
     redis_url = arguments[1] if len(arguments) > 1 else DEFAULT_REDIS_URL
@@ -541,7 +576,7 @@ def main() -> None:
         figures = {
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "load_average": load,
-            **feed_figures(env, redis_url, profile_seconds=profile),
+            **median_feed_figures(env, redis_url, runs, profile_seconds=profile),
         }
     print(json.dumps(figures, indent=2))
     if "--record" in sys.argv:

@@ -83,7 +83,7 @@ def run(
             floor_url = f"{base}/floor"
             run_wrk(floor_url, "GET", {}, connections, 2)
             framework = [run_wrk(floor_url, "GET", {}, connections, seconds) for _ in range(runs)]
-        feed = kafka.feed_figures(env, redis_url)
+        feed = kafka.median_feed_figures(env, redis_url, runs)
     floor = sorted(floors)[len(floors) // 2]
     load, upload_load_result, framework_floor = (
         _median(results) for results in (loads, upload_loads, framework)
@@ -318,8 +318,16 @@ def feeds_section(feed: dict) -> str:
         f"Measured {feed.get('measured_at', '')} by `python -m benchmarks.kafka` (also part of "
         "`invoke bench`); floors in the same run and the same PostgreSQL (ADR 27): a bare "
         "`COPY` of the same inbox rows and a bare multi-row upsert of the same dataset and "
-        "file rows, 500 rows a transaction each. Load average at the start: "
-        f"{feed.get('load_average', '?')}.\n\n```\n{text}\n```\n"
+        "file rows, 500 rows a transaction each. "
+        + (
+            f"Each figure is the median of {feed['runs']} runs; the ratios by run: stored/COPY "
+            f"{feed['stored_ratio_to_copy_by_run']}, applied/upsert "
+            f"{feed['applied_ratio_to_upsert_by_run']}, applied/bare consumer "
+            f"{feed['ratio_by_run']}, p99 {feed['publish_to_applied_p99_ms_by_run']} ms. "
+            if "runs" in feed
+            else ""
+        )
+        + f"Load average at the start: {feed.get('load_average', '?')}.\n\n```\n{text}\n```\n"
     )
     profile = feed.get("profile")
     if profile:
