@@ -4,22 +4,37 @@ load through a balancer, and one process killed with SIGKILL every 30 s.
 Everything runs on 127.0.0.1 with services of its own, so the machine's shared
 PostgreSQL and Redis are never touched: PostgreSQL (`initdb` on a free port), Redis
 (the Celery broker and the rate limits), the librdkafka mock cluster (its faults by
-its own injection: a restart would lose its log), 3 API processes behind nginx
-(`TRUSTED_PROXY_HOPS=1`), 2 Celery workers, 2 Kafka consumers, 2 beats (one sends).
+its own injection: a restart would lose its log), S3 (a moto server process, never
+killed: it is the object storage and keeps its objects in memory), a real OpenID
+provider (`oidc-provider-mock`), 3 API processes behind nginx (`TRUSTED_PROXY_HOPS=1`;
+nginx names the process that answered in `X-Chaos-Upstream`), 2 Celery workers,
+2 Kafka consumers, 2 beats (one sends). Every process stores files in S3.
 
-The load, for the given time: work order tokens through the balancer, on one package
-whose grant stays and one whose grant is revoked half-way; dataset change events
-over HTTP (`POST /events`, retried with the same ids until accepted) and over Kafka
-(an idempotent producer). A seeded schedule picks, every 30 s, one of: an API
-process, a worker, a consumer, a beat, the Kafka broker (down 10 s) or PostgreSQL;
-it is killed with SIGKILL and started again at once.
+The load, for the given time (the clients: devtools/chaos_load.py and
+devtools/chaos_transfers.py): work order tokens through the balancer, on one package
+whose grant stays and one whose grant is revoked half-way; dataset change events over
+HTTP (`POST /events`, retried with the same ids until accepted) and over Kafka (an
+idempotent producer); the unmodified ghga-connector 4.0.1 downloading a dataset of
+two stored files (one in several parts) and decrypting it, and uploading one new
+random file per round to a granted upload box, each run on a work package made
+through the balancer; people signing in through the provider (`/login`, the
+provider's page, the callback), reading pages (`/`, the catalog, a dataset page it
+links to, their access, their profile) and signing out, and every fourth person new
+to the service, whose sign-in ends on the pending page. A seeded schedule picks,
+every 30 s, one of: an API process, a worker, a consumer, a beat, the Kafka broker
+(down 10 s) or PostgreSQL; it is killed with SIGKILL and started again at once.
 
-At the end, with every process up again, it checks: every accepted event applied
-exactly once, in order per key, and each dataset at its last version; no work order
-token issued for a request made after its grant's revocation was committed; every
-request answered 2xx or retryably (429/502/503/504, or a dropped connection); no 5xx
-outside a kill window (a kill until the process answers again, plus 5 s). It prints
-a table with the seed; exit status 1 if a check failed.
+At the end, with every process up again, it checks (devtools/chaos_checks.py): every
+accepted event applied exactly once, in order per key, and each dataset at its last
+version; no work order token issued for a request made after its grant's revocation
+was committed; every upload the connector reported as done reached `completed` and
+its object is in S3 with the stored size, and every download decrypted to the stored
+bytes; every request answered 2xx or retryably (429/502/503/504, or a dropped
+connection); no 5xx outside a kill window (a kill until the process answers again,
+plus 5 s). A connector run or a sign-in that failed is retryable if a kill window
+overlaps it (the connector's is run again on a new package), a finding if none does;
+so is a signed-in person sent back to sign in: sessions are rows every API process
+reads. It prints a table with the seed; exit status 1 if a check failed.
 """
 
 import base64

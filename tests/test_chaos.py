@@ -1,5 +1,7 @@
 """`invoke chaos` for two minutes: replicas of every process, one killed every 30 s,
-and nothing lost (devtools/chaos.py). Its own marker and CI step (.ci/run)."""
+and nothing lost (devtools/chaos.py): events, work order tokens, uploads and downloads
+with the real ghga-connector over S3, sign-ins and page views. Its own marker and CI
+step (.ci/run)."""
 
 import re
 import subprocess
@@ -10,6 +12,10 @@ import pytest
 from tests.support.worker_processes import ROOT
 
 pytestmark = pytest.mark.chaos
+
+
+def row(output: str, name: str) -> str:
+    return re.search(rf"^{re.escape(name)}\s+(.+)$", output, re.M).group(1)
 
 
 @pytest.mark.timeout(900)
@@ -23,5 +29,12 @@ def test_two_minutes_of_kills_lose_nothing():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert re.search(r"^result\s+PASSED$", result.stdout, re.M)
     # Seed 62 kills PostgreSQL, an API process, a consumer and a worker (at 15, 45, 75, 105 s).
-    kills = re.search(r"^kills by process\s+(.+)$", result.stdout, re.M).group(1)
+    kills = row(result.stdout, "kills by process")
     assert sum(int(count) for count in re.findall(r"\d+", kills)) == 4
+    # Every upload the connector reported is verified in S3; downloads came back equal.
+    accepted, verified = re.match(
+        r"(\d+) / (\d+)", row(result.stdout, "uploads accepted / verified")
+    ).groups()
+    assert int(accepted) > 0 and accepted == verified
+    assert int(row(result.stdout, "downloads ok / retried").split(" / ")[0]) > 0
+    assert int(row(result.stdout, "sign-ins active / pending / retried").split(" / ")[0]) > 0
