@@ -72,6 +72,7 @@ from devtools.chaos_load import (
     DATASET_TOPIC,
     Reader,
     Tally,
+    client_thread,
     http_events,
     kafka_events,
     sign_in_client,
@@ -284,7 +285,6 @@ def run_chaos(minutes: float, seed: int, folder: Path) -> dict:
         started = time.monotonic()
         stack.callback(stop_load.set)  # on any failure too: the loaders end with the run
         for loader in loaders:
-            loader.daemon = True
             loader.start()
 
         schedule = (schedule_random, processes, backing, base, started)
@@ -308,9 +308,9 @@ def run_chaos(minutes: float, seed: int, folder: Path) -> dict:
 
 
 def _backing_services(stack: ExitStack, folder: Path) -> dict:
-    """What the replicas share and the schedule leaves alone but for PostgreSQL and the
-    broker: PostgreSQL, Redis, Kafka, S3 (moto: a restart would lose its objects, as
-    Kafka's mock its log) and the OpenID provider."""
+    """What the replicas share: PostgreSQL, Redis, Kafka, S3 and the OpenID provider.
+    The schedule kills only PostgreSQL and the broker; moto keeps its objects in memory
+    (a restart would lose them, as the Kafka mock its log)."""
     from devtools.kafka_mock_broker import mock_broker
     from devtools.oidc_provider import running_provider
 
@@ -352,7 +352,7 @@ def _loaders(base, backing, seeded, transfers: Transfers, sent, seed: int) -> li
         (upload_client, (transfers, seeded["box_id"], seed)),
         (sign_in_client, (base, backing["provider"], seeded["readers"], tally, stopped)),
     ]
-    return [threading.Thread(target=target, args=args) for target, args in clients]
+    return [client_thread(tally, target, *args) for target, args in clients]
 
 
 def _kill_while_loaded(duration: float, schedule, app, grant_id) -> tuple[list[dict], float]:
@@ -405,6 +405,7 @@ def _figures(seed, minutes, elapsed, tally: Tally, kills, checks: dict, started)
         "journeys": dict(tally.journeys),
         "runs": runs,
         "mismatches": tally.mismatches[:20],
+        "crashed": tally.crashed,
         "server_errors_outside_kill_windows": len(outside),
         "outside": [(kind, round(at - started, 1), status) for kind, at, status in outside][:20],
         "not_retryable": [f"{kind} {status}" for kind, _, status in tally.unanswered][:20],
@@ -420,6 +421,7 @@ def _figures(seed, minutes, elapsed, tally: Tally, kills, checks: dict, started)
             and tally.journeys["sign-ins (active)"] > 0
             and not runs["findings"]
             and not runs["bounces"]
+            and not tally.crashed
         ),
     }
 
@@ -708,7 +710,7 @@ def _journey_rows(figures: dict) -> list[tuple[str, object]]:
         ),
         ("transfer problems", "; ".join(uploads["problems"] + figures["mismatches"]) or "none"),
         (
-            "sign-ins active / pending / retried",
+            "sign-ins active / pending / failed in a kill",
             f"{done['sign-ins (active)']} / {done['sign-ins (pending)']} / {retried['sign-in']}",
         ),
         (
@@ -718,6 +720,7 @@ def _journey_rows(figures: dict) -> list[tuple[str, object]]:
         ),
         ("bounced to sign-in outside kills", "; ".join(runs["bounces"]) or "none"),
         ("failed runs outside kill windows", "; ".join(runs["findings"]) or "none"),
+        ("clients that crashed", "; ".join(figures["crashed"]) or "none"),
     ]
 
 

@@ -39,7 +39,8 @@ class Tally:
     # Whether one is retryable depends on the kill windows, known at the end.
     failed_runs: list = field(default_factory=list)
     journeys: Counter = field(default_factory=Counter)  # what the journeys achieved
-    accepted_uploads: list = field(default_factory=list)  # aliases the connector reported
+    accepted_uploads: list = field(default_factory=list)  # (alias, size) the connector reported
+    crashed: list = field(default_factory=list)  # clients that ended before the load did
     mismatches: list = field(default_factory=list)  # downloads that decrypted differently
     bounces: list = field(default_factory=list)  # (path, at): a signed-in page sent to sign-in
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -67,6 +68,21 @@ class Tally:
     def count(self, what: str, number: int = 1) -> None:
         with self.lock:
             self.journeys[what] += number
+
+
+def client_thread(tally: Tally, target, *args) -> threading.Thread:
+    """`target(*args)` in a daemon thread; an exception that ends it early is a finding
+    (its load stopped, and what it would have checked went unseen)."""
+
+    def run() -> None:
+        try:
+            target(*args)
+        except Exception as error:
+            with tally.lock:
+                tally.crashed.append(f"{target.__name__}: {error!r}"[:300])
+            raise
+
+    return threading.Thread(target=run, name=target.__name__, daemon=True)
 
 
 def wot_client(base, package, kind, tally: Tally, stopped) -> None:
