@@ -333,12 +333,25 @@ def _backing_services(stack: ExitStack, folder: Path) -> dict:
         process.start()
         stack.callback(process.stop)
     broker = stack.enter_context(mock_broker(folder / "kafka.log"))
-    broker.create_topics(DATASET_TOPIC, partitions=3)
+    broker.create_topics(*_subscribed_topics(), partitions=3)
     s3_url = f"http://127.0.0.1:{s3_port}"
     wait_until(lambda: answers(f"{s3_url}/moto-api/"), 30, "S3 (moto)")
     provider = stack.enter_context(running_provider(folder))
     return {"postgres": postgres, "redis_port": redis_port, "broker": broker, "s3_url": s3_url,
             "provider": provider}  # fmt: skip
+
+
+def _subscribed_topics() -> list[str]:
+    """Every topic the consumers subscribe to, as a deployment has them (with only the
+    dataset topic, every restarted consumer joined its group subscribed to two topics
+    the cluster did not know)."""
+    from app.config import Settings
+
+    fields = Settings.model_fields
+    names = ("dataset_change_topic", "upload_box_topic", "accession_map_topic")
+    topics = [fields[name].default for name in names]
+    assert DATASET_TOPIC in topics
+    return topics
 
 
 def _loaders(base, backing, seeded, transfers: Transfers, sent, seed: int) -> list:
