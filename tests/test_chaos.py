@@ -28,9 +28,12 @@ def test_two_minutes_of_kills_lose_nothing():
     print(result.stdout)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert re.search(r"^result\s+PASSED$", result.stdout, re.M)
-    # Seed 62 kills PostgreSQL, an API process, a consumer and a worker (at 15, 45, 75, 105 s).
+    # Seed 62 kills PostgreSQL, an API process, a consumer and a worker (at 15, 45, 75,
+    # 105 s). The next kill waits for the last recovery, and a restarted consumer may sit
+    # out several of the mock cluster's rebalance rounds (up to 50 s seen on a loaded
+    # machine), which can push the fourth past the end: at least three.
     kills = row(result.stdout, "kills by process")
-    assert sum(int(count) for count in re.findall(r"\d+", kills)) == 4
+    assert sum(int(count) for count in re.findall(r"\d+", kills)) >= 3
     # Every upload the connector reported is verified in S3; downloads came back equal.
     accepted, verified = re.match(
         r"(\d+) / (\d+)", row(result.stdout, "uploads accepted / verified")
