@@ -123,6 +123,15 @@ def error_response(status: int, detail, code: str, headers: dict | None = None):
     return response
 
 
+def unavailable_database(error: BaseException) -> bool:
+    """The database is down or went away: a retryable 503, not a 500. A 500 that Flask
+    made of what finalizing a response raised (writing the session) counts by its cause."""
+    cause = getattr(error, "original_exception", None) or error
+    return isinstance(cause, OperationalError) or (
+        isinstance(cause, DBAPIError) and cause.connection_invalidated
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
@@ -138,13 +147,15 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 500 and unavailable_database(error):
+            return database_unavailable(error.original_exception)
         headers = {}
         if error.code == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(sorted(error.valid_methods))
         return error_response(error.code or 500, error.description, _snake(error.name), headers)
 
     @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError):
+    def database_unavailable(error: DBAPIError):
         log.error("database unavailable: %s", error.orig.__class__.__name__)
         _discard_session()
         return error_response(

@@ -4,26 +4,40 @@ load through a balancer, and one process killed with SIGKILL every 30 s.
 Everything runs on 127.0.0.1 with services of its own, so the machine's shared
 PostgreSQL and Redis are never touched: PostgreSQL (`initdb` on a free port), Redis
 (the Celery broker and the rate limits), the librdkafka mock cluster (its faults by
-its own injection: a restart would lose its log), 3 API processes behind nginx
-(`TRUSTED_PROXY_HOPS=1`), 2 Celery workers, 2 Kafka consumers, 2 beats (one sends).
+its own injection: a restart would lose its log), S3 (a moto server process, never
+killed: it is the object storage and keeps its objects in memory), a real OpenID
+provider (`oidc-provider-mock`), 3 API processes behind nginx (`TRUSTED_PROXY_HOPS=1`;
+nginx names the process that answered in `X-Chaos-Upstream`), 2 Celery workers,
+2 Kafka consumers, 2 beats (one sends). Every process stores files in S3.
 
-The load, for the given time: work order tokens through the balancer, on one package
-whose grant stays and one whose grant is revoked half-way; dataset change events
-over HTTP (`POST /events`, retried with the same ids until accepted) and over Kafka
-(an idempotent producer). A seeded schedule picks, every 30 s, one of: an API
-process, a worker, a consumer, a beat, the Kafka broker (down 10 s) or PostgreSQL;
-it is killed with SIGKILL and started again at once.
+The load, for the given time (the clients: devtools/chaos_load.py and
+devtools/chaos_transfers.py): work order tokens through the balancer, on one package
+whose grant stays and one whose grant is revoked half-way; dataset change events over
+HTTP (`POST /events`, retried with the same ids until accepted) and over Kafka (an
+idempotent producer); the unmodified ghga-connector 4.0.1 downloading a dataset of
+two stored files (one in several parts) and decrypting it, and uploading one new
+random file per round to a granted upload box, each run on a work package made
+through the balancer; people signing in through the provider (`/login`, the
+provider's page, the callback), reading pages (`/`, the catalog, a dataset page it
+links to, their access, their profile) and signing out, and every fourth person new
+to the service, whose sign-in ends on the pending page. A seeded schedule picks,
+every 30 s, one of: an API process, a worker, a consumer, a beat, the Kafka broker
+(down 10 s) or PostgreSQL; it is killed with SIGKILL and started again at once.
 
-At the end, with every process up again, it checks: every accepted event applied
-exactly once, in order per key, and each dataset at its last version; no work order
-token issued for a request made after its grant's revocation was committed; every
-request answered 2xx or retryably (429/502/503/504, or a dropped connection); no 5xx
-outside a kill window (a kill until the process answers again, plus 5 s). It prints
-a table with the seed; exit status 1 if a check failed.
+At the end, with every process up again, it checks (devtools/chaos_checks.py): every
+accepted event applied exactly once, in order per key, and each dataset at its last
+version; no work order token issued for a request made after its grant's revocation
+was committed; every upload the connector reported as done reached `completed` and
+its object is in S3 with the stored size, and every download decrypted to the stored
+bytes; every request answered 2xx or retryably (429/502/503/504, or a dropped
+connection); no 5xx outside a kill window (a kill until the process answers again,
+plus 5 s). A connector run or a sign-in that failed is retryable if a kill window
+overlaps it (the connector's is run again on a new package), a finding if none does;
+so is a signed-in person sent back to sign in: sessions are rows every API process
+reads. It prints a table with the seed; exit status 1 if a check failed.
 """
 
 import base64
-import itertools
 import json
 import os
 import random
@@ -37,37 +51,54 @@ import threading
 import time
 from collections import Counter, defaultdict
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
 import requests
 
+from devtools.chaos_checks import (
+    DRAIN_SECONDS,
+    check_events,
+    check_revocation,
+    check_uploads,
+    drain_events,
+    in_database,
+    judge_runs,
+    wait_until,
+)
+from devtools.chaos_load import (
+    DATASET_TOPIC,
+    Reader,
+    Tally,
+    client_thread,
+    http_events,
+    kafka_events,
+    sign_in_client,
+    wot_client,
+)
+from devtools.chaos_transfers import (
+    CONNECTOR_SECONDS,
+    STORAGE_ALIAS,
+    Transfers,
+    connector_in,
+    download_client,
+    seed_transfers,
+    upload_client,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 KILL_EVERY_SECONDS = 30
 BROKER_DOWN_SECONDS = 10
 GRACE_SECONDS = 5
-RETRYABLE = {429, 502, 503, 504}
-DATASET_TOPIC = "metadata-datasets"
-HTTP_KEYS = [f"CHAOSH{n:02d}" for n in range(8)]
-KAFKA_KEYS = [f"CHAOSK{n:02d}" for n in range(8)]
+READERS = 3
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def wait_until(condition, seconds: float, what: str) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        with suppress(Exception):
-            if condition():
-                return time.monotonic() - started
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} not within {seconds:g} s")
 
 
 def answers(url: str) -> bool:
@@ -214,66 +245,24 @@ http {{
       proxy_next_upstream error timeout http_502 non_idempotent;
       proxy_connect_timeout 1s;
       proxy_read_timeout 20s;
+      add_header X-Chaos-Upstream $upstream_addr always;
     }}
   }}
 }}
 """
 
 
-@dataclass
-class Tally:
-    """What the clients saw."""
-
-    requests: Counter = field(default_factory=Counter)
-    outcomes: Counter = field(default_factory=Counter)
-    server_errors: list = field(default_factory=list)  # (kind, answered at, status)
-    unanswered: list = field(default_factory=list)  # (kind, at, status): not retryable
-    after_revocation: list = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(self, kind: str, at: float, status) -> None:
-        with self.lock:
-            self.requests[kind] += 1
-            self.outcomes[(kind, status)] += 1
-            if isinstance(status, int) and status >= 500:
-                # When it was answered counts: a request in flight when a process was
-                # killed started before the kill and is answered inside its window.
-                self.server_errors.append((kind, time.monotonic(), status))
-            answered = isinstance(status, str) or 200 <= status < 300 or status in RETRYABLE
-            refused_as_revoked = kind == "wot-revoked" and status in (403, 404)
-            if not (answered or refused_as_revoked):
-                self.unanswered.append((kind, at, status))
-
-
 def run_chaos(minutes: float, seed: int, folder: Path) -> dict:
     """Start everything, load it for `minutes` while killing, check, return the figures."""
-    from devtools.kafka_mock_broker import mock_broker
-
     schedule_random = random.Random(seed)  # noqa: S311 - a reproducible schedule, not a secret
-    duration = minutes * 60
     with ExitStack() as stack:
-        postgres = Postgres(folder)
-        postgres.start()
-        wait_until(postgres.ready, 60, "postgres")
-        stack.callback(postgres.stop)
-        redis_port = free_port()
-        redis = Process(
-            "redis",
-            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            dict(os.environ), folder / "redis.log",
-        )  # fmt: skip
-        redis.start()
-        stack.callback(redis.stop)
-        broker = stack.enter_context(mock_broker(folder / "kafka.log"))
-        broker.create_topics(DATASET_TOPIC, partitions=3)
-
+        backing = _backing_services(stack, folder)
         nginx_port = free_port()
         base = f"http://127.0.0.1:{nginx_port}"
-        env = _environment(postgres.url, redis_port, broker.bootstraps, folder, base)
+        env = _environment(backing, folder, base)
         _migrate(env)
         app = _app(env)
-        seeded = _seed(app)
+        seeded = _seed(app) | _seed_people(app, backing["provider"])
 
         processes = _processes(env, folder)
         for process in processes.values():
@@ -288,61 +277,125 @@ def run_chaos(minutes: float, seed: int, folder: Path) -> dict:
 
         tally, stop_load = Tally(), threading.Event()
         sent = {"http": defaultdict(list), "kafka": defaultdict(list)}
-        revoked_at: list[float] = []
-        loaders = [
-            threading.Thread(
-                target=_wot_client, args=(base, seeded["kept"], "wot", tally, stop_load)
-            )
-            for _ in range(3)
-        ] + [
-            threading.Thread(
-                target=_wot_client, args=(base, seeded["revoked"], "wot-revoked", tally, stop_load)
-            ),
-            threading.Thread(
-                target=_http_events, args=(base, seeded["feed_key"], tally, sent["http"], stop_load)
-            ),
-            threading.Thread(
-                target=_kafka_events, args=(broker.bootstraps, sent["kafka"], stop_load)
-            ),
-        ]
+        transfers = Transfers(
+            base, connector_in(folder / "connector", base), seeded["transfer_headers"], tally,
+            stop_load,
+        )  # fmt: skip
+        loaders = _loaders(base, backing, seeded, transfers, sent, seed)
         started = time.monotonic()
         stack.callback(stop_load.set)  # on any failure too: the loaders end with the run
         for loader in loaders:
-            loader.daemon = True
             loader.start()
 
-        kills: list[dict] = []
-        # A kind of process first, each as likely, then one of its replicas.
-        kinds = defaultdict(list)
-        for name in [*processes, "postgres", "broker"]:
-            kinds[name.rsplit("-", 1)[0] if name[-1].isdigit() else name].append(name)
-        revoked = False
-        next_kill = started + KILL_EVERY_SECONDS / 2
-        while time.monotonic() - started < duration:
-            if not revoked and time.monotonic() - started >= duration / 2:
-                revoked_at.append(_revoke(app, seeded["grant_id"]))
-                revoked = True
-            if time.monotonic() >= next_kill:
-                kind = schedule_random.choice(sorted(kinds))
-                target = schedule_random.choice(kinds[kind])
-                kills.append(_kill(target, processes, postgres, broker, started, base))
-                next_kill += KILL_EVERY_SECONDS
-            time.sleep(0.2)
-        if not revoked:
-            revoked_at.append(_revoke(app, seeded["grant_id"]))
+        schedule = (schedule_random, processes, backing, base, started)
+        kills, revoked_at = _kill_while_loaded(minutes * 60, schedule, app, seeded["grant_id"])
         stop_load.set()
         for loader in loaders:
-            loader.join(timeout=120)
+            loader.join(timeout=CONNECTOR_SECONDS + 60)
         elapsed = time.monotonic() - started
 
         for name, process in processes.items():
             if process.popen.poll() is not None:
                 process.start()  # a process that died by itself is a finding too
                 kills.append({"process": name, "at": time.monotonic() - started, "died": True})
-        drained = _drain(app, sent, seconds=180)
-        events = _check_events(app, sent)
-        wots = _check_revocation(tally, revoked_at[0] - started if revoked_at else None, started)
+        drained = drain_events(app, sent, seconds=DRAIN_SECONDS)
+        checks = {
+            "events": check_events(app, sent) | {"drained_seconds": drained},
+            "revocation": check_revocation(tally, revoked_at - started, started),
+            "uploads": check_uploads(app, tally, seeded["file_box_id"]),
+        }
+    return _figures(seed, minutes, elapsed, tally, kills, checks, started)
 
+
+def _backing_services(stack: ExitStack, folder: Path) -> dict:
+    """What the replicas share: PostgreSQL, Redis, Kafka, S3 and the OpenID provider.
+    The schedule kills only PostgreSQL and the broker; moto keeps its objects in memory
+    (a restart would lose them, as the Kafka mock its log)."""
+    from devtools.kafka_mock_broker import mock_broker
+    from devtools.oidc_provider import running_provider
+
+    postgres = Postgres(folder)
+    postgres.start()
+    wait_until(postgres.ready, 60, "postgres")
+    stack.callback(postgres.stop)
+    redis_port, s3_port = free_port(), free_port()
+    redis = Process(
+        "redis",
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"],
+        dict(os.environ), folder / "redis.log",
+    )  # fmt: skip
+    s3 = Process(
+        "s3", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)],
+        dict(os.environ), folder / "s3.log",
+    )  # fmt: skip
+    for process in (redis, s3):
+        process.start()
+        stack.callback(process.stop)
+    broker = stack.enter_context(mock_broker(folder / "kafka.log"))
+    broker.create_topics(*_subscribed_topics(), partitions=3)
+    s3_url = f"http://127.0.0.1:{s3_port}"
+    wait_until(lambda: answers(f"{s3_url}/moto-api/"), 30, "S3 (moto)")
+    provider = stack.enter_context(running_provider(folder))
+    return {"postgres": postgres, "redis_port": redis_port, "broker": broker, "s3_url": s3_url,
+            "provider": provider}  # fmt: skip
+
+
+def _subscribed_topics() -> list[str]:
+    """Every topic the consumers subscribe to, as a deployment has them (with only the
+    dataset topic, every restarted consumer joined its group subscribed to two topics
+    the cluster did not know)."""
+    from app.config import Settings
+
+    fields = Settings.model_fields
+    names = ("dataset_change_topic", "upload_box_topic", "accession_map_topic")
+    topics = [fields[name].default for name in names]
+    assert DATASET_TOPIC in topics
+    return topics
+
+
+def _loaders(base, backing, seeded, transfers: Transfers, sent, seed: int) -> list:
+    """The clients, each a thread; few of them, on 2 cores."""
+    tally, stopped = transfers.tally, transfers.stopped
+    clients = [(wot_client, (base, seeded["kept"], "wot", tally, stopped))] * 3 + [
+        (wot_client, (base, seeded["revoked"], "wot-revoked", tally, stopped)),
+        (http_events, (base, seeded["feed_key"], tally, sent["http"], stopped)),
+        (kafka_events, (backing["broker"].bootstraps, sent["kafka"], stopped)),
+        (download_client, (transfers, seeded["files"])),
+        (upload_client, (transfers, seeded["box_id"], seed)),
+        (sign_in_client, (base, backing["provider"], seeded["readers"], tally, stopped)),
+    ]
+    return [client_thread(tally, target, *args) for target, args in clients]
+
+
+def _kill_while_loaded(duration: float, schedule, app, grant_id) -> tuple[list[dict], float]:
+    """Every KILL_EVERY_SECONDS one process by the seeded schedule; the grant revoked
+    half-way. The kills, and when the revocation was committed."""
+    schedule_random, processes, backing, base, started = schedule
+    kills: list[dict] = []
+    # A kind of process first, each as likely, then one of its replicas.
+    kinds = defaultdict(list)
+    for name in [*processes, "postgres", "broker"]:
+        kinds[name.rsplit("-", 1)[0] if name[-1].isdigit() else name].append(name)
+    revoked_at = None
+    next_kill = started + KILL_EVERY_SECONDS / 2
+    while time.monotonic() - started < duration:
+        if revoked_at is None and time.monotonic() - started >= duration / 2:
+            revoked_at = _revoke(app, grant_id)
+        if time.monotonic() >= next_kill:
+            kind = schedule_random.choice(sorted(kinds))
+            target = schedule_random.choice(kinds[kind])
+            kills.append(
+                _kill(target, processes, backing["postgres"], backing["broker"], started, base)
+            )
+            next_kill += KILL_EVERY_SECONDS
+        time.sleep(0.2)
+    if revoked_at is None:
+        revoked_at = _revoke(app, grant_id)
+    return kills, revoked_at
+
+
+def _figures(seed, minutes, elapsed, tally: Tally, kills, checks: dict, started) -> dict:
     windows = [
         (kill["at"], kill["at"] + kill.get("recovery", 60) + GRACE_SECONDS) for kill in kills
     ]
@@ -350,6 +403,8 @@ def run_chaos(minutes: float, seed: int, folder: Path) -> dict:
         error for error in tally.server_errors
         if not any(start <= error[1] - started <= end for start, end in windows)
     ]  # fmt: skip
+    runs = judge_runs(tally, windows, started)
+    events, wots, uploads = checks["events"], checks["revocation"], checks["uploads"]
     return {
         "seed": seed,
         "minutes": minutes,
@@ -357,8 +412,13 @@ def run_chaos(minutes: float, seed: int, folder: Path) -> dict:
         "requests": dict(tally.requests),
         "outcomes": {f"{kind} {status}": count for (kind, status), count in tally.outcomes.items()},
         "kills": kills,
-        "events": events | {"drained_seconds": drained},
+        "events": events,
         "revocation": wots,
+        "uploads": uploads,
+        "journeys": dict(tally.journeys),
+        "runs": runs,
+        "mismatches": tally.mismatches[:20],
+        "crashed": tally.crashed,
         "server_errors_outside_kill_windows": len(outside),
         "outside": [(kind, round(at - started, 1), status) for kind, at, status in outside][:20],
         "not_retryable": [f"{kind} {status}" for kind, _, status in tally.unanswered][:20],
@@ -368,36 +428,55 @@ def run_chaos(minutes: float, seed: int, folder: Path) -> dict:
             and events["ok"]
             and not wots["issued_after_revocation"]
             and not any(kill.get("died") for kill in kills)
+            and uploads["ok"]
+            and tally.journeys["downloads compared equal"] > 0
+            and not tally.mismatches
+            and tally.journeys["sign-ins (active)"] > 0
+            and not runs["findings"]
+            and not runs["bounces"]
+            and not tally.crashed
         ),
     }
 
 
-def _environment(database_url, redis_port, bootstraps, folder: Path, base: str) -> dict:
+def _environment(backing: dict, folder: Path, base: str) -> dict:
     from app.credentials.jwk import generate_private_jwk
 
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SQLALCHEMY", "CELERY"))}
     instance = folder / "instance"
     instance.mkdir()
-    return keep | {
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_POOL_SIZE": "4",
-        "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "CELERY_VISIBILITY_TIMEOUT": "30",
-        "INSTANCE_PATH": str(instance),
-        "SECRET_KEY": "chaos-secret-key",
-        "AUTH_SIGNING_KEY": generate_private_jwk(),
-        "WORK_PACKAGE_SIGNING_KEY": generate_private_jwk(),
-        "STORAGE_CRYPT4GH_PRIVATE_KEY": base64.b64encode(os.urandom(32)).decode(),
-        "PUBLIC_BASE_URL": base,
-        "TRUSTED_PROXY_HOPS": "1",
-        "KAFKA_SERVERS": json.dumps([bootstraps]),
-        "SERVICE_NAME": "wps-chaos",
-        "KAFKA_MAX_RETRIES": "1000",
-        "KAFKA_RETRY_BACKOFF": "1",
-        "EVENT_REQUEUE_AFTER_SECONDS": "5",
-        "LOG_LEVEL": "WARNING",
-        "LOG_FORMAT": "text",
-    }
+    return (
+        keep
+        | backing["provider"].environment()
+        | {
+            "SQLALCHEMY_DATABASE_URI": backing["postgres"].url,
+            "SQLALCHEMY_POOL_SIZE": "4",
+            "CELERY_BROKER_URL": f"redis://127.0.0.1:{backing['redis_port']}/0",
+            "CELERY_VISIBILITY_TIMEOUT": "30",
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "chaos-secret-key",
+            "AUTH_SIGNING_KEY": generate_private_jwk(),
+            "WORK_PACKAGE_SIGNING_KEY": generate_private_jwk(),
+            "STORAGE_CRYPT4GH_PRIVATE_KEY": base64.b64encode(os.urandom(32)).decode(),
+            "PUBLIC_BASE_URL": base,
+            "TRUSTED_PROXY_HOPS": "1",
+            "KAFKA_SERVERS": json.dumps([backing["broker"].bootstraps]),
+            "SERVICE_NAME": "wps-chaos",
+            "KAFKA_MAX_RETRIES": "1000",
+            "KAFKA_RETRY_BACKOFF": "1",
+            "EVENT_REQUEUE_AFTER_SECONDS": "5",
+            "LOG_LEVEL": "WARNING",
+            "LOG_FORMAT": "text",
+            "STORAGE_BACKEND": "s3",
+            "STORAGE_ALIAS": STORAGE_ALIAS,
+            "S3_ENDPOINT_URL": backing["s3_url"],
+            "S3_BUCKET": "wps-chaos",
+            "S3_ACCESS_KEY_ID": "chaos",
+            "S3_SECRET_ACCESS_KEY": "chaos",
+            # Every client comes from 127.0.0.1 here; the limit is per address.
+            "SIGN_IN_RATE_LIMIT": "600 per minute",
+        }
+    )
 
 
 def _migrate(env: dict) -> None:
@@ -515,25 +594,37 @@ def _seed(app) -> dict:
     return seeded
 
 
-def _in_database(app, work, attempts: int = 30):
-    """`work()` in an app context, again on a fresh pool while the database restarts."""
-    from sqlalchemy.exc import OperationalError
-
+def _seed_people(app, provider) -> dict:
+    """Readers with accounts (active; the first sign-in links them by their verified
+    address), and a person who transfers files with the connector."""
+    from app.accounts.models import User, UserStatus
+    from app.credentials.internal_tokens import SECOND_FACTOR_AMR, AuthUser, issue_internal_token
     from app.extensions import db
 
-    for attempt in range(attempts):
-        with app.app_context():
-            try:
-                return work()
-            except OperationalError:
-                if attempt == attempts - 1:
-                    raise
-                db.session.rollback()
-                db.engine.dispose()
-            finally:
-                db.session.remove()
-        time.sleep(1)
-    return None
+    readers = []
+    with app.app_context():
+        for number in range(READERS):
+            sub, email = f"reader-{number}", f"reader-{number}@chaos.example"
+            db.session.add(User(
+                id=uuid4(), name=f"Reader {number}", email=email, email_key=email,
+                status=UserStatus.ACTIVE.value, role="researcher",
+            ))  # fmt: skip
+            provider.person(sub, email=email, email_verified=True, name=f"Reader {number}")
+            readers.append(Reader(sub, active=True))
+        db.session.commit()
+    # A token as the portal issues it after the second factor: packages need one.
+    person = AuthUser(
+        id=uuid4(), name="Chaos Transfers", email="transfers@chaos.example",
+        amr=list(SECOND_FACTOR_AMR),
+    )  # fmt: skip
+    keys = app.extensions["token_keys"]
+
+    def transfer_headers() -> dict:
+        return {"Authorization": f"Bearer {issue_internal_token(keys, person)}"}
+
+    return {"readers": readers, "transfer_headers": transfer_headers} | seed_transfers(
+        app, person.id
+    )
 
 
 def _revoke(app, grant_id) -> float:
@@ -545,7 +636,7 @@ def _revoke(app, grant_id) -> float:
         db.session.commit()
         return time.monotonic()
 
-    return _in_database(app, revoke)
+    return in_database(app, revoke)
 
 
 def _kill(target, processes, postgres, broker, started, base) -> dict:
@@ -573,183 +664,6 @@ def _kill(target, processes, postgres, broker, started, base) -> dict:
     return kill
 
 
-def _wot_client(base, package, kind, tally: Tally, stopped) -> None:
-    url, token = package
-    with requests.Session() as session:
-        while not stopped.is_set():
-            at = time.monotonic()
-            try:
-                status = session.post(
-                    base + url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-                ).status_code
-            except requests.RequestException as error:
-                status = type(error).__name__
-            tally.record(kind, at, status)
-            if kind == "wot-revoked" and isinstance(status, int) and 200 <= status < 300:
-                tally.after_revocation.append(at)
-            if not (isinstance(status, int) and 200 <= status < 300):
-                time.sleep(0.2)
-
-
-def _dataset_event(key: str, version: int) -> dict:
-    return {
-        "accession": key, "title": f"version {version}", "stage": "download",
-        "dac_alias": "DAC", "dac_email": "dac@example.org",
-        "files": [{"accession": f"GHGAF{key}", "file_extension": ".bam"}],
-    }  # fmt: skip
-
-
-def _http_events(base, feed_key, tally: Tally, sent, stopped) -> None:
-    """Batches of one event per key, each batch retried with the same ids until taken."""
-    version = 0
-    with requests.Session() as session:
-        while not stopped.is_set():
-            version += 1
-            batch = [
-                {"event_id": f"http-{key}-{version}", "topic": DATASET_TOPIC,
-                 "type": "dataset_upserted", "key": key, "payload": _dataset_event(key, version)}
-                for key in HTTP_KEYS
-            ]  # fmt: skip
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                at = time.monotonic()
-                try:
-                    status = session.post(
-                        f"{base}/events", json=batch, timeout=30,
-                        headers={"Workflow-API-Key": feed_key},
-                    ).status_code  # fmt: skip
-                except requests.RequestException as error:
-                    status = type(error).__name__
-                tally.record("events", at, status)
-                if isinstance(status, int) and 200 <= status < 300:
-                    for key in HTTP_KEYS:
-                        sent[key].append(version)
-                    break
-                time.sleep(0.5)
-            time.sleep(0.3)
-
-
-def _kafka_events(bootstraps, sent, stopped) -> None:
-    """Dataset events as hexkit publishes them, by an idempotent producer (in order)."""
-    from confluent_kafka import Producer
-
-    producer = Producer(
-        {"bootstrap.servers": bootstraps, "enable.idempotence": True, "linger.ms": 5}
-    )
-    lock = threading.Lock()
-
-    def delivered(error, message) -> None:
-        if error is None:
-            key = message.key().decode()
-            with lock:
-                sent[key].append(json.loads(message.value())["title"].split()[-1])
-
-    version = 0
-    while not stopped.is_set():
-        version += 1
-        for key in KAFKA_KEYS:
-            producer.produce(
-                DATASET_TOPIC,
-                key=key,
-                value=json.dumps(_dataset_event(key, version)),
-                headers=[
-                    ("type", b"dataset_upserted"),
-                    ("event_id", f"kafka-{key}-{version}".encode()),
-                    ("correlation_id", str(uuid4()).encode()),
-                ],
-                on_delivery=delivered,
-            )  # fmt: skip
-        producer.poll(0)
-        time.sleep(0.3)
-    producer.flush(120)
-    for key in sent:
-        sent[key] = [int(version) for version in sent[key]]
-
-
-def _drain(app, sent, seconds: float) -> float:
-    from sqlalchemy import text
-
-    from app.extensions import db
-
-    expected = sum(len(versions) for kind in sent.values() for versions in kind.values())
-    query = text(
-        "SELECT count(*) FROM inbox_event WHERE status = 'applied' AND "
-        "(key LIKE 'CHAOSH%' OR key LIKE 'CHAOSK%')"
-    )
-
-    def applied() -> bool:
-        return _in_database(app, lambda: db.session.execute(query).scalar()) >= expected
-
-    with suppress(RuntimeError):
-        return round(wait_until(applied, seconds, "every event applied"), 1)
-    return -1.0
-
-
-def _check_events(app, sent) -> dict:
-    """Exactly once, in order per key, each dataset at its last version."""
-    from sqlalchemy import text
-
-    from app.extensions import db
-
-    problems = []
-    rows = _in_database(
-        app,
-        lambda: db.session.execute(
-            text(
-                "SELECT key, event_id, status, payload, finished_at, id FROM inbox_event "
-                "WHERE key LIKE 'CHAOSH%' OR key LIKE 'CHAOSK%'"
-            )
-        ).all(),
-    )
-    titles = dict(
-        _in_database(
-            app,
-            lambda: db.session.execute(
-                text("SELECT accession, title FROM dataset WHERE accession LIKE 'CHAOS%'")
-            ).all(),
-        )
-    )
-    by_key = defaultdict(list)
-    for key, event_id, status, payload, finished_at, row_id in rows:
-        payload = json.loads(payload) if isinstance(payload, str) else payload
-        version = int(payload["title"].split()[-1])
-        by_key[key].append((version, status, finished_at, event_id, row_id))
-    accepted = 0
-    for kind in sent.values():
-        for key, versions in kind.items():
-            accepted += len(versions)
-            stored = by_key.get(key, [])
-            if sorted(v for v, *_ in stored) != sorted(set(versions)):
-                problems.append(f"{key}: stored versions differ from the accepted ones")
-            not_applied = [v for v, status, *_ in stored if status != "applied"]
-            if not_applied:
-                problems.append(f"{key}: versions {not_applied[:5]} not applied")
-            finished = [f for _, _, f, *_ in sorted(stored)]
-            if any(a and b and a > b for a, b in itertools.pairwise(finished)):
-                problems.append(f"{key}: applied out of order")
-            if versions and titles.get(key) != f"version {max(versions)}":
-                problems.append(f"{key}: dataset at {titles.get(key)!r}, last was {max(versions)}")
-    return {
-        "accepted": accepted,
-        "stored": len(rows),
-        "applied": sum(1 for row in rows if row[2] == "applied"),
-        "problems": problems[:20],
-        "ok": not problems and accepted > 0,
-    }
-
-
-def _check_revocation(tally: Tally, revoked_after: float | None, started: float) -> dict:
-    after = [
-        at
-        for at in tally.after_revocation
-        if revoked_after is not None and at - started > revoked_after
-    ]
-    return {
-        "revoked_at_second": round(revoked_after or -1, 1),
-        "issued_after_revocation": len(after),
-    }
-
-
 def table(figures: dict) -> str:
     """The run as a table (the seed first: the same seed kills the same processes)."""
     kills = Counter(kill["process"] for kill in figures["kills"])
@@ -759,7 +673,8 @@ def table(figures: dict) -> str:
     errors = Counter()
     for outcome, count in figures["outcomes"].items():
         kind, status = outcome.split(" ", 1)
-        if not status.isdigit() or not 200 <= int(status) < 300:
+        # A redirect is a page's answer (to the provider, onwards, to the second factor).
+        if not status.isdigit() or not 200 <= int(status) < 400:
             errors[f"{kind} {status}"] += count
     events = figures["events"]
     rows = [
@@ -785,10 +700,41 @@ def table(figures: dict) -> str:
             ),
         ),
         ("non-retryable answers", ", ".join(figures["not_retryable"]) or "none"),
+        *_journey_rows(figures),
         ("result", "PASSED" if figures["passed"] else "FAILED"),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _journey_rows(figures: dict) -> list[tuple[str, object]]:
+    """Connector transfers and sign-ins: what they achieved, what was tried again."""
+    done, uploads, runs = Counter(figures["journeys"]), figures["uploads"], figures["runs"]
+    retried = Counter(runs["retried"])
+    return [
+        (
+            "uploads accepted / verified",
+            f"{uploads['accepted']} / {uploads['verified']} (verified {uploads['verified_seconds']}"
+            f" s after the load; {retried['upload']} runs retried)",
+        ),
+        (
+            "downloads ok / retried",
+            f"{done['downloads compared equal']} / {retried['download']}",
+        ),
+        ("transfer problems", "; ".join(uploads["problems"] + figures["mismatches"]) or "none"),
+        (
+            "sign-ins active / pending / failed in a kill",
+            f"{done['sign-ins (active)']} / {done['sign-ins (pending)']} / {retried['sign-in']}",
+        ),
+        (
+            "pages read signed in",
+            f"{done['pages read signed in']} ({done['sessions read on 2+ API processes']} sessions "
+            f"read on 2+ API processes; {done['sign-outs']} sign-outs honoured)",
+        ),
+        ("bounced to sign-in outside kills", "; ".join(runs["bounces"]) or "none"),
+        ("failed runs outside kill windows", "; ".join(runs["findings"]) or "none"),
+        ("clients that crashed", "; ".join(figures["crashed"]) or "none"),
+    ]
 
 
 def record_table(figures: dict) -> Path:

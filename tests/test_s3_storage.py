@@ -51,3 +51,52 @@ def test_objects_are_served_with_ranges_through_presigned_urls(store):
     assert ranged.content == content[MiB : 2 * MiB]
     store.delete_object("o1")
     assert requests.get(url, timeout=30).status_code == 404
+
+
+def test_a_verification_whose_commit_was_lost_completes_when_run_again(
+    db, s3_endpoint, instance_path
+):
+    """The database went away after the object was written but before the outcome was
+    committed (what `invoke chaos` met): the staged upload must still be there for the
+    next attempt, which stores the file rather than failing it."""
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from nacl.public import PrivateKey
+
+    from app.tasks.transfer import _verify
+    from app.transfer import crypt4gh_files, services
+    from app.transfer.models import FileUpload, StoredFile
+    from tests.support.factories import create_upload_box
+
+    s3_app = create_app(make_settings(instance_path, **s3_settings(s3_endpoint)))
+    plaintext, data_key, file_id = os.urandom(70_000), os.urandom(32), uuid4()
+    with s3_app.app_context():
+        store, keys = s3_app.extensions["object_store"], s3_app.extensions["storage_keys"]
+        sender = bytes(PrivateKey.generate())
+        encrypted = crypt4gh_files.envelope(data_key, sender, keys.public) + b"".join(
+            crypt4gh_files.encrypted_segments(iter([plaintext]), data_key)
+        )
+        store.begin_upload(str(file_id))  # the bucket, as a first upload makes it
+        store.client.put_object(Bucket=store.bucket, Key=f"uploads/{file_id}", Body=encrypted)
+        box = create_upload_box()
+        db.session.add(FileUpload(
+            id=file_id, box_id=box.file_upload_box_id, alias="lost.bin", state="inbox",
+            decrypted_size=len(plaintext), encrypted_size=len(encrypted), part_size=8 * MiB,
+            storage_alias="local", storage_upload_id="staged",
+            decrypted_sha256=hashlib.sha256(plaintext).hexdigest(), closed_at=datetime.now(UTC),
+        ))  # fmt: skip
+        db.session.commit()
+
+        assert services.verify_upload(file_id) == "completed"
+        db.session.rollback()  # the commit that never came
+
+        assert _verify(str(file_id)) == "completed"
+        db.session.expire_all()
+        assert db.session.get(FileUpload, file_id).state == "completed"
+        stored = db.session.get(StoredFile, file_id)
+        head = store.client.head_object(Bucket=store.bucket, Key=f"objects/{stored.object_key}")
+        assert head["ContentLength"] == stored.content_size
+        assert b"".join(store.read_object(stored.object_key)) != b""
+        staged = store.client.list_objects_v2(Bucket=store.bucket, Prefix=f"uploads/{file_id}")
+        assert staged["KeyCount"] == 0  # discarded once the outcome was stored

@@ -353,3 +353,27 @@ def test_sign_in_keeps_the_providers_auth_time_in_its_column(app_):
     assert abs(row.auth_time - authenticated) < timedelta(milliseconds=1)
     assert abs(row.created_at - utc_now()) < timedelta(minutes=1)
     assert row.data == {"sign_in_method": "test"}
+
+
+def test_a_session_the_database_cannot_take_is_a_503_page_not_a_500(
+    db, instance_path, oidc_provider
+):
+    """PostgreSQL goes away between the page and the writing of its session (a restart,
+    as in `invoke chaos`): the person reads that nothing changed and to try again, with
+    a 503 a balancer may retry, and no cookie for a session that was never stored."""
+    from tests.support.database_gate import DatabaseGate
+
+    with DatabaseGate() as gate:
+        settings = make_settings(
+            instance_path, sqlalchemy_database_uri=gate.url, **oidc_provider.settings()
+        )
+        client = create_app(settings).test_client()
+        assert client.get("/").status_code == 200
+        gate.cut()
+
+        answer = client.get("/login")  # the sign-in's state is written to the session
+
+    assert answer.status_code == 503, answer.text[:300]
+    assert "text/html" in answer.content_type
+    assert "Try again in a minute" in answer.text
+    assert COOKIE not in answer.headers.get("Set-Cookie", "")

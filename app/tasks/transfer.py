@@ -14,6 +14,7 @@ from app.jobs.models import JobStatus, Operation
 from app.transfer import services
 from app.transfer.dispatch import enqueue_verification
 from app.transfer.models import FileUpload, UploadState
+from app.unit_of_work import commit
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def verify_upload(file_id: str) -> str:
 def _verify(file_id: str) -> str:
     try:
         state = services.verify_upload(UUID(file_id))
-        db.session.commit()
+        commit()  # then the staged upload is discarded (after_commit)
         return state
     except Exception:
         db.session.rollback()

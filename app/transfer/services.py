@@ -33,6 +33,7 @@ from app.transfer.errors import (
 )
 from app.transfer.models import LIVE_STATES, FileUpload, StoredFile, UploadState
 from app.transfer.schemas import UploadClosure, UploadCreation
+from app.unit_of_work import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -420,8 +421,11 @@ class VerificationFailed(ValueError):
 def verify_upload(file_id: UUID) -> str:
     """Decrypt the closed upload, check it, and keep its data segments and key.
 
-    Runs on a worker after a successful close. Idempotent: an upload that is no
-    longer in the inbox is left alone.
+    Runs on a worker after a successful close; the caller commits with
+    `app.unit_of_work.commit`. Idempotent: an upload that is no longer in the inbox is
+    left alone, and one whose outcome was never committed (the database went away
+    first) is verified again from the staged upload, which is only discarded once the
+    outcome is stored.
     """
     upload = db.session.get(FileUpload, file_id, with_for_update=True)
     if upload is None or upload.state != UploadState.INBOX:
@@ -459,7 +463,9 @@ def verify_upload(file_id: UUID) -> str:
         )
         upload.state = UploadState.COMPLETED.value
     upload.finished_at = utc_now()
-    store.discard_upload(str(file_id), upload.storage_upload_id)
+    # Discarded before the commit, a lost commit would leave the upload in the inbox
+    # with nothing left to verify: the next attempt would fail a file that was stored.
+    after_commit(store.discard_upload, str(file_id), upload.storage_upload_id)
     db.session.flush()
     return upload.state
 

@@ -1,13 +1,15 @@
 """Blueprints for pages: CSRF on every state-changing request, errors as pages."""
 
+import contextlib
 import logging
 
 from flask import Blueprint, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.authz.errors import SecondFactorRequired
-from app.errors import DomainError, _discard_session
+from app.errors import DomainError, _discard_session, unavailable_database
 from app.rest.storable_text import UNSTORABLE
 from roles import RolesError
 
@@ -43,6 +45,7 @@ def web_blueprint(name: str, import_name: str, **options) -> Blueprint:
     bp.register_error_handler(DomainError, _domain_error)
     bp.register_error_handler(RolesError, _domain_error)
     bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(OperationalError, _database_unavailable)
     return bp
 
 
@@ -89,4 +92,19 @@ def _referring_path() -> str:
 
 
 def _http_error(error: HTTPException):
+    if error.code == 500 and unavailable_database(error):
+        return _database_unavailable(error)
     return error_page(error.code or 500, error.name, error.description or error.name)
+
+
+def _database_unavailable(error: Exception):
+    """The database went away (a restart, a failover): nothing was changed, and the
+    same click a moment later works."""
+    log.error("database unavailable while serving a page: %s", type(error).__name__)
+    with contextlib.suppress(Exception):  # a connection that is gone cannot roll back
+        _discard_session()
+    return error_page(
+        503,
+        "Briefly unavailable",
+        "The service could not reach its database, so nothing was changed. Try again in a minute.",
+    )

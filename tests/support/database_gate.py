@@ -10,11 +10,14 @@ from tests.conftest import TEST_DATABASE_URL
 
 
 class DatabaseGate:
-    """Closes the first `refuse_first` connections at once (the database seems down)."""
+    """Closes the first `refuse_first` connections at once (the database seems down),
+    and every new one while `refusing` is set; connections already open go on."""
 
-    def __init__(self, refuse_first: int):
+    def __init__(self, refuse_first: int = 0):
         self.refuse_first = refuse_first
+        self.refusing = False
         self.refused = 0
+        self._open: list[socket.socket] = []
         target = make_url(TEST_DATABASE_URL)
         self._target = (target.host or "127.0.0.1", target.port or 5432)
         self._server = socket.create_server(("127.0.0.1", 0))
@@ -29,13 +32,21 @@ class DatabaseGate:
                 client, _ = self._server.accept()
             except OSError:  # closed
                 return
-            if self.refused < self.refuse_first:
+            if self.refusing or self.refused < self.refuse_first:
                 self.refused += 1
                 client.close()
                 continue
             backend = socket.create_connection(self._target)
+            self._open += [client, backend]
             for source, sink in ((client, backend), (backend, client)):
                 threading.Thread(target=_pipe, args=(source, sink), daemon=True).start()
+
+    def cut(self) -> None:
+        """The database goes away: open connections drop, new ones are refused."""
+        self.refusing = True
+        for end in self._open:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self._server.close()

@@ -1,6 +1,7 @@
 """A real OpenID Connect provider in its own process, and sign-in helpers that use it.
 
-`oidc-provider-mock` (a test provider built on authlib) runs once per test session.
+`oidc-provider-mock` (a test provider built on authlib; started by
+devtools/oidc_provider.py, which `invoke chaos` uses too) runs once per test session.
 A test decides who signs in: `provider.person(sub, email=..., email_verified=...)`
 stores that person's claims at the provider, and the helpers below choose that
 `sub` on the provider's authorization page, as a person would.
@@ -17,87 +18,14 @@ The provider checks the redirect URI, client id and nonce but (version 0.3.4)
 not PKCE, so tests assert the `code_challenge` the service sends.
 """
 
-import subprocess
-import sys
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from tests.support.live_service import free_port
-from tests.support.waiting import wait_for
+from devtools.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider, running_provider
 
-# Straight to 127.0.0.1, whatever proxy the environment names.
-_http = requests.Session()
-_http.trust_env = False
-
-CLIENT_ID = "wps-test-client"
-CLIENT_SECRET = "wps-test-client-secret"
-
-
-@dataclass
-class OidcProvider:
-    issuer: str
-
-    def settings(self) -> dict:
-        """Settings (create_app / environment names in lower case) that use this provider."""
-        return {
-            "oidc_issuer": self.issuer,
-            "oidc_client_id": CLIENT_ID,
-            "oidc_client_secret": CLIENT_SECRET,
-        }
-
-    def environment(self) -> dict:
-        """The same as environment variables, for a server process."""
-        return {name.upper(): value for name, value in self.settings().items()}
-
-    def person(self, sub: str, **claims) -> str:
-        """Store the claims the provider gives for `sub` (e.g. email, email_verified, name)."""
-        response = _http.put(f"{self.issuer}/users/{sub}", json=claims, timeout=10)
-        response.raise_for_status()
-        return sub
-
-    def approve(self, authorization_url: str, sub: str) -> str:
-        """Choose `sub` on the authorization page; the redirect back to the service (URL)."""
-        response = _http.post(
-            authorization_url, data={"sub": sub}, allow_redirects=False, timeout=10
-        )
-        assert response.status_code in (302, 303), response.text[:300]
-        return response.headers["Location"]
-
-
-def _run(log_path: Path):
-    port = free_port()
-    log = open(log_path, "w")  # noqa: SIM115
-    command = [sys.executable, "-m", "oidc_provider_mock", "--port", str(port), "-n", "true"]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    issuer = f"http://127.0.0.1:{port}"
-
-    def ready():
-        if process.poll() is not None:
-            raise RuntimeError(f"the OpenID provider exited; see {log_path}")
-        try:
-            url = f"{issuer}/.well-known/openid-configuration"
-            return _http.get(url, timeout=1).status_code == 200
-        except requests.RequestException:
-            return False
-
-    wait_for(ready, timeout=30, interval=0.1)
-    return process, log, issuer
-
-
-@contextmanager
-def running_provider(log_dir: Path):
-    process, log, issuer = _run(log_dir / "oidc-provider.log")
-    try:
-        yield OidcProvider(issuer)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+__all__ = ["CLIENT_ID", "CLIENT_SECRET", "OidcProvider", "running_provider"]
 
 
 @pytest.fixture(scope="session")
