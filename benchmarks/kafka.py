@@ -115,11 +115,13 @@ def median_feed_figures(env: dict, redis_url: str, runs: int = 3, **options) -> 
     median of the runs' ratios, each against its own run's floor). The profile, if
     asked for, is taken in the last run; the drain's memory is the median run's."""
     profile_seconds = options.pop("profile_seconds", 0)
-    results = [
-        feed_figures(env, redis_url, profile_seconds=profile_seconds if n == runs - 1 else 0,
-                     **options)
-        for n in range(runs)
-    ]  # fmt: skip
+    results = []
+    for n in range(runs):
+        if n:  # each run on an empty inbox and catalog, as the first
+            environment.fresh_database(env["SQLALCHEMY_DATABASE_URI"])
+            environment.migrate(env)
+        last = profile_seconds if n == runs - 1 else 0
+        results.append(feed_figures(env, redis_url, profile_seconds=last, **options))
     middle = sorted(results, key=lambda r: r["applied_ratio_to_upsert"])[len(results) // 2]
     figures = {}
     for name, value in middle.items():

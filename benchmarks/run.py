@@ -316,7 +316,8 @@ def feeds_section(feed: dict) -> str:
     section = (
         "## Feeds\n\n"
         f"Measured {feed.get('measured_at', '')} by `python -m benchmarks.kafka` (also part of "
-        "`invoke bench`); floors in the same run and the same PostgreSQL (ADR 27): a bare "
+        "`invoke bench`; when this date is later than the full run's above, these figures "
+        "replace its Kafka rows); floors in the same run and the same PostgreSQL (ADR 27): a bare "
         "`COPY` of the same inbox rows and a bare multi-row upsert of the same dataset and "
         "file rows, 500 rows a transaction each. "
         + (
