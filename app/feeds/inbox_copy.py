@@ -5,8 +5,8 @@ inbox with `INSERT … SELECT … ON CONFLICT DO NOTHING`, in the batch's order 
 ids, which order a key's events, are drawn in that order). COPY takes the rows as
 one block of text: no bind parameter is processed per value, which in the profile
 cost the consumer more than PostgreSQL's own work. The temporary table belongs to
-the connection and is emptied at every commit, so a batch never sees another's rows
-and a rolled-back batch leaves nothing behind.
+the connection and is emptied after every move and at every commit, so a batch never
+sees another's rows and a rolled-back batch leaves nothing behind.
 """
 
 import io
@@ -69,8 +69,10 @@ def copy_pending(session: Session, rows: list[dict], now: datetime) -> set[str]:
         )
         cursor.execute(_MOVE)
         stored = {event_id for (event_id,) in cursor.fetchall()}
-        # The next batch on this connection may come before a commit (the dead path).
-        cursor.execute("TRUNCATE inbox_intake")
+        # Emptied now, not only at the commit: a second batch in the same transaction
+        # must not see this one's rows. DELETE, not TRUNCATE: a TRUNCATE gives the table
+        # new storage, a catalog write per batch.
+        cursor.execute("DELETE FROM inbox_intake")
     return stored
 
 
