@@ -83,6 +83,50 @@ def test_order_per_key_holds_with_two_workers_and_two_publishers_interleaving(wo
         assert finished == sorted(finished), key
 
 
+def test_two_batches_sharing_a_key_are_stored_one_after_the_other(app, db):
+    """Two publishers store events of one key at once (PostgreSQL): the second waits
+    until the first has committed, so no event of a key is committed, and applied,
+    before one with a lower id; a batch of other keys does not wait."""
+    from app.extensions import db as database
+    from app.feeds import intake
+    from app.feeds.schemas import EventEnvelope
+
+    first_stored, release = threading.Event(), threading.Event()
+    finished: dict[str, float] = {}
+
+    def store(event_id: str, key: str, hold: bool = False) -> None:
+        with app.app_context():
+            event = EventEnvelope.model_validate(versioned(key, 0, event_id))
+            intake.ingest([event], received_from="test")
+            if hold:
+                first_stored.set()
+                release.wait(10)
+            database.session.commit()
+        finished[event_id] = time.monotonic()
+
+    store("turn-0", "TURNS")  # both keys known already: their rows lock nobody out
+    store("other-0", "OTHERS")
+    first = threading.Thread(target=store, args=("turn-1", "TURNS", True))
+    first.start()
+    assert first_stored.wait(10)
+    second = threading.Thread(target=store, args=("turn-2", "TURNS"))
+    other = threading.Thread(target=store, args=("other-1", "OTHERS"))
+    second.start()
+    other.start()
+    other.join(10)
+    time.sleep(1)
+
+    assert "other-1" in finished  # another key's batch went through
+    assert "turn-2" not in finished  # the same key's waits for the first's commit
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert finished["turn-1"] <= finished["turn-2"]
+    db.session.rollback()
+    ids = dict(db.session.execute(select(InboxEvent.event_id, InboxEvent.id)).all())
+    assert ids["turn-1"] < ids["turn-2"]
+
+
 def test_a_redelivered_batch_applies_nothing_twice(workers, db):
     client = workers.test_client()
     headers = publisher()

@@ -24,6 +24,16 @@ _MOVE = (
     f"INSERT INTO inbox_event ({_COLUMNS}) SELECT {_COLUMNS} FROM inbox_intake "  # noqa: S608 - constants
     "ORDER BY position ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
 )
+# Ingests that share a key take turns (transaction-level advisory locks, in the locks'
+# order, so two batches never wait for each other crosswise). Without it a batch
+# could draw lower ids than another's and commit after it: a worker would apply the
+# later event of a key first. The two-number form, apart from beat's one-number lock.
+_FEED_KEY_LOCKS = 1178944836  # "FEED" in ASCII
+_TAKE_TURNS = (
+    "SELECT pg_advisory_xact_lock(%s, lock) FROM (SELECT DISTINCT "
+    "hashtext(topic || chr(31) || key) AS lock FROM inbox_intake ORDER BY lock OFFSET 0) "
+    "AS sorted"
+)
 _CREATE = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS inbox_intake (position integer, "
     "event_id varchar(200), topic varchar(200), type varchar(200), key varchar(256), "
@@ -62,6 +72,7 @@ def copy_pending(session: Session, rows: list[dict], now: datetime) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(_CREATE)
         cursor.copy_expert(_COPY, text)
+        cursor.execute(_TAKE_TURNS, (_FEED_KEY_LOCKS,))
         cursor.execute(
             "INSERT INTO feed_key (topic, key, updated_at) "
             "SELECT DISTINCT topic, key, %s FROM inbox_intake ON CONFLICT DO NOTHING",
