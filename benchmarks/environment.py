@@ -3,13 +3,13 @@
 import os
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from devtools.local_services import wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/wps_bench"
@@ -72,7 +72,7 @@ def api_server(env: dict, port: int, workers: int, threads: int):
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        _wait_until_healthy(f"http://127.0.0.1:{port}/health", process)
+        wait_until_answering(f"http://127.0.0.1:{port}/health", process, "the API server")
         yield process
     finally:
         process.terminate()
@@ -89,22 +89,8 @@ def framework_floor_server(env: dict, port: int, workers: int, threads: int):
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        _wait_until_healthy(f"http://127.0.0.1:{port}/floor", process)
+        wait_until_answering(f"http://127.0.0.1:{port}/floor", process, "the floor server")
         yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the API server exited during start-up")
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the API server did not become healthy within 60 s")

@@ -7,14 +7,12 @@ file server gives the same client on the same machine.
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
+from devtools.local_services import free_port, wait_until_answering
 
 CONFIG = """\
 {user}
@@ -48,12 +46,6 @@ def nginx_binary() -> str | None:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def nginx_serving(file: Path, workers: int):
     """nginx serving `file`'s folder; yields the file's URL."""
@@ -75,22 +67,8 @@ def nginx_serving(file: Path, workers: int):
         )
         url = f"http://127.0.0.1:{port}/{file.name}"
         try:
-            _wait_until_serving(url, process)
+            wait_until_answering(url, process, "nginx", seconds=30, method="HEAD", interval=0.1)
             yield url
         finally:
             process.terminate()
             process.wait(timeout=30)
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("nginx exited during start-up")
-        try:
-            if requests.head(url, timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("nginx did not answer within 30 s")

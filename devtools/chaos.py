@@ -43,7 +43,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -87,18 +86,13 @@ from devtools.chaos_transfers import (
     seed_transfers,
     upload_client,
 )
+from devtools.local_services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 KILL_EVERY_SECONDS = 30
 BROKER_DOWN_SECONDS = 10
 GRACE_SECONDS = 5
 READERS = 3
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def answers(url: str) -> bool:

@@ -9,15 +9,15 @@ The provider checks the redirect URI, client id and nonce but (version 0.3.4)
 not PKCE.
 """
 
-import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from devtools.local_services import free_port, wait_until_answering
 
 # Straight to 127.0.0.1, whatever proxy the environment names.
 _http = requests.Session()
@@ -61,38 +61,23 @@ class OidcProvider:
         return response.headers["Location"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_serving(process: subprocess.Popen, issuer: str, log_path: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the OpenID provider exited; see {log_path}")
-        try:
-            url = f"{issuer}/.well-known/openid-configuration"
-            if _http.get(url, timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the OpenID provider did not answer within 30 s; see {log_path}")
-
-
 @contextmanager
 def running_provider(log_dir: Path):
     """The provider on a free port of 127.0.0.1 until the block ends (nonces required)."""
     log_path = log_dir / "oidc-provider.log"
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "oidc_provider_mock", "--port", str(port), "-n", "true"]
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
             issuer = f"http://127.0.0.1:{port}"
-            _wait_until_serving(process, issuer, log_path)
+            wait_until_answering(
+                f"{issuer}/.well-known/openid-configuration",
+                process,
+                f"the OpenID provider (see {log_path})",
+                seconds=30,
+                interval=0.1,
+            )
             yield OidcProvider(issuer)
         finally:
             process.terminate()

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
+from devtools.local_services import free_port, wait_until_answering
 from tests.support.connector import ensure_connector
-from tests.support.live_service import _wait_until_healthy, free_port
 from tests.support.secrets_seen import remember
 from tests.support.worker_processes import ROOT
 
@@ -94,7 +94,7 @@ def server(tmp_path_factory):
         start_new_session=True,  # serve starts the server as a child: stop them together
     )
     try:
-        _wait_until_healthy(f"http://127.0.0.1:{port}/health", process)
+        wait_until_answering(f"http://127.0.0.1:{port}/health", process, "the README's server")
         yield f"http://127.0.0.1:{port}", instance
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -23,6 +23,7 @@ from app import create_app
 from app.config import Settings, SettingsError, load_settings
 from app.credentials.jwk import generate_private_jwk
 from app.extensions import db as _db
+from devtools.local_services import wait_until_answering
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, make_settings
 from tests.support.live_service import free_port, stop
 from tests.support.users import Researcher
@@ -232,7 +233,9 @@ def test_previous_version_serves_while_this_versions_migrations_run(tmp_path):
         server = subprocess.Popen(command, cwd=parent, env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_for(f"{base}/health/ready", server)
+            wait_until_answering(
+                f"{base}/health/ready", server, "the parent's server (see parent-service.log)"
+            )
             answers, stop_load = [], threading.Event()
             paths = ["/health/ready", f"/users/{researcher.id}/ivas"]
             load = threading.Thread(
@@ -258,19 +261,6 @@ def test_previous_version_serves_while_this_versions_migrations_run(tmp_path):
     failures = [answer for answer in answers if not 200 <= answer[1] < 300]
     assert failures == []
     assert {path for path, _ in answers} == set(paths)
-
-
-def _wait_for(url: str, process) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the parent's server exited; see parent-service.log"
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer 200 within 60 s")
 
 
 def _load(base, paths, headers, answers, stopped) -> None:

@@ -1,21 +1,12 @@
 """The service as users meet it: `invoke serve` on 127.0.0.1, with real PostgreSQL and Redis."""
 
-import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
+from devtools.local_services import free_port, wait_until_answering
 from tests.support.worker_processes import ROOT, worker_environment
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
@@ -27,7 +18,9 @@ def live_service(instance_path, port: int, log_dir: Path, **settings):
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_until_healthy(f"http://127.0.0.1:{port}/health", process)
+        wait_until_answering(
+            f"http://127.0.0.1:{port}/health", process, "the service (see service.log)"
+        )
         yield process
     finally:
         stop(process)
@@ -43,19 +36,6 @@ def stop(process) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
-
-
-def _wait_until_healthy(url: str, process) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the service exited during start-up; see service.log")
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise RuntimeError("the service did not become healthy within 60 s")
 
 
 @contextmanager
