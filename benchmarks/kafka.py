@@ -45,6 +45,11 @@ from devtools.kafka_mock_broker import mock_broker
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 CELERY = [sys.executable, "-m", "celery", "-A", "workers.main"]
 RECORDS = 5_000
+# Consumer processes in one group (`--consumers N`; deploy/base/consumer.yaml runs two
+# replicas) over topics of PARTITIONS partitions, so that two share them evenly. One by
+# default: on two cores a second did not store faster (ADR 27).
+CONSUMERS = 1
+PARTITIONS = 4
 KEYS = 1_000
 BATCH = 500
 STEADY_RATE = 1_000
@@ -64,12 +69,13 @@ def feed_figures(
     records: int = RECORDS,
     backlog: int = BACKLOG,
     profile_seconds: float = 0,
+    consumers: int = CONSUMERS,
 ) -> dict:
     with (
         tempfile.TemporaryDirectory(prefix="wps-bench-kafka-") as folder,
         mock_broker(Path(folder) / "broker.log") as broker,
     ):
-        broker.create_topics(*TOPICS.values())
+        broker.create_topics(*TOPICS.values(), partitions=PARTITIONS)
         _publish(broker.bootstraps, records)
         bare = _bare_rate(broker.bootstraps, records)
         copy_floor, upsert_floor = _database_floors(env["SQLALCHEMY_DATABASE_URI"], records)
@@ -77,17 +83,19 @@ def feed_figures(
         _purge(env)
         log_folder = Path(folder)
         with _workers(env, log_folder) as workers:
-            with _consumer(env, broker.bootstraps, log_folder) as consumer:
-                _wait_stored(env, 1, consumer)
-                profiler = _profile(consumer.pid, workers.pid, profile_seconds, log_folder)
-                stored, applied = _kafka_rates(env, consumer, records)
+            with _consumers(env, broker.bootstraps, log_folder, consumers) as group:
+                _wait_stored(env, 1, group)
+                profiler = _profile(group[0].pid, workers.pid, profile_seconds, log_folder)
+                stored, applied = _kafka_rates(env, group, records)
                 profile = profiler()
-                latency = _steady_latency(env, broker.bootstraps, consumer)
+                latency = _steady_latency(env, broker.bootstraps, group)
             http_stored, http_applied = _http_rates(env, records)
         drain = _drain(env, backlog, log_folder)
     return {
         "records": records,
         "keys": KEYS,
+        "consumers": consumers,
+        "partitions": PARTITIONS,
         "bare_consumer_per_second": round(bare, 1),
         "copy_floor_per_second": round(copy_floor, 1),
         "upsert_floor_per_second": round(upsert_floor, 1),
@@ -342,25 +350,32 @@ def _workers(env: dict, folder: Path):
 
 
 @contextmanager
-def _consumer(env: dict, bootstraps: str, folder: Path):
+def _consumers(env: dict, bootstraps: str, folder: Path, count: int):
+    """`count` processes of `invoke consume-events` in one consumer group."""
     consumer_env = env | {
         "KAFKA_SERVERS": json.dumps([bootstraps]),
         "SERVICE_NAME": "wps-bench",
         "KAFKA_CONSUMER_BATCH": str(BATCH),
     }
+    group = []
     with open(folder / "consumer.log", "a") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "invoke", "consume-events"],
-            cwd=ROOT,
-            env=consumer_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
         try:
-            yield process
+            for _ in range(count):
+                group.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "invoke", "consume-events"],
+                        cwd=ROOT,
+                        env=consumer_env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+            yield group
         finally:
-            process.terminate()
-            process.wait(timeout=60)
+            for process in group:
+                process.terminate()
+            for process in group:
+                process.wait(timeout=60)
 
 
 def _engine(env: dict):
@@ -369,7 +384,7 @@ def _engine(env: dict):
     )
 
 
-def _wait_applied(engine, after_id: int, count: int, seconds: float, process=None):
+def _wait_applied(engine, after_id: int, count: int, seconds: float, group=()):
     """Until `count` events with an id above `after_id` are finished; their timestamps."""
     query = text(
         "SELECT count(*) FILTER (WHERE status IN ('applied', 'skipped')), count(*), "
@@ -383,18 +398,18 @@ def _wait_applied(engine, after_id: int, count: int, seconds: float, process=Non
             ).one()
         if finished >= count:
             return first, last_stored, last_applied
-        if process is not None and process.poll() is not None:
-            raise RuntimeError("the consumer exited; see its log")
+        if any(process.poll() is not None for process in group):
+            raise RuntimeError("a consumer exited; see its log")
         time.sleep(0.2)
     raise RuntimeError(f"only {finished} of {count} events applied in time ({stored} stored)")
 
 
-def _wait_stored(env: dict, count: int, process) -> None:
+def _wait_stored(env: dict, count: int, group) -> None:
     engine = _engine(env)
     try:
         while _last_id(engine) < count:
-            if process.poll() is not None:
-                raise RuntimeError("the consumer exited; see its log")
+            if any(process.poll() is not None for process in group):
+                raise RuntimeError("a consumer exited; see its log")
             time.sleep(0.05)
     finally:
         engine.dispose()
@@ -405,17 +420,17 @@ def _last_id(engine) -> int:
         return connection.scalar(text("SELECT coalesce(max(id), 0) FROM inbox_event"))
 
 
-def _kafka_rates(env: dict, consumer, records: int) -> tuple[float, float]:
+def _kafka_rates(env: dict, group, records: int) -> tuple[float, float]:
     engine = _engine(env)
     try:
-        first, last_stored, last_applied = _wait_applied(engine, 0, records, 900, consumer)
+        first, last_stored, last_applied = _wait_applied(engine, 0, records, 900, group)
     finally:
         engine.dispose()
     stored = records / (last_stored - first).total_seconds()
     return stored, records / (last_applied - first).total_seconds()
 
 
-def _steady_latency(env: dict, bootstraps: str, consumer) -> dict:
+def _steady_latency(env: dict, bootstraps: str, group) -> dict:
     """Publish at STEADY_RATE for STEADY_SECONDS; each event's publish-to-applied time."""
     engine = _engine(env)
     try:
@@ -423,7 +438,7 @@ def _steady_latency(env: dict, bootstraps: str, consumer) -> dict:
         count = STEADY_RATE * STEADY_SECONDS
         items = ((f"STEADY{n % KEYS:05d}", n // KEYS) for n in range(count))
         sent = _produce(bootstraps, items, rate=STEADY_RATE)
-        _wait_applied(engine, after, count, 300, consumer)
+        _wait_applied(engine, after, count, 300, group)
         with engine.connect() as connection:
             rows = connection.execute(
                 text("SELECT event_id, finished_at FROM inbox_event WHERE id > :id"),
@@ -556,13 +571,17 @@ def _profile(consumer_pid: int, workers_pid: int, seconds: float, folder: Path):
 
 def main() -> None:
     """`python -m benchmarks.kafka [DATABASE_URL [REDIS_URL [PROFILE_SECONDS]]] [--runs N]
-    [--record]`: the feed figures alone (medians of N runs, 3 by default); `--record`
-    writes them into docs/benchmarks.md."""
+    [--consumers N] [--record]`: the feed figures alone (medians of N runs, 3 by
+    default; N consumer processes, 1 by default); `--record` writes them into
+    docs/benchmarks.md."""
     import os
 
     from benchmarks import run
 
-    runs = 3
+    runs, consumers = 3, CONSUMERS
+    if "--consumers" in sys.argv:
+        consumers = int(sys.argv[sys.argv.index("--consumers") + 1])
+        sys.argv[sys.argv.index("--consumers") : sys.argv.index("--consumers") + 2] = []
     if "--runs" in sys.argv:
         runs = int(sys.argv[sys.argv.index("--runs") + 1])
         sys.argv[sys.argv.index("--runs") : sys.argv.index("--runs") + 2] = []
@@ -578,7 +597,9 @@ def main() -> None:
         figures = {
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "load_average": load,
-            **median_feed_figures(env, redis_url, runs, profile_seconds=profile),
+            **median_feed_figures(
+                env, redis_url, runs, profile_seconds=profile, consumers=consumers
+            ),
         }
     print(json.dumps(figures, indent=2))
     if "--record" in sys.argv:

@@ -265,7 +265,8 @@ def feed_rows(feed: dict) -> list[tuple[str, str, str]]:
     upsert = feed["upsert_floor_per_second"]
     rows = [
         (
-            f"Kafka: {feed['records']:,} events stored vs COPY",
+            f"Kafka: {feed['records']:,} events stored vs COPY"
+            + (f" ({feed['consumers']} consumers)" if feed.get("consumers", 1) > 1 else ""),
             f"{feed['stored_per_second']:.0f} vs {feed['copy_floor_per_second']:.0f}/s"
             f" = {feed['stored_ratio_to_copy']:.3f}",
             held(feed["stored_ratio_to_copy"], floor),

@@ -43,9 +43,7 @@ def validate_event(
     """
     if not isinstance(event, EventEnvelope):
         event = _envelope(event)
-    envelope = {name: getattr(event, name) for name in ("event_id", "topic", "type", "key")}
-    checked = envelope if payload_text_checked else envelope | {"payload": event.payload}
-    unstorable = unstorable_text_errors(checked, [])
+    unstorable = _unstorable_text(event, payload_text_checked)
     if unstorable:
         raise InvalidEvent(
             [{**p, "msg": f"event {_printable(event.event_id)}: {p['msg']}"} for p in unstorable]
@@ -68,6 +66,19 @@ def validate_event(
     if problems:
         raise InvalidEvent(problems)
     return event
+
+
+def _unstorable_text(event: EventEnvelope, payload_text_checked: bool) -> list[dict]:
+    envelope = (event.event_id, event.topic, event.type, event.key)
+    # One search over the four strings joined finds any bad character (joining never
+    # pairs two surrogates: a str holds code points); the walk that names the field
+    # runs only then. Per Kafka record this was a fifth of reading it.
+    if payload_text_checked and not UNSTORABLE.search("".join(envelope)):
+        return []
+    checked = dict(zip(("event_id", "topic", "type", "key"), envelope, strict=True))
+    if not payload_text_checked:
+        checked["payload"] = event.payload
+    return unstorable_text_errors(checked, [])
 
 
 def _envelope(raw: dict) -> EventEnvelope:
