@@ -20,6 +20,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -78,7 +79,9 @@ def feed_figures(
         broker.create_topics(*TOPICS.values(), partitions=PARTITIONS)
         _publish(broker.bootstraps, records)
         bare = _bare_rate(broker.bootstraps, records)
-        copy_floor, upsert_floor = _database_floors(env["SQLALCHEMY_DATABASE_URI"], records)
+        copy_floor, upsert_floor, floor_cpu = _database_floors(
+            env["SQLALCHEMY_DATABASE_URI"], records
+        )
         env = env | TOPICS | {"CELERY_BROKER_URL": redis_url, "CELERY_ALWAYS_EAGER": "false"}
         _purge(env)
         log_folder = Path(folder)
@@ -86,7 +89,9 @@ def feed_figures(
             with _consumers(env, broker.bootstraps, log_folder, consumers) as group:
                 _wait_stored(env, 1, group)
                 profiler = _profile(group[0].pid, workers.pid, profile_seconds, log_folder)
+                busy = _busy_cpu_seconds()
                 stored, applied = _kafka_rates(env, group, records)
+                busy = _busy_cpu_seconds() - busy
                 profile = profiler()
                 latency = _steady_latency(env, broker.bootstraps, group)
             http_stored, http_applied = _http_rates(env, records)
@@ -103,6 +108,12 @@ def feed_figures(
         "applied_per_second": round(applied, 1),
         "stored_ratio_to_copy": round(stored / copy_floor, 3),
         "applied_ratio_to_upsert": round(applied / upsert_floor, 3),
+        # The whole machine's CPU (every process: ours, PostgreSQL, Redis, the broker)
+        # per event from the first stored batch to the last applied event, against the
+        # floors' (the benchmark's own process and PostgreSQL) per row.
+        "cpu_us_per_event": round(1e6 * busy / records, 1),
+        "cpu_us_per_row_copy_floor": round(1e6 * floor_cpu["copy"] / records, 1),
+        "cpu_us_per_row_upsert_floor": round(1e6 * floor_cpu["upsert"] / records, 1),
         "stored_ratio": round(stored / bare, 3),
         "ratio": round(applied / bare, 3),
         "target_ratio_to_floor": 0.5,
@@ -251,9 +262,18 @@ def _produce(bootstraps: str, items, rate: float | None = None) -> dict[str, flo
     return sent
 
 
-def _database_floors(database_url: str, records: int) -> tuple[float, float]:
+def _busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent outside idle and I/O wait (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = [int(n) for n in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _database_floors(database_url: str, records: int) -> tuple[float, float, dict]:
     """Rows per second of a bare COPY of the inbox rows and of a bare multi-row upsert
-    of the catalog rows, 500 rows a transaction, into copies of the same tables."""
+    of the catalog rows, 500 rows a transaction, into copies of the same tables; and
+    the machine's CPU seconds each took."""
     connection = psycopg2.connect(database_url)
     try:
         with connection.cursor() as cursor:
@@ -263,6 +283,7 @@ def _database_floors(database_url: str, records: int) -> tuple[float, float]:
         connection.commit()
         batches = [range(start, min(start + BATCH, records)) for start in range(0, records, BATCH)]
         now = datetime.now(UTC).isoformat()
+        busy = _busy_cpu_seconds()
         started = time.perf_counter()
         for batch in batches:
             buffer = io.StringIO()
@@ -284,6 +305,8 @@ def _database_floors(database_url: str, records: int) -> tuple[float, float]:
                 )
             connection.commit()
         copy_rate = records / (time.perf_counter() - started)
+        cpu = {"copy": _busy_cpu_seconds() - busy}
+        busy = _busy_cpu_seconds()
         started = time.perf_counter()
         for batch in batches:
             datasets, files = [], []
@@ -319,13 +342,14 @@ def _database_floors(database_url: str, records: int) -> tuple[float, float]:
                 )
             connection.commit()
         upsert_rate = records / (time.perf_counter() - started)
+        cpu["upsert"] = _busy_cpu_seconds() - busy
         with connection.cursor() as cursor:
             for table in ("inbox_event", "dataset", "dataset_file"):
                 cursor.execute(f"DROP TABLE floor_{table}")
         connection.commit()
     finally:
         connection.close()
-    return copy_rate, upsert_rate
+    return copy_rate, upsert_rate, cpu
 
 
 def _purge(env: dict) -> None:
@@ -574,7 +598,6 @@ def main() -> None:
     [--consumers N] [--record]`: the feed figures alone (medians of N runs, 3 by
     default; N consumer processes, 1 by default); `--record` writes them into
     docs/benchmarks.md."""
-    import os
 
     from benchmarks import run
 

@@ -110,7 +110,7 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(app, db, instance_p
             victim,
         ):
             assert client.post("/events", json=batch, headers=headers).status_code == 202
-            wait_for(lambda: held_on_lock("INSERT INTO dataset"), timeout=30)
+            wait_for(lambda: held_on_lock('INSERT INTO "dataset"'), timeout=30)
             os.kill(victim.pid, signal.SIGKILL)
             victim.wait()
     finally:

@@ -15,7 +15,8 @@ from sqlalchemy import delete, select
 from app.catalog.models import AccessionMap, Dataset, DatasetFile, UploadBox
 from app.catalog.schemas import DatasetPayload, UploadBoxPayload
 from app.catalog.signals import upload_box_deleting
-from app.database import dialect_insert, utc_now
+from app.database import utc_now
+from app.database.many_rows import insert_many
 from app.extensions import db
 
 # Keys per `IN (…)` list.
@@ -55,8 +56,7 @@ def upsert_datasets(payloads: list[DatasetPayload]) -> None:
     # The file list is replaced: nothing refers to a dataset's file rows by key.
     for chunk in _chunks(accessions):
         db.session.execute(delete(DatasetFile).where(DatasetFile.dataset_accession.in_(chunk)))
-    if files:
-        db.session.execute(_insert(DatasetFile.__table__), files)
+    insert_many(db.session, DatasetFile.__table__, files)
 
 
 def delete_datasets(accessions: Iterable[str]) -> None:
@@ -85,14 +85,16 @@ def upsert_upload_boxes(payloads: list[UploadBoxPayload]) -> set[UUID]:
         }
         for p in payloads
     ]
-    statement = _insert(UploadBox.__table__)
-    statement = statement.on_conflict_do_update(
-        index_elements=["id"],
-        set_={name: statement.excluded[name] for name in rows[0] if name != "id"},
-        where=UploadBox.__table__.c.version <= statement.excluded.version,
-    ).returning(UploadBox.__table__.c.id)
-    written = set(db.session.execute(statement, rows).scalars())
-    return {p.id for p in payloads} - written
+    written = insert_many(
+        db.session,
+        UploadBox.__table__,
+        rows,
+        conflict=["id"],
+        update=[name for name in rows[0] if name != "id"],
+        where="upload_box.version <= excluded.version",
+        returning="id",
+    )
+    return {p.id for p in payloads} - set(written)
 
 
 def delete_upload_boxes(box_ids: Iterable[UUID]) -> None:
@@ -119,28 +121,17 @@ def delete_accession_maps(accessions: Iterable[str]) -> None:
 
 
 def _upsert(model, rows: list[dict], keys: list[str]) -> None:
-    """One compiled statement; SQLAlchemy sends the rows as multi-row VALUES.
-
-    Only because of the RETURNING: SQLAlchemy 2.1 sends an `ON CONFLICT` statement
-    without one as one statement per row (psycopg2's executemany), which made this
-    the workers' largest cost.
-    """
-    if not rows:
-        return
-    statement = _insert(model.__table__)
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={name: statement.excluded[name] for name in rows[0] if name not in keys},
-        ).returning(model.__table__.c[keys[0]]),
-        rows,
-    )
+    """One statement: each row inserted, or its stored row updated."""
+    if rows:
+        insert_many(
+            db.session,
+            model.__table__,
+            rows,
+            conflict=keys,
+            update=[name for name in rows[0] if name not in keys],
+        )
 
 
 def _chunks(items: list) -> Iterable[list]:
     for start in range(0, len(items), _ROWS_PER_STATEMENT):
         yield items[start : start + _ROWS_PER_STATEMENT]
-
-
-def _insert(model):
-    return dialect_insert(db.session, model)

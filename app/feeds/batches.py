@@ -31,7 +31,8 @@ from flask import current_app
 from sqlalchemy import BigInteger, and_, any_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from app.database import dialect_insert, utc_now
+from app.database import utc_now
+from app.database.many_rows import insert_many
 from app.extensions import db
 from app.feeds import services
 from app.feeds.models import EventStatus, FeedKey, InboxEvent
@@ -264,21 +265,12 @@ def _among(column, ids: list[int]):
 
 
 def _record_progress(rows: list[dict]) -> None:
-    if not rows:
-        return
-    statement = dialect_insert(db.session, FeedKey.__table__)
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["topic", "key"],
-            set_={
-                "last_sequence": statement.excluded.last_sequence,
-                "last_event_id": statement.excluded.last_event_id,
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
-        # Multi-row VALUES only with a RETURNING (catalog/bulk.py `_upsert` says why).
-        .returning(FeedKey.__table__.c.key),
+    insert_many(
+        db.session,
+        FeedKey.__table__,
         rows,
+        conflict=["topic", "key"],
+        update=["last_sequence", "last_event_id", "updated_at"],
     )
 
 
