@@ -15,6 +15,9 @@ def server_command(
     token routes keep one database connection per thread (docs/adr/0016). No
     `--respawn-failed-workers`: with it, granian 2.8 now and then respawned a
     worker while stopping and then waited for it forever (SIGTERM ignored).
+    `--workers-kill-timeout`: a worker that has not stopped 20 s after SIGTERM is
+    killed (granian waits forever by default; the benchmark saw a server still up 30 s
+    after its terminate), inside Kubernetes' 30 s grace period.
     """
     return [
         sys.executable, "-m", "granian", target,
@@ -25,5 +28,6 @@ def server_command(
         "--blocking-threads", str(threads),
         "--working-dir", str(ROOT),
         "--no-ws",
+        "--workers-kill-timeout", "20",
         "--log-level", "warning",
     ]  # fmt: skip
