@@ -296,6 +296,15 @@ def feed_rows(feed: dict) -> list[tuple[str, str, str]]:
             + held_below(feed["publish_to_applied_p99_ms"], feed["target_p99_ms"]),
         ),
     ]
+    if "cpu_us_per_event" in feed:
+        rows.append(
+            (
+                "machine CPU: per event stored and applied; floors",
+                f"{feed['cpu_us_per_event']:.0f} µs; COPY {feed['cpu_us_per_row_copy_floor']:.0f}"
+                f" + upsert {feed['cpu_us_per_row_upsert_floor']:.0f} µs a row",
+                "(what 2 cores allow)",
+            )
+        )
     if "drain_seconds" in feed:
         rows.append(
             (
