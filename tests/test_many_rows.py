@@ -50,7 +50,7 @@ def upsert_boxes(session, rows: list[dict]) -> list:
         UploadBox.__table__,
         rows,
         conflict=["id"],
-        update=[name for name in rows[0] if name != "id"],
+        update=["version", "title"],  # the file upload box id stays the first one's
         where="upload_box.version <= excluded.version",
         returning="id",
     )
