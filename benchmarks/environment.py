@@ -75,8 +75,7 @@ def api_server(env: dict, port: int, workers: int, threads: int):
         wait_until_answering(f"http://127.0.0.1:{port}/health", process, "the API server")
         yield process
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        _stop(process)
 
 
 @contextmanager
@@ -92,5 +91,17 @@ def framework_floor_server(env: dict, port: int, workers: int, threads: int):
         wait_until_answering(f"http://127.0.0.1:{port}/floor", process, "the floor server")
         yield process
     finally:
-        process.terminate()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM, and SIGKILL if the server is still up 30 s later: a server left running
+    would hold its port and take CPU from every later figure, so it is killed, then
+    reported."""
+    process.terminate()
+    try:
         process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
+        raise RuntimeError(f"{process.args[:4]} did not stop within 30 s of SIGTERM") from None
