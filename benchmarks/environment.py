@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from devtools.local_services import wait_until_answering
+from devtools.local_services import stop, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/wps_bench"
@@ -95,13 +95,7 @@ def framework_floor_server(env: dict, port: int, workers: int, threads: int):
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM, and SIGKILL if the server is still up 30 s later: a server left running
-    would hold its port and take CPU from every later figure, so it is killed, then
-    reported."""
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=30)
-        raise RuntimeError(f"{process.args[:4]} did not stop within 30 s of SIGTERM") from None
+    """A server still up 30 s after SIGTERM would hold its port and take CPU from every
+    later figure: it is killed, then reported."""
+    if not stop(process):
+        raise RuntimeError(f"{process.args[:4]} did not stop within 30 s of SIGTERM")

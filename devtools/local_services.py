@@ -1,4 +1,4 @@
-"""Starting a server process on this machine: a free port, and waiting until it answers.
+"""Server processes on this machine: a free port, waiting until one answers, stopping it.
 
 Shared by the tests, the benchmarks and `invoke chaos`, which all start servers of
 their own (the service, nginx, an OpenID provider) on 127.0.0.1.
@@ -42,3 +42,16 @@ def wait_until_answering(
             pass
         time.sleep(interval)
     raise RuntimeError(f"{what} did not answer 200 within {seconds:g} s")
+
+
+def stop(process: subprocess.Popen, seconds: float = 30) -> bool:
+    """SIGTERM, then SIGKILL if the process is still running `seconds` later, so that
+    no server outlives its caller; False when it had to be killed."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+        return True
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=seconds)
+        return False

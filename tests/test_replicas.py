@@ -23,9 +23,8 @@ from app import create_app
 from app.config import Settings, SettingsError, load_settings
 from app.credentials.jwk import generate_private_jwk
 from app.extensions import db as _db
-from devtools.local_services import wait_until_answering
+from devtools.local_services import free_port, stop, wait_until_answering
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, make_settings
-from tests.support.live_service import free_port, stop
 from tests.support.users import Researcher
 from tests.support.worker_processes import worker_environment
 

@@ -5,7 +5,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from devtools.local_services import free_port, wait_until_answering
+from devtools.local_services import free_port, stop, wait_until_answering
 from tests.support.worker_processes import ROOT, worker_environment
 
 
@@ -23,19 +23,9 @@ def live_service(instance_path, port: int, log_dir: Path, **settings):
         )
         yield process
     finally:
+        # A worker stuck in a request is killed; it must not fail a test that passed.
         stop(process)
         log.close()
-
-
-def stop(process) -> None:
-    """SIGTERM, then SIGKILL if the server has not stopped within 30 s (a worker stuck
-    in a request must not fail the test that already passed)."""
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @contextmanager
