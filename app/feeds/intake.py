@@ -13,7 +13,8 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from app.database import dialect_insert, insert_ignoring_conflicts, utc_now
+from app.database import insert_ignoring_conflicts, utc_now
+from app.database.many_rows import insert_many
 from app.extensions import db
 from app.feeds.inbox_copy import copy_pending
 from app.feeds.models import EventStatus, FeedKey, InboxEvent
@@ -67,27 +68,19 @@ def ingest_batch(events: list[tuple[EventEnvelope, str]]) -> set[str]:
     rows = [pending_row(event, received_from, now) for event, received_from in events]
     if db.session.get_bind().dialect.name == "postgresql":
         return copy_pending(db.session, rows, now)
-    # SQLite (the embedded default): one compiled statement per table, its rows sent
-    # as multi-row VALUES ("insertmanyvalues"); RETURNING is what makes the driver
-    # batch the keys' statement too.
+    # SQLite (the embedded default): one statement per table.
     keys = {(row["topic"], row["key"]): None for row in rows}
-    db.session.execute(
-        _insert(FeedKey.__table__)
-        .on_conflict_do_nothing(index_elements=["topic", "key"])
-        .returning(FeedKey.__table__.c.key),
+    insert_many(
+        db.session,
+        FeedKey.__table__,
         [{"topic": topic, "key": key} for topic, key in keys],
+        conflict=["topic", "key"],
     )
-    inserted = db.session.execute(
-        _insert(InboxEvent.__table__)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(InboxEvent.__table__.c.event_id),
-        rows,
+    return set(
+        insert_many(
+            db.session, InboxEvent.__table__, rows, conflict=["event_id"], returning="event_id"
+        )
     )
-    return set(inserted.scalars())
-
-
-def _insert(model):
-    return dialect_insert(db.session, model)
 
 
 def record_rejected(
